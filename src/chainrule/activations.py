@@ -1,0 +1,195 @@
+"""Activation functions, each with its derivative written in terms of its own output.
+
+Writing the derivative from the output ``a`` (sigmoid: ``a * (1 - a)``) is what the seed
+tutorials do and what makes backpropagation cheap: the forward pass already computed ``a``.
+Every function accepts ``out=`` so the training loop can work in preallocated buffers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+
+
+class Activation:
+    """An elementwise (or row-wise, for softmax) nonlinearity ``a = f(z)``."""
+
+    name: str = ""
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        """Return ``f(z)``; ``out`` may be ``z`` itself to work in place."""
+        raise NotImplementedError
+
+    def derivative(self, a: Array) -> Array:
+        """Return ``f'(z)`` elementwise, computed from the output ``a = f(z)``."""
+        raise NotImplementedError
+
+    def backward(self, a: Array, grad: Array, out: Array | None = None) -> Array:
+        """Return dLoss/dz given the output ``a`` and dLoss/da (``grad``).
+
+        This is the seeds' delta: ``error * f'(z)``.
+        """
+        return np.multiply(grad, self.derivative(a), out=out)
+
+    def config(self) -> dict[str, Any]:
+        """The JSON-ready description used by save/load."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Sigmoid(Activation):
+    """Logistic function ``1 / (1 + exp(-z))``, the seeds' activation."""
+
+    name = "sigmoid"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        # exp(-z) overflows to inf for z < -709; 1 / (1 + inf) = 0 is then the exact limit,
+        # so the overflow is expected and silenced. Same operations, same bits, as the seeds.
+        with np.errstate(over="ignore"):
+            out = np.negative(z, out=out)
+            np.exp(out, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
+
+    def derivative(self, a: Array) -> Array:
+        return a * (1.0 - a)
+
+    def backward(self, a: Array, grad: Array, out: Array | None = None) -> Array:
+        out = np.subtract(1.0, a, out=out)
+        out *= a
+        out *= grad
+        return out
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent; derivative ``1 - a**2``."""
+
+    name = "tanh"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        return np.tanh(z, out=out)
+
+    def derivative(self, a: Array) -> Array:
+        return 1.0 - a * a
+
+    def backward(self, a: Array, grad: Array, out: Array | None = None) -> Array:
+        out = np.multiply(a, a, out=out)
+        np.subtract(1.0, out, out=out)
+        out *= grad
+        return out
+
+
+class ReLU(Activation):
+    """Rectified linear unit ``max(z, 0)``; derivative 1 where the output is positive."""
+
+    name = "relu"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        return np.maximum(z, 0.0, out=out)
+
+    def derivative(self, a: Array) -> Array:
+        return (a > 0).astype(a.dtype)
+
+    def backward(self, a: Array, grad: Array, out: Array | None = None) -> Array:
+        return np.multiply(grad, a > 0, out=out)
+
+
+class LeakyReLU(Activation):
+    """``max(z, alpha * z)`` with a small slope ``alpha`` in [0, 1) for negative inputs."""
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        if not 0.0 <= alpha < 1.0:
+            raise ValueError(f"leaky_relu alpha must be in [0, 1), got {alpha}")
+        self.alpha = float(alpha)
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        return np.maximum(z, z * self.alpha, out=out)
+
+    def derivative(self, a: Array) -> Array:
+        # With 0 <= alpha < 1 the output has the sign of the input, so a > 0 iff z > 0.
+        return np.where(a > 0, 1.0, self.alpha).astype(a.dtype)
+
+    def backward(self, a: Array, grad: Array, out: Array | None = None) -> Array:
+        return np.multiply(grad, self.derivative(a), out=out)
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, "alpha": self.alpha}
+
+    def __repr__(self) -> str:
+        return f"leaky_relu(alpha={self.alpha})"
+
+
+class Identity(Activation):
+    """No nonlinearity: ``a = z`` (regression outputs, the linear network of seed 003)."""
+
+    name = "identity"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        if out is None or out is z:
+            return z
+        np.copyto(out, z)
+        return out
+
+    def derivative(self, a: Array) -> Array:
+        return np.ones_like(a)
+
+    def backward(self, a: Array, grad: Array, out: Array | None = None) -> Array:
+        if out is None:
+            return grad
+        np.copyto(out, grad)
+        return out
+
+
+class Softmax(Activation):
+    """Row-wise ``exp(z) / sum(exp(z))``, computed after subtracting each row's maximum."""
+
+    name = "softmax"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
+
+    def derivative(self, a: Array) -> Array:
+        """The diagonal of the Jacobian, ``a * (1 - a)``; `backward` uses the full Jacobian."""
+        return a * (1.0 - a)
+
+    def backward(self, a: Array, grad: Array, out: Array | None = None) -> Array:
+        # Jacobian-vector product: da_j/dz_i = a_j (delta_ij - a_i).
+        inner = np.einsum("ij,ij->i", grad, a)[:, None]
+        out = np.subtract(grad, inner, out=out)
+        out *= a
+        return out
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax)
+}
+ACTIVATIONS["linear"] = Identity
+
+
+def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
+    """Return an activation from a name (``"tanh"``), a config dict, or an instance."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, dict):
+        spec = dict(spec)
+        name = spec.pop("name")
+        return _lookup(name)(**spec)
+    return _lookup(spec)()
+
+
+def _lookup(name: str) -> type[Activation]:
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(ACTIVATIONS))
+        raise ValueError(f"unknown activation {name!r}; choose one of: {known}") from None

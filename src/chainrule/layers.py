@@ -1,0 +1,262 @@
+"""Layers: ``Dense`` (``activation(X @ W + b)``) and ``Dropout``.
+
+A layer owns ``params`` and ``grads``, two dicts with the same keys. ``forward`` caches what
+``backward`` needs; ``backward`` takes dLoss/d(output) and returns dLoss/d(input). The seeds'
+deltas are ``Dense.backward``'s ``delta``: dLoss/dz for the layer's pre-activation ``z``.
+
+In training mode a layer writes into work buffers it keeps per batch size, so a training step
+allocates nothing proportional to the layer size after its first batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.activations import Activation, get_activation
+from chainrule.errors import NotInitializedError
+from chainrule.initializers import INITIALIZERS, Initializer, default_initializer, get_initializer
+
+Array = np.ndarray
+
+
+class Layer:
+    """What the network needs from a layer."""
+
+    params: dict[str, Array]
+    grads: dict[str, Array]
+
+    def __init__(self) -> None:
+        self.params = {}
+        self.grads = {}
+        self._buffers: dict[tuple[str, int], Array] = {}
+
+    @property
+    def initialized(self) -> bool:
+        return True
+
+    def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """Draw parameters (if not set) from ``rng`` and store them in ``dtype``."""
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        raise NotImplementedError
+
+    def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _buffer(self, name: str, shape: tuple[int, int], dtype: np.dtype) -> Array:
+        """A work array reused across steps with the same batch size."""
+        key = (name, shape[0])
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buf
+
+
+class Dense(Layer):
+    """Fully connected layer ``out = activation(X @ W + b)`` in the seeds' row-vector layout.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths; ``W`` has shape ``(n_in, n_out)``, ``b`` shape ``(n_out,)``.
+    activation : str, dict or Activation
+        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"identity"``, ``"softmax"``.
+    bias : bool
+        Whether the layer has a bias ``b`` (the seeds 000, 001, 004 have none).
+    init : str or callable
+        Weight initialiser (see `chainrule.initializers`); default He for rectifiers, else Glorot.
+    weights, biases : array-like, optional
+        Explicit starting values (the seeds start from given matrices); nothing is drawn then.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | dict[str, Any] | Activation = "identity",
+        *,
+        bias: bool = True,
+        init: str | Initializer | None = None,
+        weights: Any = None,
+        biases: Any = None,
+    ) -> None:
+        super().__init__()
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        if self.n_in < 1 or self.n_out < 1:
+            raise ValueError(f"Dense needs positive widths, got n_in={n_in}, n_out={n_out}")
+        self.activation = get_activation(activation)
+        self.bias = bool(bias)
+        self.init = init if init is not None else default_initializer(self.activation.name)
+        self._init = get_initializer(self.init)
+        if weights is not None:
+            self.params["W"] = self._checked(weights, (self.n_in, self.n_out), "weights")
+        if biases is not None:
+            if not self.bias:
+                raise ValueError("biases given for a layer built with bias=False")
+            self.params["b"] = self._checked(biases, (self.n_out,), "biases")
+        if weights is not None:  # usable on its own, before any Network recasts it
+            self.initialize(None, self.params["W"].dtype)
+        self.input: Array | None = None
+        self.output: Array | None = None
+        self.delta: Array | None = None
+
+    @staticmethod
+    def _checked(values: Any, shape: tuple[int, ...], what: str) -> Array:
+        array = np.array(values, dtype=np.result_type(np.asarray(values).dtype, np.float32))
+        if array.shape != shape:
+            raise ValueError(f"{what} must have shape {shape}, got {array.shape}")
+        return array
+
+    @property
+    def initialized(self) -> bool:
+        return "W" in self.params
+
+    def initialize(self, rng: np.random.Generator | None, dtype: np.dtype = np.float64) -> None:
+        if "W" not in self.params:
+            if rng is None:
+                raise NotInitializedError("Dense.initialize needs a random generator to draw weights")
+            self.params["W"] = np.asarray(self._init((self.n_in, self.n_out), rng))
+        if self.bias and "b" not in self.params:
+            self.params["b"] = np.zeros(self.n_out)
+        for key, value in self.params.items():
+            self.params[key] = np.ascontiguousarray(value, dtype=dtype)
+            self.grads[key] = np.zeros_like(self.params[key])
+        self._buffers.clear()
+
+    def linear(self, X: Array) -> Array:
+        """The pre-activation ``z = X @ W + b`` as a new array."""
+        self._require_params()
+        z = X @ self.params["W"]
+        if self.bias:
+            z += self.params["b"]
+        return z
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Return ``activation(X @ W + b)``; in training, cache ``X`` and the output."""
+        self._require_params()
+        W = self.params["W"]
+        if training:
+            z = self._buffer("out", (X.shape[0], self.n_out), W.dtype)
+            np.matmul(X, W, out=z)
+        else:
+            z = X @ W
+        if self.bias:
+            z += self.params["b"]
+        out = self.activation.forward(z, out=z)
+        if training:
+            self.input, self.output = X, out
+        return out
+
+    def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
+        """From dLoss/d(output), fill ``grads`` and return dLoss/d(input)."""
+        delta = self._buffer("delta", grad_output.shape, grad_output.dtype)
+        self.activation.backward(self.output, grad_output, out=delta)
+        return self.backward_delta(delta, need_input_grad)
+
+    def backward_delta(self, delta: Array, need_input_grad: bool = True) -> Array | None:
+        """From the delta dLoss/dz, fill ``grads`` and return dLoss/d(input) = delta @ W.T."""
+        if self.input is None:
+            raise RuntimeError("backward called before a training-mode forward pass")
+        self.delta = delta
+        np.matmul(self.input.T, delta, out=self.grads["W"])
+        if self.bias:
+            np.sum(delta, axis=0, out=self.grads["b"])
+        if not need_input_grad:
+            return None
+        grad_input = self._buffer("grad_input", (delta.shape[0], self.n_in), delta.dtype)
+        return np.matmul(delta, self.params["W"].T, out=grad_input)
+
+    def config(self) -> dict[str, Any]:
+        init = self.init if isinstance(self.init, str) else "custom"
+        return {
+            "type": "Dense",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.config(),
+            "bias": self.bias,
+            "init": init,
+        }
+
+    def _require_params(self) -> None:
+        if "W" not in self.params:
+            raise NotInitializedError(
+                "this Dense layer has no weights yet: put it in a Network (which draws them "
+                "from its seed) or pass weights=..."
+            )
+
+    def __repr__(self) -> str:
+        bias = "" if self.bias else ", bias=False"
+        return f"Dense({self.n_in}, {self.n_out}, {self.activation!r}{bias})"
+
+
+class Dropout(Layer):
+    """Zero each input with probability ``rate`` in training, scaling the rest by 1/(1-rate).
+
+    At inference it is the identity ("inverted dropout", as in Keras and PyTorch), so
+    predictions need no rescaling.
+    """
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.rng: np.random.Generator | None = None
+        self.mask: Array | None = None
+
+    def initialize(self, rng: np.random.Generator, dtype: np.dtype = np.float64) -> None:
+        self.rng = rng
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        if not training or self.rate == 0.0:
+            self.mask = None
+            return X
+        if self.rng is None:
+            raise NotInitializedError("Dropout needs a Network (for its random generator)")
+        keep = self.rng.random(X.shape) >= self.rate
+        self.mask = keep.astype(X.dtype)
+        self.mask *= 1.0 / (1.0 - self.rate)
+        return X * self.mask
+
+    def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
+        if not need_input_grad:
+            return None
+        return grad_output if self.mask is None else grad_output * self.mask
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Dropout", "rate": self.rate}
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate})"
+
+
+def layer_from_config(config: dict[str, Any], params: dict[str, Array] | None = None) -> Layer:
+    """Rebuild a layer from `Layer.config` and, for layers that have them, its parameters."""
+    params = params or {}
+    kind = config.get("type")
+    if kind == "Dense":
+        expected = {"W", "b"} if config["bias"] else {"W"}
+        if set(params) != expected:
+            raise ValueError(
+                f"a Dense layer with bias={config['bias']} needs {sorted(expected)}, got {sorted(params)}"
+            )
+        init = config.get("init", "glorot_uniform")
+        return Dense(
+            config["n_in"],
+            config["n_out"],
+            config["activation"],
+            bias=config["bias"],
+            init=init if init in INITIALIZERS else None,
+            weights=params["W"],
+            biases=params.get("b"),
+        )
+    if kind == "Dropout":
+        if params:
+            raise ValueError(f"a Dropout layer has no parameters, got {sorted(params)}")
+        return Dropout(config["rate"])
+    raise ValueError(f"unknown layer type {kind!r}")

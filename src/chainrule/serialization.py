@@ -1,0 +1,166 @@
+"""Save and load networks as one ``.npz`` file: the arrays by name plus a JSON header.
+
+Loading never executes code: arrays are read with ``allow_pickle=False`` and the header is
+plain JSON. Saving writes a temporary file in the target's folder and renames it over the
+target, so a crash or a full disk mid-save leaves any previous file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chainrule.errors import ModelFileError
+from chainrule.layers import layer_from_config
+from chainrule.losses import get_loss
+from chainrule.network import Network
+
+FORMAT = "chainrule-model"
+FORMAT_VERSION = 1
+HEADER_KEY = "__header__"
+
+
+def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+    """Write ``net`` to ``path`` (a ``.npz`` file) atomically.
+
+    Parameters
+    ----------
+    metadata : dict, optional
+        JSON-serialisable extras stored in the header (the CLI keeps its preprocessing here);
+        merged over ``net.metadata``.
+    """
+    from chainrule import __version__
+
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "dtype": net.dtype.name,
+        "loss": net.loss.name if net.loss is not None else None,
+        "layers": [layer.config() for layer in net.layers],
+        "metadata": {**net.metadata, **(metadata or {})},
+    }
+    arrays = {
+        f"layer{i}.{key}": value for i, layer in enumerate(net.layers) for key, value in layer.params.items()
+    }
+    header_bytes = json.dumps(header, allow_nan=False, default=_json_default).encode("utf-8")
+    arrays[HEADER_KEY] = np.frombuffer(header_bytes, dtype=np.uint8)
+
+    target = Path(path)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, **arrays)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def load(path: str | os.PathLike[str]) -> Network:
+    """Read a network written by `save`.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a chainrule model, is truncated or corrupt, comes from a newer
+        format version, or its arrays disagree with its header.
+    FileNotFoundError
+        If there is no such file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if HEADER_KEY not in archive.files:
+                raise ModelFileError(f"{path} is not a chainrule model file (it has no header)")
+            header = _read_header(archive[HEADER_KEY], path)
+            arrays = {name: archive[name] for name in archive.files if name != HEADER_KEY}
+    except ModelFileError:
+        raise
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ModelFileError(
+            f"{path} is not a readable chainrule model file ({type(exc).__name__}: {exc}); "
+            "it may be truncated, corrupt, or another kind of file"
+        ) from None
+    return _build(header, arrays, path)
+
+
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON header of a model file, without building the network."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return _read_header(archive[HEADER_KEY], Path(path))
+    except ModelFileError:
+        raise
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ModelFileError(f"{path} is not a readable chainrule model file ({exc})") from None
+
+
+def _read_header(raw: np.ndarray, path: Path) -> dict[str, Any]:
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ModelFileError(f"{path}: the header is not stored as bytes")
+    try:
+        header = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: the header is not valid JSON ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a chainrule model file (wrong format tag)")
+    version = header.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: invalid format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was written in model format {version}, newer than this chainrule reads "
+            f"({FORMAT_VERSION}): upgrade chainrule (pip install -U chainrule)"
+        )
+    return header
+
+
+def _build(header: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> Network:
+    try:
+        dtype = np.dtype(header["dtype"])
+        layers = []
+        for i, config in enumerate(header["layers"]):
+            prefix = f"layer{i}."
+            params = {
+                name[len(prefix) :]: arrays.pop(name) for name in list(arrays) if name.startswith(prefix)
+            }
+            for key, value in params.items():
+                if value.dtype != dtype:
+                    raise ModelFileError(
+                        f"{path}: array layer{i}.{key} has dtype {value.dtype}, the header says {dtype}"
+                    )
+                if not np.isfinite(value).all():
+                    raise ModelFileError(f"{path}: array layer{i}.{key} holds NaN or infinite values")
+            layers.append(layer_from_config(config, params))
+        if arrays:
+            raise ModelFileError(f"{path}: arrays {sorted(arrays)} belong to no layer in the header")
+        net = Network(layers, dtype=dtype)
+        net.loss = get_loss(header["loss"]) if header.get("loss") else None
+        net.metadata = dict(header.get("metadata") or {})
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ModelFileError(
+            f"{path}: the header and arrays do not describe a valid network ({exc})"
+        ) from None
+    return net
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"metadata value {value!r} is not JSON-serialisable")

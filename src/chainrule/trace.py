@@ -1,0 +1,194 @@
+"""Record one training step with every intermediate value, and print it in the seeds' terms.
+
+This is what a learner reads: each layer's input, pre-activation and output on the way
+forward; the output error and each layer's delta on the way back; each weight change. The
+numbers are the library's own (the real forward, backward and optimizer step), copied out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from chainrule.layers import Dense
+from chainrule.losses import Loss
+from chainrule.network import Network
+from chainrule.optimizers import Optimizer, get_optimizer
+
+Array = np.ndarray
+
+_DERIVATIVE = {
+    "sigmoid": "{a}*(1-{a})",
+    "tanh": "(1-{a}**2)",
+    "relu": "[{a}>0]",
+    "leaky_relu": "[{a}>0 or alpha]",
+    "identity": "1",
+    "softmax": "softmax_jacobian({a})",
+}
+_LOSS_FORMULA = {
+    "sse": ("sum((y - out)**2)", "2*(out - y)"),
+    "half_sse": ("1/2 sum((y - out)**2)", "(out - y)"),
+    "mse": ("mean((y - out)**2)", "2*(out - y)/size"),
+    "half_mse": ("1/2 mean((y - out)**2)", "(out - y)/size"),
+    "mae": ("mean(|y - out|)", "sign(out - y)/size"),
+    "binary_crossentropy": ("-mean(y log out + (1-y) log(1-out))", "(out - y)/(out*(1-out))/size"),
+    "categorical_crossentropy": ("-sum(y log out)/n", "-y/out/n"),
+}
+
+
+@dataclass
+class LayerStep:
+    """One Dense layer's part of the step (arrays are copies, shapes as in the network)."""
+
+    number: int  # 1-based, as the tutorials count layers after the input layer 0
+    activation: str
+    input: Array
+    z: Array
+    output: Array
+    delta: Array
+    grads: dict[str, Array]
+    changes: dict[str, Array]
+
+
+@dataclass
+class StepTrace:
+    """Everything one step computed; `format` prints it, ``str(trace)`` as plain text."""
+
+    X: Array
+    y: Array
+    output: Array
+    loss_name: str
+    loss: float
+    loss_after: float
+    fused: bool
+    optimizer: str
+    lr: float
+    layers: list[LayerStep]
+
+    @property
+    def error(self) -> Array:
+        """The tutorials' output error ``y - out``."""
+        return self.y - self.output
+
+    def format(self, style: str = "text") -> str:
+        """The step as plain ``"text"`` or ``"markdown"``."""
+        if style not in ("text", "markdown"):
+            raise ValueError(f"style must be 'text' or 'markdown', got {style!r}")
+        return _format(self, markdown=style == "markdown")
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def trace_step(
+    net: Network,
+    X: Any,
+    y: Any,
+    loss: str | Loss | None = None,
+    optimizer: str | Optimizer = "sgd",
+    lr: float | None = None,
+    apply: bool = True,
+) -> StepTrace:
+    """Run one training step on ``(X, y)`` and return every intermediate value.
+
+    With ``apply=False`` the weights are put back afterwards, so the network is unchanged.
+    """
+    X, y = net._inputs(X), net._targets(y)
+    loss_fn = net._resolve_loss(loss)
+    opt = get_optimizer(optimizer, lr)
+    before = net.get_weights()
+    out = net.forward(X, training=True).copy()
+    value = loss_fn(y, out)
+    last = net.layers[-1]
+    fused = isinstance(last, Dense) and loss_fn.output_delta(last.activation, y, out) is not None
+    net.backward(y, loss_fn)
+    records = []
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    for number, layer in enumerate(dense, start=1):
+        assert layer.input is not None and layer.output is not None and layer.delta is not None
+        records.append(
+            LayerStep(
+                number=number,
+                activation=repr(layer.activation),
+                input=layer.input.copy(),
+                z=layer.linear(layer.input),
+                output=layer.output.copy(),
+                delta=layer.delta.copy(),
+                grads={key: grad.copy() for key, grad in layer.grads.items()},
+                changes={},
+            )
+        )
+    opt.start_epoch(0)
+    opt.step(net.slots())
+    after = net.get_weights()
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, Dense):
+            record = records[dense.index(layer)]
+            record.changes = {key: after[i][key] - before[i][key] for key in layer.params}
+    loss_after = loss_fn(y, net.forward(X))
+    if not apply:
+        net.set_weights(before)
+    return StepTrace(
+        X.copy(), y.copy(), out, loss_fn.name, value, loss_after, fused, opt.name, opt.lr, records
+    )
+
+
+def _format(trace: StepTrace, markdown: bool) -> str:
+    lines: list[str] = []
+
+    def heading(text: str) -> None:
+        lines.append(f"### {text}" if markdown else text)
+
+    def show(label: str, array: Array) -> None:
+        text = np.array2string(np.asarray(array), precision=8, max_line_width=100)
+        if markdown:
+            lines.append(f"- `{label}`")
+            lines.extend(["  ```", *("  " + row for row in text.splitlines()), "  ```"])
+        else:
+            pad = " " * (len(label) + 5)
+            first, *rest = text.splitlines()
+            lines.append(f"  {label} = {first}")
+            lines.extend(pad + row for row in rest)
+
+    n = len(trace.layers)
+    loss_text, grad_text = _LOSS_FORMULA.get(trace.loss_name, (trace.loss_name, "dLoss/dout"))
+    sizes = "-".join(
+        str(s) for s in [trace.layers[0].input.shape[1], *(r.output.shape[1] for r in trace.layers)]
+    )
+    heading(f"One backpropagation step: {sizes} network, {trace.X.shape[0]} sample(s)")
+    lines.append(f"loss: {trace.loss_name} = {loss_text}; update: {trace.optimizer}, lr = {trace.lr:g}")
+    lines.append("")
+    heading("Forward pass")
+    show("layer 0 (input) a0", trace.layers[0].input)
+    for r in trace.layers:
+        role = "output" if r.number == n else "hidden"
+        lines.append(f"  layer {r.number} ({role}, {r.activation}):")
+        show(f"z{r.number} = a{r.number - 1} @ W{r.number}" + (" + b" if "b" in r.grads else ""), r.z)
+        show(f"a{r.number} = {r.activation}(z{r.number})", r.output)
+    lines.append("")
+    heading("Output error and loss")
+    show("target y", trace.y)
+    show(f"error y - a{n}", trace.error)
+    lines.append(f"  loss = {trace.loss:.10g}")
+    lines.append("")
+    heading("Backward pass (delta = dLoss/dz; the tutorials' error term is -delta)")
+    for r in reversed(trace.layers):
+        derivative = _DERIVATIVE.get(r.activation.split("(")[0], "f'(z)").format(a=f"a{r.number}")
+        if r.number == n:
+            if trace.fused:
+                formula = f"(a{n} - y)/n   (fused {r.activation} + {trace.loss_name})"
+            else:
+                formula = f"{grad_text} * {derivative}".replace("out", f"a{n}")
+        else:
+            formula = f"(delta{r.number + 1} @ W{r.number + 1}.T) * {derivative}"
+        show(f"delta{r.number} = {formula}", r.delta)
+    lines.append("")
+    heading("Weight changes (= -lr * gradient; gradient of W{l} = a{l-1}.T @ delta{l})")
+    for r in trace.layers:
+        for key, change in r.changes.items():
+            show(f"change in {key}{r.number}", change)
+    lines.append("")
+    lines.append(f"loss after the step = {trace.loss_after:.10g} (before: {trace.loss:.10g})")
+    return "\n".join(lines)

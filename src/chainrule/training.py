@@ -1,0 +1,303 @@
+"""The training loop: batches, one step (forward, loss, backward, update), epochs, history.
+
+One step, top to bottom: `Network.forward` -> the loss -> `Network.backward` -> the
+optimizer's in-place `step`. Everything else here is bookkeeping around it: batches drawn
+without copying the data set, per-epoch logs, validation, callbacks, and the guarantee that
+a diverging or interrupted run keeps usable weights.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from chainrule.callbacks import Callback, LambdaCallback, ProgressLogger
+from chainrule.errors import DivergenceError, InputError
+from chainrule.input_checks import check_lengths
+from chainrule.losses import Loss
+from chainrule.metrics import get_metric
+from chainrule.network import Network, default_metrics
+from chainrule.optimizers import Optimizer, Slot, get_optimizer
+from chainrule.schedules import Schedule
+
+Array = np.ndarray
+
+
+class History:
+    """Per-epoch numbers of a training run: ``history["loss"]``, ``history["val_loss"]``, ...
+
+    ``interrupted`` is True when the run was stopped by Ctrl-C (KeyboardInterrupt).
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.interrupted = False
+
+    def append(self, logs: dict[str, float]) -> None:
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history.get("loss", []))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
+        return f"History(epochs={self.epochs}, last={last})"
+
+
+def fit(
+    net: Network,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Loss | None = None,
+    optimizer: str | Optimizer = "sgd",
+    lr: float | Schedule | None = None,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    metrics: Sequence[str] | None = None,
+    callbacks: Sequence[Callback | Any] = (),
+    verbose: int = 0,
+    seed: int | None = None,
+) -> History:
+    """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_inputs)
+    y : array-like of shape (n_samples, n_outputs)
+        Targets; class labels one-hot encoded for several outputs.
+    loss : str or Loss, optional
+        Default: categorical cross-entropy for softmax outputs, binary for sigmoid, else mse.
+    optimizer : str or Optimizer
+        ``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"`` or an instance (which keeps its
+        state across calls, so calling ``fit`` again continues the same run).
+    lr : float or Schedule, optional
+        Learning rate for an optimizer given by name.
+    epochs : int
+        Passes over the data.
+    batch_size : int, optional
+        ``None`` is full-batch gradient descent (seeds 000, 001, 002, 004); ``1`` is online.
+    shuffle : bool
+        Reshuffle the samples every epoch (mini-batch and online training only).
+    validation_data : (X_val, y_val), optional
+    validation_split : float
+        Hold out this fraction of the samples, drawn at random (stratified by class for
+        classification losses), as validation data.
+    metrics : list of str, optional
+        Default accuracy for classification losses, mse and mae for regression.
+    callbacks : list of Callback or callables
+        A plain callable is called as ``f(epoch, logs)`` after every epoch.
+    verbose : int
+        0 prints nothing; 1 prints about 20 progress lines; 2 prints every epoch.
+    seed : int, optional
+        Seed for shuffling and splitting; default the network's own generator.
+
+    Raises
+    ------
+    DivergenceError
+        When the loss becomes NaN or infinite. The network keeps the weights from the start
+        of the last epoch whose loss was finite; the error carries the history so far.
+    """
+    rng = net.rng if seed is None else np.random.default_rng(seed)
+    X, y = net._inputs(X), net._targets(y)
+    check_lengths(X, y)
+    loss_fn = net._resolve_loss(loss)
+    _check_targets(y, loss_fn)
+    if validation_split:
+        if validation_data is not None:
+            raise ValueError("pass validation_data or validation_split, not both")
+        train, held_out = split_indices(y, validation_split, loss_fn.classification, rng)
+        validation_data = (X[held_out], y[held_out])
+        X, y = X[train], y[train]
+    if validation_data is not None:
+        X_val, y_val = net._inputs(validation_data[0]), net._targets(validation_data[1])
+        check_lengths(X_val, y_val)
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
+    if epochs < 0:
+        raise ValueError(f"epochs must be non-negative, got {epochs}")
+
+    opt = get_optimizer(optimizer, lr)
+    metric_names = list(metrics) if metrics is not None else default_metrics(loss_fn)
+    metric_fns = [get_metric(name) for name in metric_names]
+    callback_list = [c if isinstance(c, Callback) else LambdaCallback(on_epoch_end=c) for c in callbacks]
+    if verbose:
+        callback_list.append(ProgressLogger(epochs, every=1 if verbose > 1 else None))
+    for callback in callback_list:
+        callback.network, callback.optimizer = net, opt
+
+    net.loss = loss_fn
+    net.stop_training = False
+    slots = net.slots()
+    keeper = _LastGoodWeights(slots)
+    history = History()
+    logs: dict[str, float] = {}
+    for callback in callback_list:
+        callback.on_train_begin()
+    for epoch in range(epochs):
+        opt.start_epoch(epoch)
+        keeper.epoch_started()
+        for callback in callback_list:
+            callback.on_epoch_begin(epoch)
+        total, seen = 0.0, 0
+        metric_totals = [0.0] * len(metric_fns)
+        try:
+            for batch_number, (X_batch, y_batch) in enumerate(
+                batches(X, y, batch_size, rng if shuffle else None)
+            ):
+                out = net.forward(X_batch, training=True)
+                value = loss_fn(y_batch, out)
+                if not math.isfinite(value):
+                    restored = keeper.restore(first_batch=batch_number == 0)
+                    raise DivergenceError(
+                        _divergence_message(epoch, value, opt, restored), epoch=epoch, history=history
+                    )
+                rows = X_batch.shape[0]
+                for i, metric in enumerate(metric_fns):
+                    metric_totals[i] += metric(y_batch, out) * rows
+                net.backward(y_batch, loss_fn)
+                opt.step(slots)
+                total += value if loss_fn.reduction == "sum" else value * rows
+                seen += rows
+        except KeyboardInterrupt:
+            restored = keeper.restore(first_batch=False)
+            history.interrupted = True
+            warnings.warn(
+                f"training interrupted in epoch {epoch}; the network keeps its weights from "
+                f"{restored} and the history of the {epoch} completed epochs",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            break
+        logs = {"loss": total if loss_fn.reduction == "sum" else total / seen}
+        logs.update({name: t / seen for name, t in zip(metric_names, metric_totals, strict=True)})
+        if validation_data is not None:
+            scores = net.evaluate(X_val, y_val, loss=loss_fn, metrics=metric_names)
+            logs.update({f"val_{name}": value for name, value in scores.items()})
+        logs["lr"] = opt.lr
+        history.append(logs)
+        for callback in callback_list:
+            callback.on_epoch_end(epoch, logs)
+        if net.stop_training:
+            break
+    for callback in callback_list:
+        callback.on_train_end(logs)
+    return history
+
+
+def batches(
+    X: Array, y: Array, batch_size: int | None, rng: np.random.Generator | None
+) -> Iterator[tuple[Array, Array]]:
+    """Yield ``(X_batch, y_batch)`` pairs covering the data once.
+
+    Full batch yields ``X`` and ``y`` themselves. Mini-batches are views in order, or, when
+    shuffling, rows gathered into two reused buffers: the data set is never copied whole.
+    """
+    n = X.shape[0]
+    if batch_size is None or batch_size >= n:  # one batch: row order cannot matter
+        yield X, y
+        return
+    if rng is None:
+        for start in range(0, n, batch_size):
+            yield X[start : start + batch_size], y[start : start + batch_size]
+        return
+    order = rng.permutation(n)
+    size = min(batch_size, n)
+    X_buffer = np.empty((size, X.shape[1]), dtype=X.dtype)
+    y_buffer = np.empty((size, y.shape[1]), dtype=y.dtype)
+    for start in range(0, n, size):
+        index = order[start : start + size]
+        rows = index.size
+        yield (
+            np.take(X, index, axis=0, out=X_buffer[:rows]),
+            np.take(y, index, axis=0, out=y_buffer[:rows]),
+        )
+
+
+def split_indices(y: Array, fraction: float, stratify: bool, rng: np.random.Generator) -> tuple[Array, Array]:
+    """Shuffled train and validation row indices; per class when ``stratify``."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_split must be between 0 and 1, got {fraction}")
+    n = y.shape[0]
+    if stratify:
+        labels = y.argmax(axis=1) if y.shape[1] > 1 else (y[:, 0] > 0.5).astype(int)
+        groups = [np.flatnonzero(labels == label) for label in np.unique(labels)]
+    else:
+        groups = [np.arange(n)]
+    held_out = []
+    for group in groups:
+        group = rng.permutation(group)
+        held_out.append(group[: round(fraction * group.size)])
+    validation = np.sort(np.concatenate(held_out))
+    if validation.size == 0 or validation.size == n:
+        raise InputError(
+            f"validation_split={fraction} of {n} samples leaves no validation or no training "
+            "rows: use more data or another fraction"
+        )
+    train = np.setdiff1d(np.arange(n), validation)
+    return rng.permutation(train), validation
+
+
+def _check_targets(y: Array, loss: Loss) -> None:
+    if loss.name == "binary_crossentropy" and (y.min() < 0 or y.max() > 1):
+        raise InputError(
+            "binary_crossentropy needs targets in [0, 1], got values from "
+            f"{y.min():g} to {y.max():g}: use 0/1 labels, or a regression loss such as mse"
+        )
+    if loss.name == "categorical_crossentropy" and (y.min() < 0 or not np.allclose(y.sum(axis=1), 1.0)):
+        raise InputError(
+            "categorical_crossentropy needs one-hot (or probability) rows summing to 1: "
+            "encode class labels with chainrule.one_hot(labels)"
+        )
+
+
+class _LastGoodWeights:
+    """Copies of the parameters at the start of this epoch and the one before.
+
+    On a non-finite loss in an epoch's first batch, that epoch's starting weights are
+    themselves bad, so the previous epoch's are restored.
+    """
+
+    def __init__(self, slots: list[Slot]) -> None:
+        self.slots = slots
+        self.current = [slot.param.copy() for slot in slots]
+        self.previous = [slot.param.copy() for slot in slots]
+        self.epochs_seen = 0
+
+    def epoch_started(self) -> None:
+        self.current, self.previous = self.previous, self.current
+        for saved, slot in zip(self.current, self.slots, strict=True):
+            np.copyto(saved, slot.param)
+        self.epochs_seen += 1
+
+    def restore(self, first_batch: bool) -> str:
+        use_previous = first_batch and self.epochs_seen > 1
+        saved = self.previous if use_previous else self.current
+        for array, slot in zip(saved, self.slots, strict=True):
+            np.copyto(slot.param, array)
+        epoch = self.epochs_seen - (2 if use_previous else 1)
+        return f"the start of epoch {epoch}" if epoch > 0 else "before training"
+
+
+def _divergence_message(epoch: int, value: float, opt: Optimizer, restored: str) -> str:
+    return (
+        f"the training loss became {value} in epoch {epoch}: training diverged. Likely causes: "
+        f"a learning rate too large for this problem (lr={opt.lr:g}; try 10x smaller) or "
+        "inputs on very different scales (standardise the features). The network keeps its "
+        f"weights from {restored}."
+    )
