@@ -149,55 +149,92 @@ def fit(
     logs: dict[str, float] = {}
     for callback in callback_list:
         callback.on_train_begin()
-    for epoch in range(epochs):
-        opt.start_epoch(epoch)
-        keeper.epoch_started()
-        for callback in callback_list:
-            callback.on_epoch_begin(epoch)
-        total, seen = 0.0, 0
-        metric_totals = [0.0] * len(metric_fns)
-        try:
-            for batch_number, (X_batch, y_batch) in enumerate(
-                batches(X, y, batch_size, rng if shuffle else None)
-            ):
-                out = net.forward(X_batch, training=True)
-                value = loss_fn(y_batch, out)
-                if not math.isfinite(value):
-                    restored = keeper.restore(first_batch=batch_number == 0)
-                    raise DivergenceError(
-                        _divergence_message(epoch, value, opt, restored), epoch=epoch, history=history
-                    )
-                rows = X_batch.shape[0]
-                for i, metric in enumerate(metric_fns):
-                    metric_totals[i] += metric(y_batch, out) * rows
-                net.backward(y_batch, loss_fn)
-                opt.step(slots)
-                total += value if loss_fn.reduction == "sum" else value * rows
-                seen += rows
-        except KeyboardInterrupt:
-            restored = keeper.restore(first_batch=False)
-            history.interrupted = True
-            warnings.warn(
-                f"training interrupted in epoch {epoch}; the network keeps its weights from "
-                f"{restored} and the history of the {epoch} completed epochs",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            break
-        logs = {"loss": total if loss_fn.reduction == "sum" else total / seen}
-        logs.update({name: t / seen for name, t in zip(metric_names, metric_totals, strict=True)})
-        if validation_data is not None:
-            scores = net.evaluate(X_val, y_val, loss=loss_fn, metrics=metric_names)
-            logs.update({f"val_{name}": value for name, value in scores.items()})
-        logs["lr"] = opt.lr
-        history.append(logs)
-        for callback in callback_list:
-            callback.on_epoch_end(epoch, logs)
-        if net.stop_training:
-            break
+    epoch = 0
+    try:
+        # A diverging run overflows on its way to a non-finite loss; the explicit check of
+        # every batch loss below reports that, so NumPy's own warnings would only be noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(epochs):
+                logs = _run_epoch(
+                    net,
+                    X,
+                    y,
+                    loss_fn,
+                    opt,
+                    slots,
+                    keeper,
+                    epoch,
+                    batch_size,
+                    rng if shuffle else None,
+                    metric_names,
+                    metric_fns,
+                    callback_list,
+                    history,
+                )
+                if validation_data is not None:
+                    scores = net.evaluate(X_val, y_val, loss=loss_fn, metrics=metric_names)
+                    logs.update({f"val_{name}": value for name, value in scores.items()})
+                logs["lr"] = opt.lr
+                history.append(logs)
+                for callback in callback_list:
+                    callback.on_epoch_end(epoch, logs)
+                if net.stop_training:
+                    break
+    except KeyboardInterrupt:
+        finished = history.epochs > epoch  # interrupted in on_epoch_end: the epoch is complete
+        restored = f"the end of epoch {epoch}" if finished else keeper.restore(first_batch=False)
+        history.interrupted = True
+        warnings.warn(
+            f"training interrupted in epoch {epoch}; the network keeps its weights from "
+            f"{restored} and the history of the {history.epochs} completed epochs",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     for callback in callback_list:
         callback.on_train_end(logs)
     return history
+
+
+def _run_epoch(
+    net: Network,
+    X: Array,
+    y: Array,
+    loss_fn: Loss,
+    opt: Optimizer,
+    slots: list[Slot],
+    keeper: _LastGoodWeights,
+    epoch: int,
+    batch_size: int | None,
+    rng: np.random.Generator | None,
+    metric_names: list[str],
+    metric_fns: list[Any],
+    callback_list: list[Callback],
+    history: History,
+) -> dict[str, float]:
+    """One pass over the data: per batch, forward -> loss -> backward -> update."""
+    opt.start_epoch(epoch)
+    keeper.epoch_started()
+    for callback in callback_list:
+        callback.on_epoch_begin(epoch)
+    total, seen = 0.0, 0
+    metric_totals = [0.0] * len(metric_fns)
+    for batch_number, (X_batch, y_batch) in enumerate(batches(X, y, batch_size, rng)):
+        out = net.forward(X_batch, training=True)
+        value = loss_fn(y_batch, out)
+        if not math.isfinite(value):
+            restored = keeper.restore(first_batch=batch_number == 0)
+            message = _divergence_message(epoch, value, opt, restored)
+            raise DivergenceError(message, epoch=epoch, history=history)
+        rows = X_batch.shape[0]
+        for i, metric in enumerate(metric_fns):
+            metric_totals[i] += metric(y_batch, out) * rows
+        net.backward(y_batch, loss_fn)
+        opt.step(slots)
+        total += value if loss_fn.reduction == "sum" else value * rows
+        seen += rows
+    logs = {"loss": total if loss_fn.reduction == "sum" else total / seen}
+    logs.update({name: t / seen for name, t in zip(metric_names, metric_totals, strict=True)})
+    return logs
 
 
 def batches(

@@ -1,0 +1,102 @@
+"""Activations against independent formulas (math module), finite differences, and extremes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from chainrule.activations import ACTIVATIONS, LeakyReLU, get_activation
+
+ELEMENTWISE = {
+    "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0,
+    "tanh": math.tanh,
+    "relu": lambda z: max(z, 0.0),
+    "leaky_relu": lambda z: z if z > 0 else 0.01 * z,
+    "identity": lambda z: z,
+}
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_elementwise_values_match_scalar_math(name, rng):
+    z = rng.normal(scale=4.0, size=(5, 7))
+    expected = np.vectorize(ELEMENTWISE[name])(z)
+    np.testing.assert_allclose(get_activation(name).forward(z.copy()), expected, rtol=1e-14, atol=1e-300)
+
+
+def test_softmax_matches_its_definition(rng):
+    z = rng.normal(size=(4, 6))
+    e = np.exp(z)
+    np.testing.assert_allclose(get_activation("softmax").forward(z), e / e.sum(axis=1, keepdims=True), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(set(ACTIVATIONS) - {"linear"}))
+def test_backward_matches_finite_differences_of_forward(name, rng):
+    """backward(a, g) is the vector-Jacobian product g . da/dz; check it column by column."""
+    act = get_activation(name)
+    z = rng.normal(size=(3, 4))
+    grad = rng.normal(size=(3, 4))
+    analytic = act.backward(act.forward(z.copy()), grad)
+    numeric = np.zeros_like(z)
+    eps = 1e-6
+    for idx in np.ndindex(*z.shape):
+        plus, minus = z.copy(), z.copy()
+        plus[idx] += eps
+        minus[idx] -= eps
+        numeric[idx] = np.sum(grad * (act.forward(plus) - act.forward(minus))) / (2 * eps)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(set(ACTIVATIONS) - {"linear", "softmax"}))
+def test_derivative_is_the_elementwise_slope(name, rng):
+    act = get_activation(name)
+    z = rng.normal(size=(20,))
+    eps = 1e-6
+    slope = (act.forward(z + eps) - act.forward(z - eps)) / (2 * eps)
+    np.testing.assert_allclose(act.derivative(act.forward(z.copy())), slope, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(set(ACTIVATIONS) - {"linear"}))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_inputs_give_no_warning_nan_or_upcast(name, dtype):
+    """pytest turns RuntimeWarnings (overflow) into errors for the whole suite."""
+    act = get_activation(name)
+    z = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]], dtype=dtype)
+    a = act.forward(z.copy())
+    assert a.dtype == dtype
+    assert np.isfinite(a).all()
+    g = act.backward(a, np.ones_like(a))
+    assert g.dtype == dtype and np.isfinite(g).all()
+
+
+def test_sigmoid_limits_are_exact():
+    a = get_activation("sigmoid").forward(np.array([-1000.0, 1000.0]))
+    assert a[0] == 0.0 and a[1] == 1.0
+
+
+def test_softmax_is_shift_invariant_and_sums_to_one():
+    act = get_activation("softmax")
+    z = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1000.0, -1000.0]])
+    a = act.forward(z.copy())
+    np.testing.assert_allclose(a.sum(axis=1), 1.0)
+    np.testing.assert_allclose(a[0], act.forward(np.array([[0.0, 1.0, -1.0]]))[0])
+    np.testing.assert_allclose(a[1], 1 / 3)
+
+
+def test_forward_in_place_gives_the_same_values(rng):
+    for name in sorted(set(ACTIVATIONS) - {"linear"}):
+        act = get_activation(name)
+        z = rng.normal(size=(3, 5))
+        expected = act.forward(z.copy())
+        buffer = z.copy()
+        assert act.forward(buffer, out=buffer) is buffer
+        np.testing.assert_array_equal(buffer, expected)
+
+
+def test_lookup_errors_name_the_choices():
+    with pytest.raises(ValueError, match="unknown activation 'sigmod'.*sigmoid"):
+        get_activation("sigmod")
+    with pytest.raises(ValueError, match="alpha"):
+        LeakyReLU(alpha=-0.1)
+    assert get_activation({"name": "leaky_relu", "alpha": 0.2}).alpha == 0.2

@@ -1,0 +1,116 @@
+"""Building networks, predicting, weights, and the errors users hit first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def test_sizes_shorthand_builds_dense_layers():
+    net = cr.Network([3, 4, 5, 2], activation="relu", output_activation="softmax", bias=False, seed=0)
+    assert [repr(layer) for layer in net.layers] == [
+        "Dense(3, 4, relu, bias=False)", "Dense(4, 5, relu, bias=False)", "Dense(5, 2, softmax, bias=False)"]
+    assert net.sizes == [3, 4, 5, 2] and net.n_inputs == 3 and net.n_outputs == 2
+
+
+def test_predict_single_sample_and_batch(rng):
+    net = cr.Network([3, 4, 2], seed=0)
+    X = rng.normal(size=(5, 3))
+    batch = net.predict(X)
+    assert batch.shape == (5, 2)
+    np.testing.assert_array_equal(net.predict(X[1]), batch[1])
+    assert net.predict(X[1]).shape == (2,)
+    W1, b1 = net.layers[0].params["W"], net.layers[0].params["b"]
+    W2, b2 = net.layers[1].params["W"], net.layers[1].params["b"]
+    expected = 1 / (1 + np.exp(-((1 / (1 + np.exp(-(X @ W1 + b1)))) @ W2 + b2)))
+    np.testing.assert_allclose(batch, expected, rtol=1e-14)
+
+
+def test_predict_is_not_overwritten_by_later_calls(rng):
+    net = cr.Network([3, 2], seed=0)
+    first = net.predict(rng.normal(size=(4, 3)))
+    kept = first.copy()
+    net.predict(rng.normal(size=(4, 3)))
+    net.fit(rng.normal(size=(4, 3)), rng.uniform(size=(4, 2)), epochs=2)
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_class_predictions_and_probabilities(rng):
+    net = cr.Network([2, 3], activation="softmax", seed=0)
+    proba = net.predict_proba(rng.normal(size=(6, 2)))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    binary = cr.Network([2, 1], activation="sigmoid", seed=0)
+    X = rng.normal(size=(6, 2))
+    p = binary.predict(X)[:, 0]
+    np.testing.assert_allclose(binary.predict_proba(X), np.column_stack([1 - p, p]))
+    np.testing.assert_array_equal(binary.predict_classes(X), (p > 0.5).astype(int))
+
+
+def test_evaluate_reports_loss_and_metrics(rng):
+    net = cr.Network([2, 3], activation="softmax", seed=0)
+    X, labels = rng.normal(size=(10, 2)), rng.integers(0, 3, 10)
+    scores = net.evaluate(X, cr.one_hot(labels, 3))
+    p = net.predict(X)
+    assert scores["loss"] == pytest.approx(-np.mean(np.log(p[np.arange(10), labels])))
+    assert scores["accuracy"] == pytest.approx(np.mean(p.argmax(1) == labels))
+
+
+def test_set_weights_copies_in_place_and_checks_shapes():
+    net = cr.Network([2, 2, 1], seed=0)
+    W = net.layers[0].params["W"]
+    weights = net.get_weights()
+    weights[0]["W"][...] = 7.0
+    net.set_weights(weights)
+    assert net.layers[0].params["W"] is W and (W == 7.0).all()
+    weights[0]["W"] = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="shape"):
+        net.set_weights(weights)
+
+
+def test_layer_widths_must_chain():
+    with pytest.raises(ValueError, match="do not chain"):
+        cr.Network([cr.Dense(3, 4), cr.Dense(5, 1)])
+
+
+def test_explicit_weights_are_used_and_checked():
+    layer = cr.Dense(2, 1, "identity", bias=False, weights=[[2.0], [3.0]])
+    assert cr.Network([layer]).predict([[1.0, 1.0]]).item() == 5.0
+    with pytest.raises(ValueError, match=r"shape \(2, 1\)"):
+        cr.Dense(2, 1, weights=[[1.0, 2.0]])
+
+
+def test_a_lone_dense_without_weights_says_what_to_do():
+    with pytest.raises(cr.NotInitializedError, match="Network"):
+        cr.Dense(2, 3).forward(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.ones((4, 2)), np.ones(4), "columns but the network expects 3"),
+        (np.ones((4, 3)), np.ones(5), "4 rows but y has 5"),
+        (np.array([[1.0, np.nan, 0.0]] * 4), np.ones(4), "NaN or infinite.*row 0, column 1"),
+        (np.ones((0, 3)), np.ones(0), "empty"),
+        (np.array([["a", "b", "c"]] * 4), np.ones(4), "must be numeric"),
+        (np.ones((4, 3)), np.full(4, 2.0), r"targets in \[0, 1\]"),
+    ],
+)
+def test_bad_training_data_gets_a_clear_input_error(X, y, message):
+    net = cr.Network([3, 1], seed=0)
+    with pytest.raises(cr.InputError, match=message):
+        net.fit(X, y, loss="binary_crossentropy")
+
+
+def test_class_labels_for_a_softmax_network_need_one_hot():
+    net = cr.Network([2, 3], activation="softmax", seed=0)
+    with pytest.raises(cr.InputError, match="one_hot"):
+        net.fit(np.ones((4, 2)), [0, 1, 2, 1])
+    net.fit(np.ones((4, 2)), cr.one_hot([0, 1, 2, 1]))
+
+
+def test_booleans_and_integers_are_accepted_as_numbers():
+    net = cr.Network([2, 1], seed=0)
+    net.fit(np.array([[True, False], [False, True]]), np.array([1, 0]), epochs=1)
+    assert net.predict(np.array([[1, 0]])).dtype == np.float64

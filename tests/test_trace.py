@@ -1,0 +1,60 @@
+"""The step trace: its numbers are the real step's, and it reads in the seeds' terms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import chainrule as cr
+
+
+def test_trace_changes_equal_minus_lr_times_gradients(rng):
+    net = cr.Network([3, 4, 2], activation="tanh", output_activation="sigmoid", seed=0)
+    X, y = rng.normal(size=(5, 3)), rng.uniform(size=(5, 2))
+    grads = net.gradients(X, y, loss="mse")
+    before = net.get_weights()
+    trace = cr.trace_step(net, X, y, loss="mse", optimizer=cr.SGD(lr=0.3))
+    for i, record in enumerate(trace.layers):
+        for key in record.changes:
+            np.testing.assert_allclose(record.changes[key], -0.3 * grads[i][key], rtol=1e-12, atol=1e-16)
+            np.testing.assert_allclose(net.get_weights()[i][key], before[i][key] + record.changes[key], rtol=1e-14)
+    assert trace.loss_after < trace.loss
+
+
+def test_trace_records_forward_values_and_deltas(rng):
+    net = cr.Network([2, 3, 1], activation="sigmoid", seed=1)
+    X, y = rng.normal(size=(4, 2)), rng.uniform(size=(4, 1))
+    trace = cr.trace_step(net, X, y, loss="half_sse", apply=False)
+    W1, b1 = net.layers[0].params["W"], net.layers[0].params["b"]
+    W2, b2 = net.layers[1].params["W"], net.layers[1].params["b"]
+    z1 = X @ W1 + b1
+    a1 = 1 / (1 + np.exp(-z1))
+    a2 = 1 / (1 + np.exp(-(a1 @ W2 + b2)))
+    np.testing.assert_allclose(trace.layers[0].z, z1, rtol=1e-14)
+    np.testing.assert_allclose(trace.layers[0].output, a1, rtol=1e-14)
+    np.testing.assert_allclose(trace.output, a2, rtol=1e-14)
+    np.testing.assert_allclose(trace.error, y - a2, rtol=1e-14)
+    delta2 = (a2 - y) * a2 * (1 - a2)  # the seeds' delta with the gradient's sign
+    np.testing.assert_allclose(trace.layers[1].delta, delta2, rtol=1e-13)
+    np.testing.assert_allclose(trace.layers[0].delta, (delta2 @ W2.T) * a1 * (1 - a1), rtol=1e-13)
+    # apply=False left the weights as they were
+    np.testing.assert_array_equal(net.layers[0].params["W"], W1)
+
+
+def test_trace_text_and_markdown_name_the_pieces():
+    net = cr.Network([cr.Dense(3, 2, "sigmoid", bias=False, weights=[[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]),
+                      cr.Dense(2, 1, "sigmoid", bias=False, weights=[[0.1], [-0.3]])])
+    trace = cr.trace_step(net, [0.5, 0.1, -0.2], [0.6], loss="half_sse", optimizer=cr.SGD(lr=0.5))
+    text = str(trace)
+    for piece in ("Forward pass", "z1 = a0 @ W1", "a2 = sigmoid(z2)", "error y - a2",
+                  "delta2 = (a2 - y) * a2*(1-a2)", "delta1 = (delta2 @ W2.T) * a1*(1-a1)",
+                  "change in W2", "[[0.00804047]", "1.77005547e-04"):
+        assert piece in text, piece
+    markdown = trace.format("markdown")
+    assert markdown.startswith("### One backpropagation step: 3-2-1 network")
+    assert "```" in markdown
+
+
+def test_trace_names_the_fused_output_delta(rng):
+    net = cr.Network([2, 3, 3], activation="relu", output_activation="softmax", seed=0)
+    trace = cr.trace_step(net, rng.normal(size=(4, 2)), cr.one_hot([0, 1, 2, 1]), apply=False)
+    assert trace.fused and "fused softmax + categorical_crossentropy" in str(trace)
