@@ -28,7 +28,9 @@ def test_elementwise_values_match_scalar_math(name, rng):
 def test_softmax_matches_its_definition(rng):
     z = rng.normal(size=(4, 6))
     e = np.exp(z)
-    np.testing.assert_allclose(get_activation("softmax").forward(z), e / e.sum(axis=1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(
+        get_activation("softmax").forward(z), e / e.sum(axis=1, keepdims=True), rtol=1e-14
+    )
 
 
 @pytest.mark.parametrize("name", sorted(set(ACTIVATIONS) - {"linear"}))
@@ -95,7 +97,7 @@ def test_forward_in_place_gives_the_same_values(rng):
 
 
 def test_lookup_errors_name_the_choices():
-    with pytest.raises(ValueError, match="unknown activation 'sigmod'.*sigmoid"):
+    with pytest.raises(ValueError, match=r"unknown activation .sigmod.*sigmoid"):
         get_activation("sigmod")
     with pytest.raises(ValueError, match="alpha"):
         LeakyReLU(alpha=-0.1)

@@ -70,5 +70,5 @@ def test_crossentropy_of_saturated_outputs_is_finite_without_warnings(name, dtyp
 
 
 def test_unknown_loss_names_the_choices():
-    with pytest.raises(ValueError, match="unknown loss 'mse2'.*half_sse"):
+    with pytest.raises(ValueError, match=r"unknown loss 'mse2'.*half_sse"):
         get_loss("mse2")

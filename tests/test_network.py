@@ -11,7 +11,10 @@ import chainrule as cr
 def test_sizes_shorthand_builds_dense_layers():
     net = cr.Network([3, 4, 5, 2], activation="relu", output_activation="softmax", bias=False, seed=0)
     assert [repr(layer) for layer in net.layers] == [
-        "Dense(3, 4, relu, bias=False)", "Dense(4, 5, relu, bias=False)", "Dense(5, 2, softmax, bias=False)"]
+        "Dense(3, 4, relu, bias=False)",
+        "Dense(4, 5, relu, bias=False)",
+        "Dense(5, 2, softmax, bias=False)",
+    ]
     assert net.sizes == [3, 4, 5, 2] and net.n_inputs == 3 and net.n_outputs == 2
 
 

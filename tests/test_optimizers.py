@@ -102,8 +102,13 @@ def test_schedules():
 
 def test_schedule_sets_the_learning_rate_each_epoch(rng):
     net = cr.Network([2, 1], activation="identity", seed=0)
-    history = net.fit(rng.normal(size=(8, 2)), rng.normal(size=(8, 1)), loss="mse",
-                      optimizer=cr.SGD(lr=cr.StepDecay(0.1, 0.5, every=2)), epochs=5)
+    history = net.fit(
+        rng.normal(size=(8, 2)),
+        rng.normal(size=(8, 1)),
+        loss="mse",
+        optimizer=cr.SGD(lr=cr.StepDecay(0.1, 0.5, every=2)),
+        epochs=5,
+    )
     assert history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
 
 

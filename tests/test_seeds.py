@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import subprocess
 import sys
 
@@ -19,9 +20,16 @@ from chainrule.examples import (
 )
 
 SEED_000_ERRORS = [
-    0.4685343254580603, 0.027359665117498422, 0.018014239352682853, 0.01424538015492187,
-    0.01209811882788332, 0.01067390131321088, 0.009643630560125674, 0.008855140776037976,
-    0.008227317734746435, 0.007712523196874705,
+    0.4685343254580603,
+    0.027359665117498422,
+    0.018014239352682853,
+    0.01424538015492187,
+    0.01209811882788332,
+    0.01067390131321088,
+    0.009643630560125674,
+    0.008855140776037976,
+    0.008227317734746435,
+    0.007712523196874705,
 ]
 
 
@@ -51,8 +59,11 @@ def test_seed_000_iterations_to_099(seed000):
 def test_seed_000_initial_weights_are_the_tutorials(seed000):
     w01 = seed000["initial_weights"][0]["W"]
     np.testing.assert_allclose(w01[0], [-0.16595599, 0.44064899, -0.99977125, -0.39533485], atol=5e-9)
-    np.testing.assert_allclose(seed000["initial_weights"][1]["W"].ravel(),
-                               [-0.5910955, 0.75623487, -0.94522481, 0.34093502], atol=5e-9)
+    np.testing.assert_allclose(
+        seed000["initial_weights"][1]["W"].ravel(),
+        [-0.5910955, 0.75623487, -0.94522481, 0.34093502],
+        atol=5e-9,
+    )
 
 
 def test_seed_001_worked_step():
@@ -60,7 +71,11 @@ def test_seed_001_worked_step():
     np.testing.assert_allclose(step.layers[1].changes["W"].ravel(), [0.00804047, 0.00555918], atol=5e-9)
     np.testing.assert_allclose(
         step.layers[0].changes["W"],
-        [[1.77005547e-04, -5.11178506e-04], [3.54011093e-05, -1.02235701e-04], [-7.08022187e-05, 2.04471402e-04]],
+        [
+            [1.77005547e-04, -5.11178506e-04],
+            [3.54011093e-05, -1.02235701e-04],
+            [-7.08022187e-05, 2.04471402e-04],
+        ],
         rtol=5e-9,
     )
 
@@ -75,13 +90,23 @@ def test_seed_001_accuracy(seed001):
 
 
 def test_seed_001_lesson_loss_lines_and_true_loss(seed001):
-    printed = [0.251357252426, 0.249965407188, 0.248620052189, 0.247319932172, 0.246063804656,
-               0.244850441793, 0.243678632019, 0.242547181518, 0.241454915502, 0.240400679325]
+    printed = [
+        0.251357252426,
+        0.249965407188,
+        0.248620052189,
+        0.247319932172,
+        0.246063804656,
+        0.244850441793,
+        0.243678632019,
+        0.242547181518,
+        0.241454915502,
+        0.240400679325,
+    ]
     epochs = [epoch for epoch, _, _ in seed001["report"]]
     assert epochs == list(range(0, 900, 90))
     np.testing.assert_allclose([lesson for _, lesson, _ in seed001["report"]], printed, atol=5e-13)
     true = [t for _, _, t in seed001["report"]]
-    assert all(a > b for a, b in zip(true, true[1:], strict=False))  # the real loss falls
+    assert all(a > b for a, b in itertools.pairwise(true))  # the real loss falls
     assert all(t > p for t, p in zip(true, printed, strict=True))  # and differs from the printed one
 
 
@@ -104,18 +129,28 @@ def test_seed_002_learns_xor_for_almost_every_start():
 def test_seed_002_separate_training_and_inference_programs(tmp_path):
     model = tmp_path / "xor.npz"
     examples = seed_002_xor_train.__file__.rsplit("/", 1)[0]
-    subprocess.run([sys.executable, f"{examples}/seed_002_xor_train.py", str(model)], check=True,
-                   capture_output=True, cwd=tmp_path)
-    result = subprocess.run([sys.executable, f"{examples}/seed_002_xor_predict.py", str(model)], check=True,
-                            capture_output=True, text=True, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, f"{examples}/seed_002_xor_train.py", str(model)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    result = subprocess.run(
+        [sys.executable, f"{examples}/seed_002_xor_predict.py", str(model)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     classes = [line.rsplit("class ", 1)[1].rstrip(")") for line in result.stdout.splitlines()]
     assert classes == ["0", "1", "1", "0"]
 
 
 def test_seed_003_error_distribution():
     shares, errors = seed_003_matrix_backprop.hidden_errors()
-    np.testing.assert_allclose(shares, [[0.06, 0.1, 0.018], [0.03, 0.04, 0.24], [0.02, 0.02, 0.21],
-                                        [0.012, 0.14, 0.162]], rtol=1e-12)
+    np.testing.assert_allclose(
+        shares, [[0.06, 0.1, 0.018], [0.03, 0.04, 0.24], [0.02, 0.02, 0.21], [0.012, 0.14, 0.162]], rtol=1e-12
+    )
     np.testing.assert_allclose(errors, seed_003_matrix_backprop.WHO @ seed_003_matrix_backprop.E, rtol=1e-12)
 
 
@@ -144,9 +179,12 @@ def test_seed_004_regression_and_new_input_scaling():
 
 @pytest.mark.parametrize("name", ["seed_000_truth_table", "seed_001_admissions", "seed_004_study_hours"])
 def test_examples_run_as_scripts(name):
-    result = subprocess.run([sys.executable, "-m", f"chainrule.examples.{name}"], capture_output=True,
-                            text=True, check=True)
-    expected = {"seed_000_truth_table": "Output result for testing data =  [0.99619533]",
-                "seed_001_admissions": "Prediction accuracy: 0.725",
-                "seed_004_study_hours": "Predicted score for 4 hours and 8 hours"}[name]
+    result = subprocess.run(
+        [sys.executable, "-m", f"chainrule.examples.{name}"], capture_output=True, text=True, check=True
+    )
+    expected = {
+        "seed_000_truth_table": "Output result for testing data =  [0.99619533]",
+        "seed_001_admissions": "Prediction accuracy: 0.725",
+        "seed_004_study_hours": "Predicted score for 4 hours and 8 hours",
+    }[name]
     assert expected in result.stdout

@@ -16,8 +16,12 @@ from chainrule.serialization import FORMAT_VERSION, HEADER_KEY
 @pytest.fixture
 def net():
     net = cr.Network(
-        [cr.Dense(3, 5, "tanh"), cr.Dropout(0.2), cr.Dense(5, 4, {"name": "leaky_relu", "alpha": 0.1}),
-         cr.Dense(4, 2, "softmax", bias=False)],
+        [
+            cr.Dense(3, 5, "tanh"),
+            cr.Dropout(0.2),
+            cr.Dense(5, 4, {"name": "leaky_relu", "alpha": 0.1}),
+            cr.Dense(4, 2, "softmax", bias=False),
+        ],
         seed=0,
     )
     net.loss = cr.get_loss("categorical_crossentropy")
@@ -78,10 +82,24 @@ def write_npz(path, **arrays):
 
 
 def header_bytes(**changes):
-    header = {"format": "chainrule-model", "format_version": 1, "library_version": "0", "dtype": "float64",
-              "loss": None, "metadata": {},
-              "layers": [{"type": "Dense", "n_in": 2, "n_out": 1, "activation": {"name": "sigmoid"},
-                          "bias": True, "init": "zeros"}]}
+    header = {
+        "format": "chainrule-model",
+        "format_version": 1,
+        "library_version": "0",
+        "dtype": "float64",
+        "loss": None,
+        "metadata": {},
+        "layers": [
+            {
+                "type": "Dense",
+                "n_in": 2,
+                "n_out": 1,
+                "activation": {"name": "sigmoid"},
+                "bias": True,
+                "init": "zeros",
+            }
+        ],
+    }
     header.update(changes)
     return np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
 
@@ -105,13 +123,27 @@ def test_a_hand_written_valid_file_loads(tmp_path):
         ({HEADER_KEY: header_bytes(), "layer0.W": np.zeros((3, 1)), "layer0.b": np.zeros(1)}, "shape"),
         ({HEADER_KEY: header_bytes(), "layer0.W": np.zeros((2, 1))}, "needs"),
         ({HEADER_KEY: header_bytes(), **GOOD, "layer1.W": np.zeros(2)}, "belong to no layer"),
-        ({HEADER_KEY: header_bytes(), "layer0.W": np.zeros((2, 1), np.float32), "layer0.b": np.zeros(1)}, "dtype"),
+        (
+            {HEADER_KEY: header_bytes(), "layer0.W": np.zeros((2, 1), np.float32), "layer0.b": np.zeros(1)},
+            "dtype",
+        ),
         ({HEADER_KEY: header_bytes(), "layer0.W": np.full((2, 1), np.nan), "layer0.b": np.zeros(1)}, "NaN"),
         ({HEADER_KEY: header_bytes(dtype="complex128"), **GOOD}, "dtype"),
         ({HEADER_KEY: header_bytes(layers=[{"type": "Lambda"}]), **GOOD}, "valid network"),
     ],
-    ids=["no-header", "newer", "foreign", "bad-json", "shape", "missing-bias", "extra", "dtype", "nan",
-         "bad-dtype", "unknown-layer"],
+    ids=[
+        "no-header",
+        "newer",
+        "foreign",
+        "bad-json",
+        "shape",
+        "missing-bias",
+        "extra",
+        "dtype",
+        "nan",
+        "bad-dtype",
+        "unknown-layer",
+    ],
 )
 def test_bad_files_raise_model_file_error(tmp_path, arrays, message):
     path = tmp_path / "bad.npz"

@@ -16,7 +16,9 @@ def test_trace_changes_equal_minus_lr_times_gradients(rng):
     for i, record in enumerate(trace.layers):
         for key in record.changes:
             np.testing.assert_allclose(record.changes[key], -0.3 * grads[i][key], rtol=1e-12, atol=1e-16)
-            np.testing.assert_allclose(net.get_weights()[i][key], before[i][key] + record.changes[key], rtol=1e-14)
+            np.testing.assert_allclose(
+                net.get_weights()[i][key], before[i][key] + record.changes[key], rtol=1e-14
+            )
     assert trace.loss_after < trace.loss
 
 
@@ -41,13 +43,25 @@ def test_trace_records_forward_values_and_deltas(rng):
 
 
 def test_trace_text_and_markdown_name_the_pieces():
-    net = cr.Network([cr.Dense(3, 2, "sigmoid", bias=False, weights=[[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]),
-                      cr.Dense(2, 1, "sigmoid", bias=False, weights=[[0.1], [-0.3]])])
+    net = cr.Network(
+        [
+            cr.Dense(3, 2, "sigmoid", bias=False, weights=[[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]),
+            cr.Dense(2, 1, "sigmoid", bias=False, weights=[[0.1], [-0.3]]),
+        ]
+    )
     trace = cr.trace_step(net, [0.5, 0.1, -0.2], [0.6], loss="half_sse", optimizer=cr.SGD(lr=0.5))
     text = str(trace)
-    for piece in ("Forward pass", "z1 = a0 @ W1", "a2 = sigmoid(z2)", "error y - a2",
-                  "delta2 = (a2 - y) * a2*(1-a2)", "delta1 = (delta2 @ W2.T) * a1*(1-a1)",
-                  "change in W2", "[[0.00804047]", "1.77005547e-04"):
+    for piece in (
+        "Forward pass",
+        "z1 = a0 @ W1",
+        "a2 = sigmoid(z2)",
+        "error y - a2",
+        "delta2 = (a2 - y) * a2*(1-a2)",
+        "delta1 = (delta2 @ W2.T) * a1*(1-a1)",
+        "change in W2",
+        "[[0.00804047]",
+        "1.77005547e-04",
+    ):
         assert piece in text, piece
     markdown = trace.format("markdown")
     assert markdown.startswith("### One backpropagation step: 3-2-1 network")

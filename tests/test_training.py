@@ -73,8 +73,9 @@ def test_history_has_loss_metrics_validation_and_lr(rng):
     X = rng.normal(size=(50, 2))
     labels = (X[:, 0] > 0).astype(float)
     net = cr.Network([2, 4, 1], seed=0)
-    history = net.fit(X, labels, loss="binary_crossentropy", optimizer=cr.SGD(lr=0.5), epochs=3,
-                      validation_split=0.2)
+    history = net.fit(
+        X, labels, loss="binary_crossentropy", optimizer=cr.SGD(lr=0.5), epochs=3, validation_split=0.2
+    )
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
     assert history.epochs == 3
     # the epoch's loss is the mean of its batch losses (here: the one full batch before the update)
@@ -106,8 +107,15 @@ def test_early_stopping_restores_the_best_weights(rng):
     snapshots = {}
     record = cr.LambdaCallback(on_epoch_end=lambda e, logs: snapshots.__setitem__(e, net.get_weights()))
     stopper = cr.EarlyStopping(patience=3, restore_best_weights=True)
-    history = net.fit(X, y, loss="mse", optimizer=cr.SGD(lr=0.3), epochs=200,
-                      validation_data=(X_val, y_val), callbacks=[record, stopper])
+    history = net.fit(
+        X,
+        y,
+        loss="mse",
+        optimizer=cr.SGD(lr=0.3),
+        epochs=200,
+        validation_data=(X_val, y_val),
+        callbacks=[record, stopper],
+    )
     best = int(np.argmin(history["val_loss"]))
     assert stopper.best_epoch == best
     assert history.epochs == stopper.stopped_epoch + 1 < 200
@@ -122,7 +130,9 @@ def test_early_stopping_restores_even_when_all_epochs_run(rng):
     net = cr.Network([2, 4, 1], activation="tanh", output_activation="identity", seed=0)
     # lr so large that the loss rises after a while, but patience longer than the run
     stopper = cr.EarlyStopping(patience=1000, restore_best_weights=True, monitor="loss")
-    history = net.fit(X, y, loss="mse", optimizer=cr.SGD(lr=0.9, momentum=0.9), epochs=30, callbacks=[stopper])
+    history = net.fit(
+        X, y, loss="mse", optimizer=cr.SGD(lr=0.9, momentum=0.9), epochs=30, callbacks=[stopper]
+    )
     assert stopper.stopped_epoch is None
     best = int(np.argmin(history["loss"]))
     assert best < 29  # the run got worse, so restoring matters
@@ -135,8 +145,14 @@ def test_model_checkpoint_saves_the_best_model(tmp_path, rng):
     X, y = rng.normal(size=(20, 2)), rng.normal(size=(20, 1))
     net = cr.Network([2, 3, 1], activation="tanh", output_activation="identity", seed=0)
     path = tmp_path / "best.npz"
-    net.fit(X, y, loss="mse", optimizer=cr.SGD(lr=0.1), epochs=5,
-            callbacks=[cr.ModelCheckpoint(path, save_best_only=True)])
+    net.fit(
+        X,
+        y,
+        loss="mse",
+        optimizer=cr.SGD(lr=0.1),
+        epochs=5,
+        callbacks=[cr.ModelCheckpoint(path, save_best_only=True)],
+    )
     loaded = cr.load(path)
     assert loaded.metadata["epoch"] == 4  # the loss fell every epoch
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
@@ -153,7 +169,9 @@ def test_callbacks_can_stop_training_and_plain_functions_are_called(rng):
         if epoch == 1:
             net.stop_training = True
 
-    history = net.fit(rng.normal(size=(5, 2)), rng.uniform(size=(5, 1)), epochs=10, callbacks=[stop_after_two])
+    history = net.fit(
+        rng.normal(size=(5, 2)), rng.uniform(size=(5, 1)), epochs=10, callbacks=[stop_after_two]
+    )
     assert history.epochs == 2 and [e for e, _ in seen] == [0, 1]
 
 

@@ -141,15 +141,15 @@ def _format(trace: StepTrace, markdown: bool) -> str:
     def heading(text: str) -> None:
         lines.append(f"### {text}" if markdown else text)
 
-    def show(label: str, array: Array) -> None:
+    def show(label: str, array: Array, indent: int = 2) -> None:
         text = np.array2string(np.asarray(array), precision=8, max_line_width=100)
         if markdown:
             lines.append(f"- `{label}`")
             lines.extend(["  ```", *("  " + row for row in text.splitlines()), "  ```"])
         else:
-            pad = " " * (len(label) + 5)
+            pad = " " * (indent + len(label) + 3)
             first, *rest = text.splitlines()
-            lines.append(f"  {label} = {first}")
+            lines.append(f"{' ' * indent}{label} = {first}")
             lines.extend(pad + row for row in rest)
 
     n = len(trace.layers)
@@ -165,8 +165,8 @@ def _format(trace: StepTrace, markdown: bool) -> str:
     for r in trace.layers:
         role = "output" if r.number == n else "hidden"
         lines.append(f"  layer {r.number} ({role}, {r.activation}):")
-        show(f"z{r.number} = a{r.number - 1} @ W{r.number}" + (" + b" if "b" in r.grads else ""), r.z)
-        show(f"a{r.number} = {r.activation}(z{r.number})", r.output)
+        show(f"z{r.number} = a{r.number - 1} @ W{r.number}" + (" + b" if "b" in r.grads else ""), r.z, 4)
+        show(f"a{r.number} = {r.activation}(z{r.number})", r.output, 4)
     lines.append("")
     heading("Output error and loss")
     show("target y", trace.y)
