@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.atomic import atomic_write
 from chainrule.errors import ModelFileError
 from chainrule.layers import layer_from_config
 from chainrule.losses import get_loss
@@ -53,17 +53,8 @@ def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | 
     header_bytes = json.dumps(header, allow_nan=False, default=_json_default).encode("utf-8")
     arrays[HEADER_KEY] = np.frombuffer(header_bytes, dtype=np.uint8)
 
-    target = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as stream:
+        np.savez(stream, **arrays)
 
 
 def load(path: str | os.PathLike[str]) -> Network:

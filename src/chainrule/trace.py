@@ -185,7 +185,7 @@ def _format(trace: StepTrace, markdown: bool) -> str:
             formula = f"(delta{r.number + 1} @ W{r.number + 1}.T) * {derivative}"
         show(f"delta{r.number} = {formula}", r.delta)
     lines.append("")
-    heading("Weight changes (= -lr * gradient; gradient of W{l} = a{l-1}.T @ delta{l})")
+    heading("Weight changes (= -lr * gradient; the gradient of W_l is a_(l-1).T @ delta_l)")
     for r in trace.layers:
         for key, change in r.changes.items():
             show(f"change in {key}{r.number}", change)

@@ -1,0 +1,299 @@
+"""Turn a table (a pandas DataFrame) into network inputs and targets, and back, reproducibly.
+
+`TablePreprocessor` learns from the training table which columns are features, how each
+categorical column is one-hot encoded (as seed 001 does with ``rank``), how numeric columns
+are scaled (seed 004 divides by the column maxima: ``maxabs``), and how the target is encoded.
+Everything it learns is a JSON-ready dict (`to_dict`) stored inside the model file, so
+prediction on new rows needs nothing but the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from chainrule.errors import InputError
+
+SCALINGS = ("standard", "minmax", "maxabs", "none")
+
+
+@dataclass
+class Scaler:
+    """``(x - offset) / scale`` per column; the statistics come from the training data."""
+
+    method: str = "none"
+    offset: list[float] = field(default_factory=list)
+    scale: list[float] = field(default_factory=list)
+
+    @classmethod
+    def fit(cls, values: np.ndarray, method: str) -> Scaler:
+        if method not in SCALINGS:
+            raise ValueError(f"unknown scaling {method!r}; choose one of: {', '.join(SCALINGS)}")
+        n = values.shape[1]
+        if method == "none" or n == 0:
+            offset, scale = np.zeros(n), np.ones(n)
+        elif method == "standard":
+            offset, scale = values.mean(axis=0), values.std(axis=0)
+        elif method == "minmax":
+            offset, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
+        else:  # maxabs
+            offset, scale = np.zeros(n), np.abs(values).max(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)  # a constant column is left unscaled
+        return cls(method, offset.tolist(), scale.tolist())
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (values - np.asarray(self.offset)) / np.asarray(self.scale)
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        return values * np.asarray(self.scale) + np.asarray(self.offset)
+
+
+@dataclass
+class TablePreprocessor:
+    """Feature columns, their encodings and scaling, and the target's encoding.
+
+    Attributes
+    ----------
+    numeric : list of str
+        Numeric feature columns, in order; scaled by ``scaler``.
+    categorical : dict of str to list of str
+        Categorical feature columns and their categories; each becomes one 0/1 column per
+        category, after the numeric columns.
+    task : str
+        ``"classification"`` or ``"regression"``.
+    classes : list of str
+        Class labels (classification), in output order.
+    """
+
+    target: str
+    task: str
+    numeric: list[str] = field(default_factory=list)
+    categorical: dict[str, list[str]] = field(default_factory=dict)
+    scaler: Scaler = field(default_factory=Scaler)
+    classes: list[str] = field(default_factory=list)
+    target_scaler: Scaler = field(default_factory=Scaler)
+
+    # ------------------------------------------------------------------------------ fit
+    @classmethod
+    def fit(
+        cls,
+        frame: Any,
+        target: str,
+        *,
+        features: list[str] | None = None,
+        categorical: list[str] | None = None,
+        task: str | None = None,
+        scale: str = "standard",
+        target_scale: str = "standard",
+    ) -> TablePreprocessor:
+        """Learn the encoding from a training DataFrame."""
+        import pandas as pd
+
+        if target not in frame.columns:
+            raise InputError(
+                f"there is no target column {target!r}; the columns are: {_names(frame.columns)}"
+            )
+        features = features or [c for c in frame.columns if c != target]
+        missing = [c for c in features if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"feature columns {missing} are not in the data; the columns are: {_names(frame.columns)}"
+            )
+        if target in features:
+            raise InputError(f"the target {target!r} cannot also be a feature")
+        forced = set(categorical or [])
+        unknown = forced - set(features)
+        if unknown:
+            raise InputError(f"--categorical names {sorted(unknown)}, which are not feature columns")
+        numeric = [c for c in features if c not in forced and _is_number_column(frame[c])]
+        cats = {
+            c: sorted({_label(v) for v in frame[c].dropna()}, key=_natural)
+            for c in features
+            if c not in numeric
+        }
+        y = frame[target]
+        if y.isna().any():
+            row = int(np.flatnonzero(y.isna().to_numpy())[0])
+            raise InputError(f"row {row + 1}, column {target!r}: the target is missing; drop such rows first")
+        task = task or infer_task(y)
+        if task not in ("classification", "regression"):
+            raise ValueError(f"task must be classification or regression, got {task!r}")
+        prep = cls(target=target, task=task, numeric=numeric, categorical=cats)
+        prep.scaler = Scaler.fit(prep._numeric_block(frame), scale)
+        if task == "classification":
+            prep.classes = sorted({_label(v) for v in y}, key=_natural)
+            if len(prep.classes) < 2:
+                raise InputError(
+                    f"the target {target!r} has a single class ({prep.classes[0]}): nothing to learn"
+                )
+        else:
+            if not pd.api.types.is_numeric_dtype(y):
+                raise InputError(f"regression needs a numeric target; {target!r} has text values")
+            prep.target_scaler = Scaler.fit(y.to_numpy(dtype=float)[:, None], target_scale)
+        return prep
+
+    # ------------------------------------------------------------------------ transform
+    @property
+    def feature_names(self) -> list[str]:
+        """The network's input columns: numeric ones, then ``column=category`` one-hots."""
+        return [*self.numeric, *(f"{c}={v}" for c, cats in self.categorical.items() for v in cats)]
+
+    @property
+    def n_outputs(self) -> int:
+        if self.task == "regression":
+            return 1
+        return 1 if len(self.classes) == 2 else len(self.classes)
+
+    def transform(self, frame: Any) -> np.ndarray:
+        """Network inputs for the rows of ``frame``; errors name the row and column."""
+        blocks = [self.scaler.transform(self._numeric_block(frame))]
+        for column, categories in self.categorical.items():
+            values = self._column(frame, column)
+            labels = [_label(v) for v in values]
+            index = {c: i for i, c in enumerate(categories)}
+            one_hot = np.zeros((len(labels), len(categories)))
+            for row, (raw, label) in enumerate(zip(values, labels, strict=True)):
+                if _missing(raw):
+                    raise InputError(f"row {row + 1}, column {column!r}: missing value")
+                if label not in index:
+                    raise InputError(
+                        f"row {row + 1}, column {column!r}: category {label!r} was not seen in training "
+                        f"(known: {', '.join(categories)})"
+                    )
+                one_hot[row, index[label]] = 1.0
+            blocks.append(one_hot)
+        return np.hstack(blocks)
+
+    def encode_target(self, values: Any) -> np.ndarray:
+        """Targets as the network's outputs: 0/1 column, one-hot rows, or scaled numbers."""
+        if self.task == "regression":
+            return self.target_scaler.transform(np.asarray(values, dtype=float)[:, None])
+        index = {c: i for i, c in enumerate(self.classes)}
+        labels = [_label(v) for v in values]
+        unknown = [(row, label) for row, label in enumerate(labels) if label not in index]
+        if unknown:
+            row, label = unknown[0]
+            raise InputError(
+                f"row {row + 1}, column {self.target!r}: class {label!r} was not seen in training "
+                f"(known: {', '.join(self.classes)})"
+            )
+        codes = np.array([index[label] for label in labels])
+        if len(self.classes) == 2:
+            return codes[:, None].astype(float)
+        one_hot = np.zeros((codes.size, len(self.classes)))
+        one_hot[np.arange(codes.size), codes] = 1.0
+        return one_hot
+
+    def decode(self, outputs: np.ndarray) -> np.ndarray:
+        """Network outputs back in the target's units (regression) or labels (classification)."""
+        if self.task == "regression":
+            return self.target_scaler.inverse(outputs)[:, 0]
+        codes = (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
+        return np.array(self.classes, dtype=object)[codes]
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """One probability column per class, in `classes` order."""
+        if outputs.shape[1] == 1:
+            return np.hstack([1.0 - outputs, outputs])
+        return outputs
+
+    # ------------------------------------------------------------------------ storage
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "task": self.task,
+            "numeric": self.numeric,
+            "categorical": self.categorical,
+            "scaler": vars(self.scaler),
+            "classes": self.classes,
+            "target_scaler": vars(self.target_scaler),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TablePreprocessor:
+        return cls(
+            target=data["target"],
+            task=data["task"],
+            numeric=list(data["numeric"]),
+            categorical={k: list(v) for k, v in data["categorical"].items()},
+            scaler=Scaler(**data["scaler"]),
+            classes=list(data["classes"]),
+            target_scaler=Scaler(**data["target_scaler"]),
+        )
+
+    # ------------------------------------------------------------------------ helpers
+    def _column(self, frame: Any, column: str) -> Any:
+        if column not in frame.columns:
+            needed = ", ".join([*self.numeric, *self.categorical])
+            raise InputError(f"column {column!r} is missing from the data (the model needs: {needed})")
+        return frame[column].to_numpy(dtype=object)
+
+    def _numeric_block(self, frame: Any) -> np.ndarray:
+        import pandas as pd
+
+        block = np.empty((len(frame), len(self.numeric)))
+        for j, column in enumerate(self.numeric):
+            if column not in frame.columns:
+                self._column(frame, column)  # raises the missing-column error
+            raw = frame[column]
+            block[:, j] = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            bad = np.flatnonzero(~np.isfinite(block[:, j]))
+            if bad.size:
+                row, value = int(bad[0]), raw.iloc[int(bad[0])]
+                problem = (
+                    "missing value; drop or fill such rows"
+                    if _missing(value)
+                    else (f"{value!r} is not a finite number")
+                )
+                raise InputError(f"row {row + 1}, column {column!r}: {problem}")
+        return block
+
+
+def infer_task(target: Any) -> str:
+    """Classification for text, booleans, or at most 10 distinct integer values; else regression."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
+        return "classification"
+    values = target.to_numpy(dtype=float)
+    if np.all(values == np.round(values)) and len(np.unique(values)) <= 10:
+        return "classification"
+    return "regression"
+
+
+def _is_number_column(column: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column))
+
+
+def _label(value: Any) -> str:
+    """A category or class as a string; integral floats read back as integers (1.0 -> "1")."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.generic):
+        return str(value.item())
+    return str(value)
+
+
+def _natural(label: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, or pandas' NA (whose truth value raises)."""
+    try:
+        return bool(value is None or value != value)
+    except TypeError:
+        return True
+
+
+def _names(columns: Any) -> str:
+    return ", ".join(str(c) for c in columns)

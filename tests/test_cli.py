@@ -1,0 +1,323 @@
+"""End-to-end: the installed ``chainrule`` command, run in a subprocess in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.datasets import admissions_path
+
+pd = pytest.importorskip("pandas")
+
+COMMAND = Path(sys.executable).with_name("chainrule")
+if not COMMAND.exists():  # pragma: no cover - only without a virtual environment's bin/
+    COMMAND = Path(shutil.which("chainrule") or "chainrule")
+
+
+def run(*args, cwd, ok=True):
+    result = subprocess.run(
+        [str(COMMAND), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def assert_image(path: Path):
+    data = path.read_bytes()
+    assert len(data) > 1000
+    if path.suffix == ".png":
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        import matplotlib.image
+
+        assert matplotlib.image.imread(path).ndim == 3
+    else:
+        assert b"<svg" in data[:2000]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    shutil.copy(admissions_path(), tmp_path / "binary.csv")
+    rng = np.random.default_rng(0)
+    hours = pd.DataFrame({"studied": rng.uniform(0, 10, 80), "slept": rng.uniform(4, 10, 80)})
+    hours["score"] = 40 + 4 * hours["studied"] + 3 * hours["slept"] + rng.normal(0, 1, 80)
+    hours.to_csv(tmp_path / "hours.csv", index=False)
+    moons = pd.DataFrame(rng.normal(size=(120, 2)), columns=["a", "b"])
+    moons["label"] = np.where(moons["a"] * moons["b"] > 0, "same", "different")
+    moons.to_csv(tmp_path / "signs.csv", index=False)
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_train_predict_evaluate_on_admissions(folder):
+    result = run(
+        "train",
+        "binary.csv",
+        "--target",
+        "admit",
+        "--categorical",
+        "rank",
+        "--out",
+        "m.npz",
+        "--epochs",
+        "60",
+        "--history",
+        "h.csv",
+        "--plot",
+        "loss.png",
+        cwd=folder,
+    )
+    assert "classification, 2 classes" in result.stderr and "binary_crossentropy" in result.stderr
+    assert "validation set: accuracy" in result.stdout
+    history = pd.read_csv(folder / "h.csv")
+    assert list(history.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr"]
+    assert len(history) == 60
+    assert_image(folder / "loss.png")
+
+    net = cr.load(folder / "m.npz")
+    assert net.sizes == [6, 16, 1]
+    prep = net.metadata["preprocessing"]
+    assert prep["categorical"] == {"rank": ["1", "2", "3", "4"]}
+    data = pd.read_csv(folder / "binary.csv")
+    # the stored scaler is the training data's: standardised gre and gpa
+    np.testing.assert_allclose(prep["scaler"]["offset"], data[["gre", "gpa"]].mean(), rtol=1e-12)
+
+    new = data.drop(columns="admit").head(5)
+    new.to_csv(folder / "new.csv", index=False)
+    run("predict", "m.npz", "new.csv", "--out", "pred.csv", "--proba", cwd=folder)
+    predictions = pd.read_csv(folder / "pred.csv")
+    assert set(predictions["predicted_admit"]) <= {0, 1}
+    np.testing.assert_allclose(predictions["proba_0"] + predictions["proba_1"], 1.0)
+    # the same numbers as the library, given the same preprocessing done by hand
+    X = np.column_stack(
+        [
+            (new[["gre", "gpa"]] - prep["scaler"]["offset"]) / prep["scaler"]["scale"],
+            (new["rank"].to_numpy()[:, None] == np.arange(1, 5)).astype(float),
+        ]
+    )
+    np.testing.assert_allclose(predictions["proba_1"], net.predict(X)[:, 0], rtol=1e-12)
+
+    evaluation = run("evaluate", "m.npz", "binary.csv", cwd=folder).stdout
+    assert "accuracy:" in evaluation and "log_loss:" in evaluation and "confusion matrix" in evaluation
+    info = run("info", "m.npz", cwd=folder).stdout
+    assert "categorical input rank: one-hot over 1, 2, 3, 4" in info and "trained on binary.csv" in info
+
+
+@pytest.mark.slow
+def test_regression_predicts_in_original_units(folder):
+    run(
+        "train",
+        "hours.csv",
+        "--target",
+        "score",
+        "--out",
+        "r.npz",
+        "--layers",
+        "8",
+        "--epochs",
+        "300",
+        "--validation-split",
+        "0",
+        "--batch-size",
+        "0",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.05",
+        "--quiet",
+        cwd=folder,
+    )
+    data = pd.read_csv(folder / "hours.csv")
+    printed = run("predict", "r.npz", "hours.csv", cwd=folder).stdout
+    from io import StringIO
+
+    predicted = pd.read_csv(StringIO(printed))["predicted_score"]
+    assert np.sqrt(np.mean((predicted - data["score"]) ** 2)) < 3.0  # points, not scaled units
+    evaluation = run("evaluate", "r.npz", "hours.csv", cwd=folder).stdout
+    assert "mse:" in evaluation and "mae:" in evaluation and "r2:" in evaluation
+    r2 = float(evaluation.split("r2:")[1].split()[0])
+    assert r2 > 0.9
+
+
+@pytest.mark.slow
+def test_seed_004_scaling_by_training_maxima(folder):
+    pd.DataFrame({"studied": [2, 1, 3], "slept": [9, 5, 6], "score": [92, 86, 89]}).to_csv(
+        folder / "s.csv", index=False
+    )
+    run(
+        "train",
+        "s.csv",
+        "--target",
+        "score",
+        "--task",
+        "regression",
+        "--scale",
+        "maxabs",
+        "--target-scale",
+        "maxabs",
+        "--layers",
+        "3",
+        "--activation",
+        "sigmoid",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1",
+        "--batch-size",
+        "0",
+        "--validation-split",
+        "0",
+        "--epochs",
+        "50",
+        "--out",
+        "s.npz",
+        "--quiet",
+        cwd=folder,
+    )
+    prep = cr.load(folder / "s.npz").metadata["preprocessing"]
+    assert prep["scaler"]["scale"] == [3.0, 9.0] and prep["target_scaler"]["scale"] == [92.0]
+
+
+@pytest.mark.slow
+def test_explain_seed001_prints_the_tutorials_weight_changes(folder):
+    out = run("explain", "seed001", cwd=folder).stdout
+    assert "change in W2 = [[0.00804047]" in out and "[0.00555918]]" in out
+    assert "[ 1.77005547e-04 -5.11178506e-04]" in out and "[-7.08022187e-05  2.04471402e-04]]" in out
+    markdown = run("explain", "seed001", "--markdown", cwd=folder).stdout
+    assert markdown.startswith("### One backpropagation step")
+
+
+@pytest.mark.slow
+def test_explain_a_cli_model_in_original_units(folder):
+    run(
+        "train",
+        "binary.csv",
+        "--target",
+        "admit",
+        "--categorical",
+        "rank",
+        "--out",
+        "m.npz",
+        "--epochs",
+        "5",
+        "--quiet",
+        cwd=folder,
+    )
+    out = run("explain", "m.npz", "--input", "600,3.5,2", "--target", "1", cwd=folder).stdout
+    assert "6-16-1 network" in out and "fused sigmoid + binary_crossentropy" in out
+
+
+@pytest.mark.slow
+def test_plots(folder):
+    run("train", "signs.csv", "--target", "label", "--out", "s.npz", "--epochs", "30", "--quiet", cwd=folder)
+    run("plot", "boundary", "s.npz", "signs.csv", "--out", "boundary.png", cwd=folder)
+    run("plot", "activations", "--out", "act.svg", cwd=folder)
+    run("plot", "steps", "--out", "steps.png", cwd=folder)
+    for name in ("boundary.png", "act.svg", "steps.png"):
+        assert_image(folder / name)
+
+
+@pytest.mark.slow
+def test_demo_tour_and_named_demos(folder):
+    tour = run("demo", cwd=folder).stdout
+    assert "0.99619533" in tour and "test accuracy 0.725" in tour
+    assert "Number of iterations to reach accuracy 0.99 is 1000" in run("demo", "000", cwd=folder).stdout
+    xor = run("demo", "002", cwd=folder).stdout
+    assert "1 XOR 1" in xor and not list(folder.glob("xor_model*"))
+
+
+def test_help_on_every_subcommand(tmp_path):
+    for command in ("train", "predict", "evaluate", "explain", "plot", "demo", "info"):
+        assert "usage: chainrule " + command in run(command, "--help", cwd=tmp_path).stdout
+
+
+@pytest.fixture
+def trained(folder):
+    run(
+        "train",
+        "binary.csv",
+        "--target",
+        "admit",
+        "--categorical",
+        "rank",
+        "--out",
+        "m.npz",
+        "--epochs",
+        "3",
+        "--quiet",
+        cwd=folder,
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("gre,rank\n600,2\n", "column 'gpa' is missing"),
+        ("gre,gpa,rank\n600,3.5,2\n700,3.1,7\n", "row 2, column 'rank': category '7' was not seen"),
+        ("gre,gpa,rank\n600,3.5,2\nabc,3.1,1\n", "row 2, column 'gre': 'abc' is not a finite number"),
+        ("gre,gpa,rank\n600,,2\n", "row 1, column 'gpa': missing value"),
+    ],
+    ids=["missing-column", "unseen-category", "non-numeric", "missing-value"],
+)
+def test_bad_prediction_input_fails_cleanly_and_writes_nothing(trained, rows, message):
+    (trained / "bad.csv").write_text(rows)
+    result = run("predict", "m.npz", "bad.csv", "--out", "out.csv", cwd=trained, ok=False)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (trained / "out.csv").exists()
+    assert [p.name for p in trained.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "nope.csv", "--target", "y", "--out", "m2.npz"], "no such data file"),
+        (["train", "binary.csv", "--target", "admitted", "--out", "m2.npz"], "no target column 'admitted'"),
+        (["predict", "missing.npz", "binary.csv"], "no such model file"),
+        (["predict", "binary.csv", "binary.csv"], "not a readable chainrule model"),
+        (
+            ["train", "binary.csv", "--target", "admit", "--out", "m2.npz", "--layers", "8,0"],
+            "positive widths",
+        ),
+        (
+            [
+                "train",
+                "binary.csv",
+                "--target",
+                "admit",
+                "--out",
+                "m2.npz",
+                "--epochs",
+                "3",
+                "--optimizer",
+                "sgd",
+                "--lr",
+                "1e6",
+                "--task",
+                "regression",
+                "--quiet",
+            ],
+            "diverged",
+        ),
+    ],
+    ids=["no-data", "no-target", "no-model", "not-a-model", "bad-layers", "divergence"],
+)
+def test_bad_commands_fail_with_one_line_and_no_model_file(trained, args, message):
+    result = run(*args, cwd=trained, ok=False)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (trained / "m2.npz").exists()
+
+
+def test_debug_shows_the_traceback(trained):
+    result = run("--debug", "predict", "missing.npz", "binary.csv", cwd=trained, ok=False)
+    assert "Traceback" in result.stderr
