@@ -2,56 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.datasets import admissions_path
+from tests.conftest import assert_image, run
 
 pd = pytest.importorskip("pandas")
-
-COMMAND = Path(sys.executable).with_name("chainrule")
-if not COMMAND.exists():  # pragma: no cover - only without a virtual environment's bin/
-    COMMAND = Path(shutil.which("chainrule") or "chainrule")
-
-
-def run(*args, cwd, ok=True):
-    result = subprocess.run(
-        [str(COMMAND), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-def assert_image(path: Path):
-    data = path.read_bytes()
-    assert len(data) > 1000
-    if path.suffix == ".png":
-        assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        import matplotlib.image
-
-        assert matplotlib.image.imread(path).ndim == 3
-    else:
-        assert b"<svg" in data[:2000]
-
-
-@pytest.fixture
-def folder(tmp_path):
-    shutil.copy(admissions_path(), tmp_path / "binary.csv")
-    rng = np.random.default_rng(0)
-    hours = pd.DataFrame({"studied": rng.uniform(0, 10, 80), "slept": rng.uniform(4, 10, 80)})
-    hours["score"] = 40 + 4 * hours["studied"] + 3 * hours["slept"] + rng.normal(0, 1, 80)
-    hours.to_csv(tmp_path / "hours.csv", index=False)
-    moons = pd.DataFrame(rng.normal(size=(120, 2)), columns=["a", "b"])
-    moons["label"] = np.where(moons["a"] * moons["b"] > 0, "same", "different")
-    moons.to_csv(tmp_path / "signs.csv", index=False)
-    return tmp_path
 
 
 @pytest.mark.slow
@@ -235,89 +192,3 @@ def test_demo_tour_and_named_demos(folder):
 def test_help_on_every_subcommand(tmp_path):
     for command in ("train", "predict", "evaluate", "explain", "plot", "demo", "info"):
         assert "usage: chainrule " + command in run(command, "--help", cwd=tmp_path).stdout
-
-
-@pytest.fixture
-def trained(folder):
-    run(
-        "train",
-        "binary.csv",
-        "--target",
-        "admit",
-        "--categorical",
-        "rank",
-        "--out",
-        "m.npz",
-        "--epochs",
-        "3",
-        "--quiet",
-        cwd=folder,
-    )
-    return folder
-
-
-@pytest.mark.parametrize(
-    ("rows", "message"),
-    [
-        ("gre,rank\n600,2\n", "column 'gpa' is missing"),
-        ("gre,gpa,rank\n600,3.5,2\n700,3.1,7\n", "row 2, column 'rank': category '7' was not seen"),
-        ("gre,gpa,rank\n600,3.5,2\nabc,3.1,1\n", "row 2, column 'gre': 'abc' is not a finite number"),
-        ("gre,gpa,rank\n600,,2\n", "row 1, column 'gpa': missing value"),
-    ],
-    ids=["missing-column", "unseen-category", "non-numeric", "missing-value"],
-)
-def test_bad_prediction_input_fails_cleanly_and_writes_nothing(trained, rows, message):
-    (trained / "bad.csv").write_text(rows)
-    result = run("predict", "m.npz", "bad.csv", "--out", "out.csv", cwd=trained, ok=False)
-    assert result.returncode != 0
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert not (trained / "out.csv").exists()
-    assert [p.name for p in trained.iterdir() if p.name.startswith(".")] == []
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["train", "nope.csv", "--target", "y", "--out", "m2.npz"], "no such data file"),
-        (["train", "binary.csv", "--target", "admitted", "--out", "m2.npz"], "no target column 'admitted'"),
-        (["predict", "missing.npz", "binary.csv"], "no such model file"),
-        (["predict", "binary.csv", "binary.csv"], "not a readable chainrule model"),
-        (
-            ["train", "binary.csv", "--target", "admit", "--out", "m2.npz", "--layers", "8,0"],
-            "positive widths",
-        ),
-        (
-            [
-                "train",
-                "binary.csv",
-                "--target",
-                "admit",
-                "--out",
-                "m2.npz",
-                "--epochs",
-                "3",
-                "--optimizer",
-                "sgd",
-                "--lr",
-                "1e6",
-                "--task",
-                "regression",
-                "--quiet",
-            ],
-            "diverged",
-        ),
-    ],
-    ids=["no-data", "no-target", "no-model", "not-a-model", "bad-layers", "divergence"],
-)
-def test_bad_commands_fail_with_one_line_and_no_model_file(trained, args, message):
-    result = run(*args, cwd=trained, ok=False)
-    assert result.returncode != 0
-    assert message in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (trained / "m2.npz").exists()
-
-
-def test_debug_shows_the_traceback(trained):
-    result = run("--debug", "predict", "missing.npz", "binary.csv", cwd=trained, ok=False)
-    assert "Traceback" in result.stderr

@@ -87,33 +87,3 @@ def test_explicit_weights_are_used_and_checked():
 def test_a_lone_dense_without_weights_says_what_to_do():
     with pytest.raises(cr.NotInitializedError, match="Network"):
         cr.Dense(2, 3).forward(np.ones((1, 2)))
-
-
-@pytest.mark.parametrize(
-    ("X", "y", "message"),
-    [
-        (np.ones((4, 2)), np.ones(4), "columns but the network expects 3"),
-        (np.ones((4, 3)), np.ones(5), "4 rows but y has 5"),
-        (np.array([[1.0, np.nan, 0.0]] * 4), np.ones(4), "NaN or infinite.*row 0, column 1"),
-        (np.ones((0, 3)), np.ones(0), "empty"),
-        (np.array([["a", "b", "c"]] * 4), np.ones(4), "must be numeric"),
-        (np.ones((4, 3)), np.full(4, 2.0), r"targets in \[0, 1\]"),
-    ],
-)
-def test_bad_training_data_gets_a_clear_input_error(X, y, message):
-    net = cr.Network([3, 1], seed=0)
-    with pytest.raises(cr.InputError, match=message):
-        net.fit(X, y, loss="binary_crossentropy")
-
-
-def test_class_labels_for_a_softmax_network_need_one_hot():
-    net = cr.Network([2, 3], activation="softmax", seed=0)
-    with pytest.raises(cr.InputError, match="one_hot"):
-        net.fit(np.ones((4, 2)), [0, 1, 2, 1])
-    net.fit(np.ones((4, 2)), cr.one_hot([0, 1, 2, 1]))
-
-
-def test_booleans_and_integers_are_accepted_as_numbers():
-    net = cr.Network([2, 1], seed=0)
-    net.fit(np.array([[True, False], [False, True]]), np.array([1, 0]), epochs=1)
-    assert net.predict(np.array([[1, 0]])).dtype == np.float64

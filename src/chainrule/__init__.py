@@ -23,6 +23,7 @@ from chainrule.errors import (
     InputError,
     ModelFileError,
     NotInitializedError,
+    TrainingWarning,
 )
 from chainrule.gradcheck import GradcheckResult, gradcheck
 from chainrule.layers import Dense, Dropout, Layer
@@ -30,9 +31,9 @@ from chainrule.losses import Loss, get_loss
 from chainrule.network import Network, one_hot
 from chainrule.optimizers import SGD, Adam, Optimizer, RMSprop, get_optimizer
 from chainrule.schedules import CosineDecay, ExponentialDecay, InverseTimeDecay, StepDecay
-from chainrule.serialization import load, save
+from chainrule.serialization import load, save, save_checkpoint
 from chainrule.trace import StepTrace, trace_step
-from chainrule.training import History, fit
+from chainrule.training import History, TrainingRun, fit
 
 __version__ = "0.1.0"
 
@@ -64,6 +65,8 @@ __all__ = [
     "ReduceLROnPlateau",
     "StepDecay",
     "StepTrace",
+    "TrainingRun",
+    "TrainingWarning",
     "__version__",
     "fit",
     "get_activation",
@@ -73,5 +76,6 @@ __all__ = [
     "load",
     "one_hot",
     "save",
+    "save_checkpoint",
     "trace_step",
 ]

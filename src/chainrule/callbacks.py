@@ -16,15 +16,17 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from chainrule.network import Network
     from chainrule.optimizers import Optimizer
+    from chainrule.training import TrainingRun
 
 Logs = dict[str, float]
 
 
 class Callback:
-    """Base class; override the hooks you need. `network` and `optimizer` are set by fit."""
+    """Base class; override the hooks you need. `network`, `optimizer`, `run` are set by fit."""
 
     network: Network
     optimizer: Optimizer
+    run: TrainingRun
 
     def on_train_begin(self) -> None: ...
     def on_epoch_begin(self, epoch: int) -> None: ...
@@ -138,8 +140,10 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the network to ``path`` after each epoch, or only when the monitored loss improves.
+    """Save the network to ``path`` every ``every`` epochs, or only when the monitored loss improves.
 
+    The file is a checkpoint: a model `chainrule.load` reads, plus the optimizer state, seed
+    and history that ``fit(..., resume_from=path)`` needs to continue the run exactly.
     ``path`` may contain ``{epoch}`` to keep one file per epoch. Saving is atomic, so an
     interrupted run never leaves a broken checkpoint.
     """
@@ -160,14 +164,15 @@ class ModelCheckpoint(Callback):
         self.monitor.best = math.inf
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
-        from chainrule.serialization import save
+        from chainrule.serialization import save_checkpoint
 
         if self.save_best_only:
             if not self.monitor.improved(logs):
                 return
         elif (epoch + 1) % self.every:
             return
-        save(self.network, self.path.format(epoch=epoch), metadata={"epoch": epoch, "logs": logs})
+        self.network.metadata.update({"epoch": epoch, "logs": logs})
+        save_checkpoint(self.path.format(epoch=epoch), self.network, self.optimizer, self.run)
 
 
 class ReduceLROnPlateau(Callback):

@@ -36,3 +36,7 @@ class DivergenceError(ChainruleError, FloatingPointError):
         super().__init__(message)
         self.epoch = epoch
         self.history = history
+
+
+class TrainingWarning(UserWarning):
+    """Training ran but is unlikely to be learning: saturated or dead layers."""

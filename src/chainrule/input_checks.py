@@ -23,6 +23,12 @@ def as_matrix(data: Any, what: str, dtype: np.dtype, n_columns: int | None = Non
     """
     array = _numeric(data, what)
     if array.ndim == 1:
+        if n_columns is not None and n_columns > 1 and array.size != n_columns:
+            hint = f" for {array.size // n_columns} samples" if array.size % n_columns == 0 else ""
+            raise InputError(
+                f"{what} is 1-D with {array.size} values but the network expects rows of {n_columns} "
+                f"features: pass a 2-D array, e.g. {what}.reshape(-1, {n_columns}){hint}"
+            )
         array = array[None, :] if n_columns is not None and array.size == n_columns > 1 else array[:, None]
     elif array.ndim != 2:
         raise InputError(f"{what} must be 1-D or 2-D, got an array of shape {array.shape}")
@@ -36,18 +42,42 @@ def as_matrix(data: Any, what: str, dtype: np.dtype, n_columns: int | None = Non
             "pass the same features, in the same order, as the network was built for"
         )
     array = np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise InputError(
-            f"{what} contains NaN or infinite values (first at row {bad[0]}, column {bad[1]}): "
-            "drop or impute them before training or predicting"
-        )
+    _check_finite(array, what)
     return array
+
+
+def _check_finite(array: Array, what: str) -> None:
+    # In blocks of rows, so a memory-mapped data set is never materialised whole.
+    rows = max(1, 2**20 // array.shape[1])
+    for start in range(0, array.shape[0], rows):
+        block = array[start : start + rows]
+        finite = np.isfinite(block)
+        if not finite.all():
+            row, column = np.argwhere(~finite)[0]
+            raise InputError(
+                f"{what} contains NaN or infinite values (first at row {start + row}, column {column}): "
+                "drop or impute them before training or predicting"
+            )
 
 
 def _numeric(data: Any, what: str) -> Array:
     if hasattr(data, "to_numpy"):  # pandas DataFrame or Series, without importing pandas
-        data = data.to_numpy()
+        try:  # nullable columns (Int64 with <NA>) become NaN, reported below with their row
+            return data.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            dtypes = getattr(data, "dtypes", None)
+            columns = (
+                []
+                if dtypes is None or not hasattr(dtypes, "items")
+                else [
+                    str(name) for name, dtype in dtypes.items() if getattr(dtype, "kind", "O") not in "biuf"
+                ]
+            )
+            named = f" (columns {', '.join(columns)})" if columns else ""
+            raise InputError(
+                f"{what} must be numeric but has non-numeric values{named}: encode text or "
+                "categories as numbers first (for example one-hot columns)"
+            ) from None
     try:
         array = np.asarray(data)
     except (ValueError, TypeError) as exc:  # ragged lists
@@ -67,5 +97,10 @@ def _numeric(data: Any, what: str) -> Array:
 
 def check_lengths(X: Array, y: Array) -> None:
     """Raise if X and y have different numbers of rows."""
+    if y.shape[0] == 1 and y.shape[1] == X.shape[0] > 1:
+        raise InputError(
+            f"y has shape {y.shape}: one row of {y.shape[1]} targets, but X has {X.shape[0]} rows; "
+            "pass y as a column (y.T, or y.ravel() for one output)"
+        )
     if X.shape[0] != y.shape[0]:
         raise InputError(f"X has {X.shape[0]} rows but y has {y.shape[0]}: each sample needs one target row")

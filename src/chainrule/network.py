@@ -217,6 +217,11 @@ class Network:
     def _targets(self, y: Any) -> Array:
         y = as_matrix(y, "y", self.dtype)
         if y.shape[1] != self.n_outputs:
+            if y.shape[0] == 1:
+                raise InputError(
+                    f"y has shape {y.shape}: one row of {y.shape[1]} targets, but the network has "
+                    f"{self.n_outputs} output(s); for one target per sample pass a column (y.T, or y.ravel())"
+                )
             if y.shape[1] == 1 and self.n_outputs > 1:
                 raise InputError(
                     f"y has one column but the network has {self.n_outputs} outputs: one-hot "

@@ -69,6 +69,27 @@ class Optimizer:
     def _new_state(self, param: Array) -> dict[str, Array]:
         return {"scratch": np.empty_like(param)}
 
+    _WORK_ARRAYS = ("scratch", "decayed")
+
+    def state_arrays(self) -> dict[str, Array]:
+        """The persistent state (momentum, moment estimates) by ``"slot:key"``, for checkpoints."""
+        return {
+            f"{slot}:{key}": value
+            for slot, state in self.state.items()
+            for key, value in state.items()
+            if key not in self._WORK_ARRAYS
+        }
+
+    def load_state(self, arrays: dict[str, Array], iterations: int, lr: float) -> None:
+        """Restore what `state_arrays`, ``iterations`` and ``lr`` described."""
+        self.state = {}
+        for name, value in arrays.items():
+            slot, key = name.rsplit(":", 1)
+            self.state.setdefault(slot, {})[key] = np.array(value)
+        for state in self.state.values():
+            state["scratch"] = np.empty_like(next(iter(state.values())))
+        self.iterations, self.lr = int(iterations), float(lr)
+
     def _update(self, param: Array, grad: Array, state: dict[str, Array]) -> None:
         raise NotImplementedError
 

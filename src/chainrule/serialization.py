@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,13 +19,24 @@ from chainrule.errors import ModelFileError
 from chainrule.layers import layer_from_config
 from chainrule.losses import get_loss
 from chainrule.network import Network
+from chainrule.optimizers import Optimizer
+
+if TYPE_CHECKING:
+    from chainrule.training import TrainingRun
 
 FORMAT = "chainrule-model"
 FORMAT_VERSION = 1
 HEADER_KEY = "__header__"
+STATE_PREFIX = "optimizer:"
 
 
-def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+def save(
+    net: Network,
+    path: str | os.PathLike[str],
+    metadata: dict[str, Any] | None = None,
+    *,
+    _checkpoint: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None,
+) -> None:
     """Write ``net`` to ``path`` (a ``.npz`` file) atomically.
 
     Parameters
@@ -50,6 +59,9 @@ def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | 
     arrays = {
         f"layer{i}.{key}": value for i, layer in enumerate(net.layers) for key, value in layer.params.items()
     }
+    if _checkpoint is not None:
+        header["checkpoint"], state = _checkpoint
+        arrays.update({f"{STATE_PREFIX}{name}": value for name, value in state.items()})
     header_bytes = json.dumps(header, allow_nan=False, default=_json_default).encode("utf-8")
     arrays[HEADER_KEY] = np.frombuffer(header_bytes, dtype=np.uint8)
 
@@ -68,6 +80,14 @@ def load(path: str | os.PathLike[str]) -> Network:
     FileNotFoundError
         If there is no such file.
     """
+    header, arrays, _ = _read(path)
+    return _build(header, arrays, Path(path))
+
+
+def _read(
+    path: str | os.PathLike[str],
+) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The header, the model's arrays and any optimizer-state arrays of a file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
@@ -79,23 +99,71 @@ def load(path: str | os.PathLike[str]) -> Network:
             arrays = {name: archive[name] for name in archive.files if name != HEADER_KEY}
     except ModelFileError:
         raise
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+    except Exception as exc:  # any failure to parse untrusted bytes means a bad file
         raise ModelFileError(
             f"{path} is not a readable chainrule model file ({type(exc).__name__}: {exc}); "
             "it may be truncated, corrupt, or another kind of file"
         ) from None
-    return _build(header, arrays, path)
+    state = {
+        name[len(STATE_PREFIX) :]: arrays.pop(name) for name in list(arrays) if name.startswith(STATE_PREFIX)
+    }
+    return header, arrays, state
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str], net: Network, optimizer: Optimizer, run: TrainingRun
+) -> None:
+    """Save the network with everything needed to resume its training exactly.
+
+    Besides the model, the file holds the optimizer's state (momentum, moment estimates,
+    step count, current learning rate), the run's seed and its history; pass it to
+    ``fit(..., resume_from=path)``. `load` reads it as a plain model.
+    """
+    config = {
+        "run_seed": run.run_seed,
+        "history": run.history.history,
+        "optimizer": {"name": optimizer.name, "iterations": optimizer.iterations, "lr": optimizer.lr},
+    }
+    save(net, path, _checkpoint=(config, optimizer.state_arrays()))
+
+
+def restore_checkpoint(path: str | os.PathLike[str], net: Network, optimizer: Optimizer) -> TrainingRun:
+    """Put a checkpoint's weights into ``net`` and its state into ``optimizer``; return the run."""
+    from chainrule.training import History, TrainingRun
+
+    header, arrays, state = _read(path)
+    saved = _build(header, arrays, Path(path))
+    checkpoint = header.get("checkpoint")
+    if not isinstance(checkpoint, dict):
+        raise ModelFileError(
+            f"{path} is a model without training state; resume from a file written by "
+            "ModelCheckpoint (or chainrule.save_checkpoint)"
+        )
+    if [layer.config() for layer in saved.layers] != [layer.config() for layer in net.layers]:
+        raise ModelFileError(
+            f"{path} holds a different network ({saved!r}) than the one being trained ({net!r})"
+        )
+    if saved.dtype != net.dtype:
+        raise ModelFileError(f"{path} holds {saved.dtype.name} weights; the network is {net.dtype.name}")
+    try:
+        name = checkpoint["optimizer"]["name"]
+        if name != optimizer.name:
+            raise ModelFileError(f"{path} was trained with {name}; resume it with the same optimizer")
+        optimizer.load_state(state, checkpoint["optimizer"]["iterations"], checkpoint["optimizer"]["lr"])
+        history = History()
+        history.history = {key: [float(v) for v in values] for key, values in checkpoint["history"].items()}
+        run = TrainingRun(int(checkpoint["run_seed"]), history)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: its training state is incomplete or invalid ({exc})") from None
+    net.set_weights(saved.get_weights())
+    return run
 
 
 def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON header of a model file, without building the network."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return _read_header(archive[HEADER_KEY], Path(path))
-    except ModelFileError:
-        raise
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ModelFileError(f"{path} is not a readable chainrule model file ({exc})") from None
+    return _read(path)[0]
 
 
 def _read_header(raw: np.ndarray, path: Path) -> dict[str, Any]:

@@ -9,6 +9,7 @@ a diverging or interrupted run keeps usable weights.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -16,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from chainrule.callbacks import Callback, LambdaCallback, ProgressLogger
-from chainrule.errors import DivergenceError, InputError
+from chainrule.errors import DivergenceError, InputError, TrainingWarning
 from chainrule.input_checks import check_lengths
+from chainrule.layers import Dense, Dropout
 from chainrule.losses import Loss
 from chainrule.metrics import get_metric
 from chainrule.network import Network, default_metrics
@@ -56,6 +58,31 @@ class History:
         return f"History(epochs={self.epochs}, last={last})"
 
 
+class TrainingRun:
+    """What identifies a run and how far it got: enough to checkpoint and resume it exactly.
+
+    Shuffling, the validation split and dropout draw from generators derived from
+    ``(run_seed, epoch)``, not from one stream, so a run resumed from a checkpoint at any
+    epoch makes the same draws as one that never stopped.
+    """
+
+    def __init__(self, run_seed: int, history: History | None = None) -> None:
+        self.run_seed = int(run_seed)
+        self.history = history if history is not None else History()
+
+    @property
+    def epochs_done(self) -> int:
+        return self.history.epochs
+
+    def epoch_rng(self, epoch: int) -> np.random.Generator:
+        """The generator for one epoch's shuffling and dropout masks."""
+        return np.random.default_rng([self.run_seed, 1, epoch])
+
+    def split_rng(self) -> np.random.Generator:
+        """The generator for the validation split."""
+        return np.random.default_rng([self.run_seed, 0])
+
+
 def fit(
     net: Network,
     X: Any,
@@ -73,12 +100,15 @@ def fit(
     callbacks: Sequence[Callback | Any] = (),
     verbose: int = 0,
     seed: int | None = None,
+    resume_from: str | os.PathLike[str] | None = None,
 ) -> History:
     """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_inputs)
+        Also a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``): batches are
+        gathered from it without loading it whole.
     y : array-like of shape (n_samples, n_outputs)
         Targets; class labels one-hot encoded for several outputs.
     loss : str or Loss, optional
@@ -89,7 +119,8 @@ def fit(
     lr : float or Schedule, optional
         Learning rate for an optimizer given by name.
     epochs : int
-        Passes over the data.
+        Passes over the data, counted from the start of the run (a resumed run with the same
+        ``epochs`` ends where an uninterrupted one would).
     batch_size : int, optional
         ``None`` is full-batch gradient descent (seeds 000, 001, 002, 004); ``1`` is online.
     shuffle : bool
@@ -105,136 +136,159 @@ def fit(
     verbose : int
         0 prints nothing; 1 prints about 20 progress lines; 2 prints every epoch.
     seed : int, optional
-        Seed for shuffling and splitting; default the network's own generator.
+        Seed of the run's shuffling, split and dropout; default drawn from the network's own
+        generator, so ``Network(..., seed=s)`` alone makes the whole run reproducible.
+    resume_from : path, optional
+        A checkpoint written by `ModelCheckpoint` (or `chainrule.save_checkpoint`): restores the
+        weights, the optimizer's state and the run's seed and history, and trains the
+        remaining epochs. With the same data and settings, the result is bit-identical to a
+        run that was never interrupted.
 
     Raises
     ------
     DivergenceError
         When the loss becomes NaN or infinite. The network keeps the weights from the start
         of the last epoch whose loss was finite; the error carries the history so far.
+
+    Notes
+    -----
+    Ctrl-C (KeyboardInterrupt) does not lose the run: `fit` returns the network as of the
+    last completed epoch, with ``history.interrupted`` set.
     """
-    rng = net.rng if seed is None else np.random.default_rng(seed)
     X, y = net._inputs(X), net._targets(y)
     check_lengths(X, y)
     loss_fn = net._resolve_loss(loss)
-    _check_targets(y, loss_fn)
+    check_targets(y, loss_fn)
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
+    if epochs < 0:
+        raise ValueError(f"epochs must be non-negative, got {epochs}")
+    opt = get_optimizer(optimizer, lr)
+    if resume_from is not None:
+        from chainrule.serialization import restore_checkpoint
+
+        run = restore_checkpoint(resume_from, net, opt)
+    else:
+        source = net.rng if seed is None else np.random.default_rng(seed)
+        run = TrainingRun(int(source.integers(2**63)))
     if validation_split:
         if validation_data is not None:
             raise ValueError("pass validation_data or validation_split, not both")
-        train, held_out = split_indices(y, validation_split, loss_fn.classification, rng)
+        train, held_out = split_indices(y, validation_split, loss_fn.classification, run.split_rng())
         validation_data = (X[held_out], y[held_out])
         X, y = X[train], y[train]
     if validation_data is not None:
         X_val, y_val = net._inputs(validation_data[0]), net._targets(validation_data[1])
         check_lengths(X_val, y_val)
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
-    if epochs < 0:
-        raise ValueError(f"epochs must be non-negative, got {epochs}")
+        validation_data = (X_val, y_val)
 
-    opt = get_optimizer(optimizer, lr)
     metric_names = list(metrics) if metrics is not None else default_metrics(loss_fn)
-    metric_fns = [get_metric(name) for name in metric_names]
     callback_list = [c if isinstance(c, Callback) else LambdaCallback(on_epoch_end=c) for c in callbacks]
     if verbose:
         callback_list.append(ProgressLogger(epochs, every=1 if verbose > 1 else None))
     for callback in callback_list:
-        callback.network, callback.optimizer = net, opt
-
+        callback.network, callback.optimizer, callback.run = net, opt, run
     net.loss = loss_fn
-    net.stop_training = False
-    slots = net.slots()
-    keeper = _LastGoodWeights(slots)
-    history = History()
-    logs: dict[str, float] = {}
-    for callback in callback_list:
-        callback.on_train_begin()
-    epoch = 0
-    try:
-        # A diverging run overflows on its way to a non-finite loss; the explicit check of
-        # every batch loss below reports that, so NumPy's own warnings would only be noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            for epoch in range(epochs):
-                logs = _run_epoch(
-                    net,
-                    X,
-                    y,
-                    loss_fn,
-                    opt,
-                    slots,
-                    keeper,
-                    epoch,
-                    batch_size,
-                    rng if shuffle else None,
-                    metric_names,
-                    metric_fns,
-                    callback_list,
-                    history,
-                )
-                if validation_data is not None:
-                    scores = net.evaluate(X_val, y_val, loss=loss_fn, metrics=metric_names)
-                    logs.update({f"val_{name}": value for name, value in scores.items()})
-                logs["lr"] = opt.lr
-                history.append(logs)
-                for callback in callback_list:
-                    callback.on_epoch_end(epoch, logs)
-                if net.stop_training:
-                    break
-    except KeyboardInterrupt:
-        finished = history.epochs > epoch  # interrupted in on_epoch_end: the epoch is complete
-        restored = f"the end of epoch {epoch}" if finished else keeper.restore(first_batch=False)
-        history.interrupted = True
-        warnings.warn(
-            f"training interrupted in epoch {epoch}; the network keeps its weights from "
-            f"{restored} and the history of the {history.epochs} completed epochs",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    for callback in callback_list:
-        callback.on_train_end(logs)
-    return history
+    trainer = _Trainer(net, loss_fn, opt, metric_names, callback_list, run)
+    trainer.train(X, y, validation_data, range(run.epochs_done, epochs), batch_size, shuffle)
+    return run.history
 
 
-def _run_epoch(
-    net: Network,
-    X: Array,
-    y: Array,
-    loss_fn: Loss,
-    opt: Optimizer,
-    slots: list[Slot],
-    keeper: _LastGoodWeights,
-    epoch: int,
-    batch_size: int | None,
-    rng: np.random.Generator | None,
-    metric_names: list[str],
-    metric_fns: list[Any],
-    callback_list: list[Callback],
-    history: History,
-) -> dict[str, float]:
-    """One pass over the data: per batch, forward -> loss -> backward -> update."""
-    opt.start_epoch(epoch)
-    keeper.epoch_started()
-    for callback in callback_list:
-        callback.on_epoch_begin(epoch)
-    total, seen = 0.0, 0
-    metric_totals = [0.0] * len(metric_fns)
-    for batch_number, (X_batch, y_batch) in enumerate(batches(X, y, batch_size, rng)):
-        out = net.forward(X_batch, training=True)
-        value = loss_fn(y_batch, out)
-        if not math.isfinite(value):
-            restored = keeper.restore(first_batch=batch_number == 0)
-            message = _divergence_message(epoch, value, opt, restored)
-            raise DivergenceError(message, epoch=epoch, history=history)
-        rows = X_batch.shape[0]
-        for i, metric in enumerate(metric_fns):
-            metric_totals[i] += metric(y_batch, out) * rows
-        net.backward(y_batch, loss_fn)
-        opt.step(slots)
-        total += value if loss_fn.reduction == "sum" else value * rows
-        seen += rows
-    logs = {"loss": total if loss_fn.reduction == "sum" else total / seen}
-    logs.update({name: t / seen for name, t in zip(metric_names, metric_totals, strict=True)})
-    return logs
+class _Trainer:
+    """One `fit` call: the epoch loop with its logs, callbacks and safety nets."""
+
+    def __init__(
+        self,
+        net: Network,
+        loss: Loss,
+        optimizer: Optimizer,
+        metric_names: list[str],
+        callbacks: list[Callback],
+        run: TrainingRun,
+    ) -> None:
+        self.net, self.loss, self.optimizer, self.run = net, loss, optimizer, run
+        self.metric_names = metric_names
+        self.metrics = [get_metric(name) for name in metric_names]
+        self.callbacks = callbacks
+        self.slots = net.slots()
+        self.keeper = _LastGoodWeights(self.slots)
+        self.dropout = [layer for layer in net.layers if isinstance(layer, Dropout)]
+
+    def train(
+        self,
+        X: Array,
+        y: Array,
+        validation: tuple[Array, Array] | None,
+        epochs: range,
+        batch_size: int | None,
+        shuffle: bool,
+    ) -> None:
+        net, history = self.net, self.run.history
+        net.stop_training = False
+        logs: dict[str, float] = {}
+        for callback in self.callbacks:
+            callback.on_train_begin()
+        epoch = epochs.start
+        try:
+            # A diverging run overflows on its way to a non-finite loss; the explicit check of
+            # every batch loss reports that, so NumPy's own warnings would only be noise.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for epoch in epochs:
+                    rng = self.run.epoch_rng(epoch)
+                    for layer in self.dropout:
+                        layer.rng = rng
+                    logs = self.epoch(X, y, epoch, batch_size, rng if shuffle else None)
+                    if validation is not None:
+                        scores = net.evaluate(*validation, loss=self.loss, metrics=self.metric_names)
+                        logs.update({f"val_{name}": value for name, value in scores.items()})
+                    logs["lr"] = self.optimizer.lr
+                    history.append(logs)
+                    for callback in self.callbacks:
+                        callback.on_epoch_end(epoch, logs)
+                    if net.stop_training:
+                        break
+        except KeyboardInterrupt:
+            finished = history.epochs > epoch  # interrupted in on_epoch_end: the epoch is complete
+            restored = f"the end of epoch {epoch}" if finished else self.keeper.restore(first_batch=False)
+            history.interrupted = True
+            warnings.warn(
+                f"training interrupted in epoch {epoch}; the network keeps its weights from "
+                f"{restored} and the history of the {history.epochs} completed epochs",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        for callback in self.callbacks:
+            callback.on_train_end(logs)
+        warn_if_stuck(net)
+
+    def epoch(
+        self, X: Array, y: Array, epoch: int, batch_size: int | None, rng: np.random.Generator | None
+    ) -> dict[str, float]:
+        """One pass over the data: per batch, forward -> loss -> backward -> update."""
+        net, loss, optimizer, slots = self.net, self.loss, self.optimizer, self.slots
+        optimizer.start_epoch(epoch)
+        self.keeper.epoch_started(epoch)
+        for callback in self.callbacks:
+            callback.on_epoch_begin(epoch)
+        total, seen = 0.0, 0
+        metric_totals = [0.0] * len(self.metrics)
+        for batch_number, (X_batch, y_batch) in enumerate(batches(X, y, batch_size, rng)):
+            out = net.forward(X_batch, training=True)
+            value = loss(y_batch, out)
+            if not math.isfinite(value):
+                restored = self.keeper.restore(first_batch=batch_number == 0)
+                message = _divergence_message(epoch, value, optimizer, restored)
+                raise DivergenceError(message, epoch=epoch, history=self.run.history)
+            rows = X_batch.shape[0]
+            for i, metric in enumerate(self.metrics):
+                metric_totals[i] += metric(y_batch, out) * rows
+            net.backward(y_batch, loss)
+            optimizer.step(slots)
+            total += value if loss.reduction == "sum" else value * rows
+            seen += rows
+        logs = {"loss": total if loss.reduction == "sum" else total / seen}
+        logs.update({name: t / seen for name, t in zip(self.metric_names, metric_totals, strict=True)})
+        return logs
 
 
 def batches(
@@ -290,7 +344,8 @@ def split_indices(y: Array, fraction: float, stratify: bool, rng: np.random.Gene
     return rng.permutation(train), validation
 
 
-def _check_targets(y: Array, loss: Loss) -> None:
+def check_targets(y: Array, loss: Loss) -> None:
+    """Raise if the targets cannot be learned with ``loss`` (range, encoding, one class)."""
     if loss.name == "binary_crossentropy" and (y.min() < 0 or y.max() > 1):
         raise InputError(
             "binary_crossentropy needs targets in [0, 1], got values from "
@@ -301,6 +356,13 @@ def _check_targets(y: Array, loss: Loss) -> None:
             "categorical_crossentropy needs one-hot (or probability) rows summing to 1: "
             "encode class labels with chainrule.one_hot(labels)"
         )
+    if loss.classification:
+        labels = y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0] > 0.5
+        if np.unique(labels).size < 2:
+            raise InputError(
+                "the targets hold a single class: a classifier needs examples of at least two "
+                "classes (check the labels, or how the data were filtered or split)"
+            )
 
 
 class _LastGoodWeights:
@@ -314,21 +376,21 @@ class _LastGoodWeights:
         self.slots = slots
         self.current = [slot.param.copy() for slot in slots]
         self.previous = [slot.param.copy() for slot in slots]
-        self.epochs_seen = 0
+        self.epochs: list[int] = []  # the epochs whose starting weights `current`, `previous` hold
 
-    def epoch_started(self) -> None:
+    def epoch_started(self, epoch: int) -> None:
         self.current, self.previous = self.previous, self.current
         for saved, slot in zip(self.current, self.slots, strict=True):
             np.copyto(saved, slot.param)
-        self.epochs_seen += 1
+        self.epochs = [*self.epochs[-1:], epoch]
 
     def restore(self, first_batch: bool) -> str:
-        use_previous = first_batch and self.epochs_seen > 1
+        use_previous = first_batch and len(self.epochs) > 1
         saved = self.previous if use_previous else self.current
         for array, slot in zip(saved, self.slots, strict=True):
             np.copyto(slot.param, array)
-        epoch = self.epochs_seen - (2 if use_previous else 1)
-        return f"the start of epoch {epoch}" if epoch > 0 else "before training"
+        epoch = self.epochs[0] if use_previous else self.epochs[-1]
+        return f"the start of epoch {epoch}"
 
 
 def _divergence_message(epoch: int, value: float, opt: Optimizer, restored: str) -> str:
@@ -338,3 +400,32 @@ def _divergence_message(epoch: int, value: float, opt: Optimizer, restored: str)
         "inputs on very different scales (standardise the features). The network keeps its "
         f"weights from {restored}."
     )
+
+
+def warn_if_stuck(net: Network) -> None:
+    """Warn when the last training batch found a layer saturated or all its ReLUs dead.
+
+    A saturated sigmoid or tanh passes almost no gradient (``a * (1 - a)`` near 0), and a
+    ReLU that is 0 for every sample passes none: training then stalls without an error.
+    """
+    for number, layer in enumerate(net.layers, start=1):
+        if not isinstance(layer, Dense) or layer.output is None or layer is net.layers[-1]:
+            continue
+        a, name = layer.output, layer.activation.name
+        if name in ("sigmoid", "tanh"):
+            slope = a * (1.0 - a) if name == "sigmoid" else 1.0 - a * a
+            if np.mean(slope < 1e-3) > 0.9:
+                warnings.warn(
+                    f"layer {number} ({name}) is saturated: over 90% of its outputs sit where its "
+                    "slope is below 0.001, so little gradient flows. Scale the inputs, lower the "
+                    "learning rate, or use smaller initial weights.",
+                    TrainingWarning,
+                    stacklevel=4,
+                )
+        elif name == "relu" and not np.any(a > 0):
+            warnings.warn(
+                f"layer {number} (relu) is dead: every unit outputs 0 for every sample, so no "
+                "gradient flows. Lower the learning rate, or use leaky_relu or He initialisation.",
+                TrainingWarning,
+                stacklevel=4,
+            )
