@@ -7,11 +7,33 @@ Every function accepts ``out=`` so the training loop can work in preallocated bu
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 Array = np.ndarray
+
+_state = threading.local()
+
+
+@contextmanager
+def overflow_ignored() -> Iterator[None]:
+    """Ignore floating-point overflow for a whole pass, instead of guarding each call.
+
+    Sigmoid's ``exp(-z)`` overflows to inf for z < -709, which gives the exact limit 0, so
+    the overflow is expected. Setting NumPy's error state costs about a microsecond; the
+    training loop does it once per run inside this context, where each sigmoid then skips it.
+    """
+    previous = getattr(_state, "overflow_ignored", False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _state.overflow_ignored = True
+        try:
+            yield
+        finally:
+            _state.overflow_ignored = previous
 
 
 class Activation:
@@ -50,9 +72,11 @@ class Sigmoid(Activation):
     def forward(self, z: Array, out: Array | None = None) -> Array:
         # exp(-z) overflows to inf for z < -709; 1 / (1 + inf) = 0 is then the exact limit,
         # so the overflow is expected and silenced. Same operations, same bits, as the seeds.
-        with np.errstate(over="ignore"):
-            out = np.negative(z, out=out)
-            np.exp(out, out=out)
+        if getattr(_state, "overflow_ignored", False):
+            out = np.exp(np.negative(z, out=out), out=out)
+        else:
+            with np.errstate(over="ignore"):
+                out = np.exp(np.negative(z, out=out), out=out)
         out += 1.0
         return np.reciprocal(out, out=out)
 

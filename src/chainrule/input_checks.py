@@ -48,7 +48,7 @@ def as_matrix(data: Any, what: str, dtype: np.dtype, n_columns: int | None = Non
 
 def _check_finite(array: Array, what: str) -> None:
     # In blocks of rows, so a memory-mapped data set is never materialised whole.
-    rows = max(1, 2**20 // array.shape[1])
+    rows = max(1, 2**16 // array.shape[1])
     for start in range(0, array.shape[0], rows):
         block = array[start : start + rows]
         finite = np.isfinite(block)

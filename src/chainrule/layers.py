@@ -5,7 +5,10 @@ A layer owns ``params`` and ``grads``, two dicts with the same keys. ``forward``
 deltas are ``Dense.backward``'s ``delta``: dLoss/dz for the layer's pre-activation ``z``.
 
 In training mode a layer writes into work buffers it keeps per batch size, so a training step
-allocates nothing proportional to the layer size after its first batch.
+allocates nothing proportional to the layer size after its first batch. After a step of plain
+SGD, ``grads`` hold the step taken (learning rate times gradient): the training loop folds
+the rate into backpropagation (`Optimizer.folded_scale`). `Network.gradients` always returns
+the true gradients.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class Layer:
         """A work array reused across steps with the same batch size."""
         key = (name, shape[0])
         buf = self._buffers.get(key)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
+        if buf is None or buf.dtype != dtype:
             buf = self._buffers[key] = np.empty(shape, dtype=dtype)
         return buf
 

@@ -63,7 +63,9 @@ class SquaredError(Loss):
 
     def gradient(self, y: Array, out: Array) -> Array:
         grad = out - y
-        grad *= 2.0 * self._scale(out)
+        scale = 2.0 * self._scale(out)
+        if scale != 1.0:  # half_sse's gradient is out - y itself
+            grad *= scale
         return grad
 
 

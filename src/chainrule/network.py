@@ -106,19 +106,26 @@ class Network:
             X = layer.forward(X, training)
         return X
 
-    def backward(self, y: Array, loss: Loss, fused: bool = True) -> None:
+    def backward(self, y: Array, loss: Loss, fused: bool = True, scale: float = 1.0) -> None:
         """Backpropagate ``loss`` from the last training-mode forward pass, filling ``grads``.
 
         With ``fused`` the output delta of sigmoid + binary cross-entropy and softmax +
-        categorical cross-entropy is taken directly as ``(out - y) / n``.
+        categorical cross-entropy is taken directly as ``(out - y) / n``. ``scale`` multiplies
+        the loss, and so every delta and gradient: backpropagation is linear in the output
+        delta, so scaling that small array scales the weight gradients for free.
         """
         *hidden, last = self.layers
         out = last.output if isinstance(last, Dense) else None
         delta = loss.output_delta(last.activation, y, out) if fused and out is not None else None
         if delta is not None:
+            if scale != 1.0:
+                delta *= scale
             grad = last.backward_delta(delta, need_input_grad=bool(hidden))
         else:
-            grad = last.backward(loss.gradient(y, self._output_of(last)), bool(hidden))
+            grad_output = loss.gradient(y, self._output_of(last))
+            if scale != 1.0:
+                grad_output *= scale
+            grad = last.backward(grad_output, bool(hidden))
         for position in range(len(hidden) - 1, -1, -1):
             grad = hidden[position].backward(grad, need_input_grad=position > 0)
 

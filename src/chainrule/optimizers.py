@@ -8,6 +8,7 @@ The formulas follow PyTorch's, so runs can be compared step for step.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +53,25 @@ class Optimizer:
         if self.schedule is not None:
             self.lr = float(self.schedule(epoch))
 
-    def step(self, slots: list[Slot]) -> None:
-        """Update every slot's parameter in place from its gradient."""
+    def folded_scale(self) -> float | None:
+        """A factor the training loop may fold into backpropagation instead, or None.
+
+        Plain SGD's update is ``-lr * gradient``; when the loss is scaled by ``lr`` before
+        backpropagation (a multiply on the small output delta), the gradients arrive already
+        scaled and ``step(slots, prescaled=True)`` saves a full pass over every weight matrix.
+        """
+        return None
+
+    def step(self, slots: list[Slot], prescaled: bool = False) -> None:
+        """Update every slot's parameter in place from its gradient.
+
+        ``prescaled`` says the gradients were computed with the loss scaled by `folded_scale`.
+        """
         self.iterations += 1
+        if prescaled:
+            for slot in slots:
+                np.subtract(slot.param, slot.grad, out=slot.param)
+            return
         for slot in slots:
             state = self.state.get(slot.name)
             if state is None or state["scratch"].shape != slot.param.shape:
@@ -121,6 +138,9 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
 
+    def folded_scale(self) -> float | None:
+        return self.lr if not self.momentum and not self.weight_decay else None
+
     def _new_state(self, param: Array) -> dict[str, Array]:
         state = super()._new_state(param)
         if self.momentum:
@@ -175,12 +195,13 @@ class Adam(Optimizer):
         np.multiply(grad, grad, out=scratch)
         scratch *= 1.0 - self.beta2
         v += scratch
-        step_size = self.lr / (1.0 - self.beta1**t)
+        # lr/c1 * m / (sqrt(v)/c2 + eps) == (lr*c2/c1) * m / (sqrt(v) + eps*c2), c2 = sqrt(1 - beta2**t):
+        # the bias corrections ride on two scalars, saving a pass over the array.
+        c1, c2 = 1.0 - self.beta1**t, math.sqrt(1.0 - self.beta2**t)
         np.sqrt(v, out=scratch)
-        scratch *= 1.0 / np.sqrt(1.0 - self.beta2**t)
-        scratch += self.eps
+        scratch += self.eps * c2
         np.divide(m, scratch, out=scratch)
-        scratch *= step_size
+        scratch *= self.lr * c2 / c1
         param -= scratch
 
     def config(self) -> dict[str, Any]:

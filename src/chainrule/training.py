@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from chainrule.activations import overflow_ignored
 from chainrule.callbacks import Callback, LambdaCallback, ProgressLogger
 from chainrule.errors import DivergenceError, InputError, TrainingWarning
 from chainrule.input_checks import check_lengths
@@ -106,10 +107,12 @@ def fit(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_inputs)
+    X : array-like of shape (n_samples, n_inputs), or a callable returning batches
         Also a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``): batches are
-        gathered from it without loading it whole.
-    y : array-like of shape (n_samples, n_outputs)
+        gathered from it without loading it whole. For data that does not fit at all, pass
+        a function that returns a fresh iterable of ``(X_batch, y_batch)`` pairs for each
+        epoch (reading them from disk, say), with ``y=None``.
+    y : array-like of shape (n_samples, n_outputs), or None with a batch function
         Targets; class labels one-hot encoded for several outputs.
     loss : str or Loss, optional
         Default: categorical cross-entropy for softmax outputs, binary for sigmoid, else mse.
@@ -155,10 +158,15 @@ def fit(
     Ctrl-C (KeyboardInterrupt) does not lose the run: `fit` returns the network as of the
     last completed epoch, with ``history.interrupted`` set.
     """
-    X, y = net._inputs(X), net._targets(y)
-    check_lengths(X, y)
     loss_fn = net._resolve_loss(loss)
-    check_targets(y, loss_fn)
+    streamed = y is None and callable(X)
+    if streamed:
+        if validation_split:
+            raise ValueError("validation_split needs arrays; pass validation_data with a batch function")
+    else:
+        X, y = net._inputs(X), net._targets(y)
+        check_lengths(X, y)
+        check_targets(y, loss_fn)
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
     if epochs < 0:
@@ -190,8 +198,26 @@ def fit(
         callback.network, callback.optimizer, callback.run = net, opt, run
     net.loss = loss_fn
     trainer = _Trainer(net, loss_fn, opt, metric_names, callback_list, run)
-    trainer.train(X, y, validation_data, range(run.epochs_done, epochs), batch_size, shuffle)
+    if streamed:
+        trainer.train(
+            lambda rng: _checked_batches(net, X()), False, validation_data, range(run.epochs_done, epochs)
+        )
+    else:
+        shuffles = shuffle and batch_size is not None and batch_size < X.shape[0]
+        trainer.train(
+            lambda rng: batches(X, y, batch_size, rng),
+            shuffles,
+            validation_data,
+            range(run.epochs_done, epochs),
+        )
     return run.history
+
+
+def _checked_batches(net: Network, source: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Array, Array]]:
+    for X_batch, y_batch in source:
+        X_batch, y_batch = net._inputs(X_batch), net._targets(y_batch)
+        check_lengths(X_batch, y_batch)
+        yield X_batch, y_batch
 
 
 class _Trainer:
@@ -216,28 +242,29 @@ class _Trainer:
 
     def train(
         self,
-        X: Array,
-        y: Array,
+        make_batches: Callable[[np.random.Generator | None], Iterable[tuple[Array, Array]]],
+        shuffles: bool,
         validation: tuple[Array, Array] | None,
         epochs: range,
-        batch_size: int | None,
-        shuffle: bool,
     ) -> None:
+        """Run ``epochs``; ``make_batches(rng)`` gives one epoch's batches (shuffled by ``rng``)."""
         net, history = self.net, self.run.history
         net.stop_training = False
         logs: dict[str, float] = {}
         for callback in self.callbacks:
             callback.on_train_begin()
         epoch = epochs.start
+        # A full batch in data order without dropout draws nothing: skip making generators.
+        draws = bool(self.dropout) or shuffles
         try:
             # A diverging run overflows on its way to a non-finite loss; the explicit check of
             # every batch loss reports that, so NumPy's own warnings would only be noise.
-            with np.errstate(over="ignore", invalid="ignore"):
+            with overflow_ignored():
                 for epoch in epochs:
-                    rng = self.run.epoch_rng(epoch)
+                    rng = self.run.epoch_rng(epoch) if draws else None
                     for layer in self.dropout:
                         layer.rng = rng
-                    logs = self.epoch(X, y, epoch, batch_size, rng if shuffle else None)
+                    logs = self.epoch(make_batches(rng if shuffles else None), epoch)
                     if validation is not None:
                         scores = net.evaluate(*validation, loss=self.loss, metrics=self.metric_names)
                         logs.update({f"val_{name}": value for name, value in scores.items()})
@@ -261,18 +288,17 @@ class _Trainer:
             callback.on_train_end(logs)
         warn_if_stuck(net)
 
-    def epoch(
-        self, X: Array, y: Array, epoch: int, batch_size: int | None, rng: np.random.Generator | None
-    ) -> dict[str, float]:
+    def epoch(self, epoch_batches: Iterable[tuple[Array, Array]], epoch: int) -> dict[str, float]:
         """One pass over the data: per batch, forward -> loss -> backward -> update."""
         net, loss, optimizer, slots = self.net, self.loss, self.optimizer, self.slots
         optimizer.start_epoch(epoch)
+        scale = optimizer.folded_scale()
         self.keeper.epoch_started(epoch)
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch)
         total, seen = 0.0, 0
         metric_totals = [0.0] * len(self.metrics)
-        for batch_number, (X_batch, y_batch) in enumerate(batches(X, y, batch_size, rng)):
+        for batch_number, (X_batch, y_batch) in enumerate(epoch_batches):
             out = net.forward(X_batch, training=True)
             value = loss(y_batch, out)
             if not math.isfinite(value):
@@ -282,10 +308,16 @@ class _Trainer:
             rows = X_batch.shape[0]
             for i, metric in enumerate(self.metrics):
                 metric_totals[i] += metric(y_batch, out) * rows
-            net.backward(y_batch, loss)
-            optimizer.step(slots)
+            if scale is None:
+                net.backward(y_batch, loss)
+                optimizer.step(slots)
+            else:  # plain SGD: the learning rate rides on the output delta (see folded_scale)
+                net.backward(y_batch, loss, scale=scale)
+                optimizer.step(slots, prescaled=True)
             total += value if loss.reduction == "sum" else value * rows
             seen += rows
+        if not seen:
+            raise InputError(f"epoch {epoch} had no batches: the batch function returned nothing")
         logs = {"loss": total if loss.reduction == "sum" else total / seen}
         logs.update({name: t / seen for name, t in zip(self.metric_names, metric_totals, strict=True)})
         return logs
@@ -373,24 +405,23 @@ class _LastGoodWeights:
     """
 
     def __init__(self, slots: list[Slot]) -> None:
-        self.slots = slots
-        self.current = [slot.param.copy() for slot in slots]
-        self.previous = [slot.param.copy() for slot in slots]
-        self.epochs: list[int] = []  # the epochs whose starting weights `current`, `previous` hold
+        self.params = [slot.param for slot in slots]
+        self.current = [param.copy() for param in self.params]
+        self.previous = [param.copy() for param in self.params]
+        self.current_epoch = self.previous_epoch = -1  # the epochs whose starts they hold
 
     def epoch_started(self, epoch: int) -> None:
         self.current, self.previous = self.previous, self.current
-        for saved, slot in zip(self.current, self.slots, strict=True):
-            np.copyto(saved, slot.param)
-        self.epochs = [*self.epochs[-1:], epoch]
+        self.previous_epoch, self.current_epoch = self.current_epoch, epoch
+        for saved, param in zip(self.current, self.params, strict=True):
+            np.copyto(saved, param)
 
     def restore(self, first_batch: bool) -> str:
-        use_previous = first_batch and len(self.epochs) > 1
+        use_previous = first_batch and self.previous_epoch >= 0
         saved = self.previous if use_previous else self.current
-        for array, slot in zip(saved, self.slots, strict=True):
-            np.copyto(slot.param, array)
-        epoch = self.epochs[0] if use_previous else self.epochs[-1]
-        return f"the start of epoch {epoch}"
+        for array, param in zip(saved, self.params, strict=True):
+            np.copyto(param, array)
+        return f"the start of epoch {self.previous_epoch if use_previous else self.current_epoch}"
 
 
 def _divergence_message(epoch: int, value: float, opt: Optimizer, restored: str) -> str:
