@@ -202,3 +202,42 @@ def test_verbose_prints_progress_lines(rng, capsys):
     assert len(lines) == 20 and lines[-1].startswith("epoch 40/40") and "loss" in lines[-1]
     net.fit(rng.normal(size=(5, 2)), rng.uniform(size=(5, 1)), epochs=3)
     assert capsys.readouterr().err == ""  # quiet by default
+
+
+@pytest.mark.parametrize("loss", ["mse", "sse", "binary_crossentropy"])
+def test_integer_sample_weights_act_as_repeated_samples(loss, rng):
+    X = rng.normal(size=(6, 3))
+    y = rng.integers(0, 2, (6, 1)).astype(float)
+    y[0] = 1 - y[1]  # both classes present
+    counts = np.array([1, 2, 1, 3, 1, 2])
+    weighted = cr.Network([3, 4, 1], activation="tanh", seed=0)
+    repeated = cr.Network([3, 4, 1], activation="tanh", seed=0)
+    for optimizer in (cr.SGD(0.1), cr.SGD(0.1, momentum=0.5)):
+        h1 = weighted.fit(X, y, loss=loss, optimizer=optimizer, epochs=3, sample_weight=counts)
+        h2 = repeated.fit(
+            np.repeat(X, counts, axis=0),
+            np.repeat(y, counts, axis=0),
+            loss=loss,
+            optimizer=type(optimizer)(0.1, momentum=optimizer.momentum),
+            epochs=3,
+        )
+        np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-12)
+    for a, b in zip(weighted.get_weights(), repeated.get_weights(), strict=True):
+        for key in a:
+            np.testing.assert_allclose(a[key], b[key], rtol=1e-11, atol=1e-14)
+
+
+def test_sample_weights_in_mini_batches_weight_each_batch_mean(rng):
+    X, y = rng.normal(size=(8, 2)), rng.normal(size=(8, 1))
+    w = rng.uniform(0.5, 2.0, 8)
+    net = cr.Network([2, 1], activation="identity", seed=0)
+    W0 = net.get_weights()
+    net.fit(X, y, loss="mse", optimizer=cr.SGD(0.1), epochs=1, batch_size=4, shuffle=False, sample_weight=w)
+    W, b = W0[0]["W"].copy(), W0[0]["b"].copy()
+    for s in (0, 4):  # by hand: weighted mean squared error per batch
+        xb, yb, wb = X[s : s + 4], y[s : s + 4], w[s : s + 4]
+        r = xb @ W + b - yb
+        g = 2 * r * (wb / wb.sum())[:, None]
+        W, b = W - 0.1 * xb.T @ g, b - 0.1 * g.sum(axis=0)
+    np.testing.assert_allclose(net.get_weights()[0]["W"], W, rtol=1e-12)
+    np.testing.assert_allclose(net.get_weights()[0]["b"], b, rtol=1e-12)

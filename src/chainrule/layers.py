@@ -51,6 +51,15 @@ class Layer:
     def config(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without work buffers and cached batches (scikit-learn users pickle models)."""
+        state = self.__dict__.copy()
+        state["_buffers"] = {}
+        for cached in ("input", "output", "delta", "mask"):
+            if cached in state:
+                state[cached] = None
+        return state
+
     def _buffer(self, name: str, shape: tuple[int, int], dtype: np.dtype) -> Array:
         """A work array reused across steps with the same batch size."""
         key = (name, shape[0])

@@ -41,6 +41,27 @@ class Loss:
         """Return dLoss/dz for the output layer when a fused shortcut exists, else None."""
         return None
 
+    def sample_losses(self, y: Array, out: Array) -> Array:
+        """Per-sample losses ``l`` with ``loss == l.sum()`` ("sum") or ``l.mean()`` ("mean").
+
+        Weighting samples multiplies their ``l`` (and their rows of the gradient) by weights.
+        """
+        raise NotImplementedError
+
+    def weighted(self, y: Array, out: Array, weights: Array) -> float:
+        """The loss with sample weights: ``sum(w * l)``, or ``sum(w * l) / sum(w)`` for means.
+
+        Integer weights then act as repeated samples, as in scikit-learn.
+        """
+        total = float(np.dot(self.sample_losses(y, out), weights))
+        return total if self.reduction == "sum" else total / max(float(weights.sum()), 1e-300)
+
+    def row_weights(self, weights: Array) -> Array:
+        """Factors for the rows of dLoss/d(out) that turn the unweighted gradient into `weighted`'s."""
+        if self.reduction == "sum":
+            return weights
+        return weights * (weights.size / max(float(weights.sum()), 1e-300))
+
     def __repr__(self) -> str:
         return self.name
 
@@ -61,6 +82,11 @@ class SquaredError(Loss):
         diff = out - y
         return float(np.vdot(diff, diff)) * self._scale(out)
 
+    def sample_losses(self, y: Array, out: Array) -> Array:
+        diff = out - y
+        per_row = np.einsum("ij,ij->i", diff, diff) * (0.5 if self.half else 1.0)
+        return per_row / out.shape[1] if self.reduction == "mean" else per_row
+
     def gradient(self, y: Array, out: Array) -> Array:
         grad = out - y
         scale = 2.0 * self._scale(out)
@@ -77,6 +103,9 @@ class MeanAbsoluteError(Loss):
     def __call__(self, y: Array, out: Array) -> float:
         return float(np.abs(out - y).sum()) / out.size
 
+    def sample_losses(self, y: Array, out: Array) -> Array:
+        return np.abs(out - y).mean(axis=1)
+
     def gradient(self, y: Array, out: Array) -> Array:
         grad = np.sign(out - y)
         grad *= 1.0 / out.size
@@ -92,6 +121,10 @@ class BinaryCrossEntropy(Loss):
     def __call__(self, y: Array, out: Array) -> float:
         p = _clip_probabilities(out)
         return -float(np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p))) / out.size
+
+    def sample_losses(self, y: Array, out: Array) -> Array:
+        p = _clip_probabilities(out)
+        return -(y * np.log(p) + (1.0 - y) * np.log1p(-p)).mean(axis=1)
 
     def gradient(self, y: Array, out: Array) -> Array:
         p = _clip_probabilities(out)
@@ -114,6 +147,9 @@ class CategoricalCrossEntropy(Loss):
     def __call__(self, y: Array, out: Array) -> float:
         p = _clip_probabilities(out)
         return -float(np.vdot(y, np.log(p))) / out.shape[0]
+
+    def sample_losses(self, y: Array, out: Array) -> Array:
+        return -np.einsum("ij,ij->i", y, np.log(_clip_probabilities(out)))
 
     def gradient(self, y: Array, out: Array) -> Array:
         return -y / _clip_probabilities(out) / out.shape[0]

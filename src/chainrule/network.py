@@ -106,25 +106,26 @@ class Network:
             X = layer.forward(X, training)
         return X
 
-    def backward(self, y: Array, loss: Loss, fused: bool = True, scale: float = 1.0) -> None:
+    def backward(
+        self, y: Array, loss: Loss, fused: bool = True, scale: float = 1.0, sample_weight: Array | None = None
+    ) -> None:
         """Backpropagate ``loss`` from the last training-mode forward pass, filling ``grads``.
 
         With ``fused`` the output delta of sigmoid + binary cross-entropy and softmax +
         categorical cross-entropy is taken directly as ``(out - y) / n``. ``scale`` multiplies
         the loss, and so every delta and gradient: backpropagation is linear in the output
         delta, so scaling that small array scales the weight gradients for free.
+        ``sample_weight`` (one weight per row) weights each sample's term of the loss.
         """
         *hidden, last = self.layers
         out = last.output if isinstance(last, Dense) else None
         delta = loss.output_delta(last.activation, y, out) if fused and out is not None else None
         if delta is not None:
-            if scale != 1.0:
-                delta *= scale
+            _scale_rows(delta, scale, sample_weight)
             grad = last.backward_delta(delta, need_input_grad=bool(hidden))
         else:
             grad_output = loss.gradient(y, self._output_of(last))
-            if scale != 1.0:
-                grad_output *= scale
+            _scale_rows(grad_output, scale, sample_weight)
             grad = last.backward(grad_output, bool(hidden))
         for position in range(len(hidden) - 1, -1, -1):
             grad = hidden[position].backward(grad, need_input_grad=position > 0)
@@ -248,6 +249,13 @@ class Network:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Network([{inner}], dtype={self.dtype.name})"
+
+
+def _scale_rows(array: Array, scale: float, sample_weight: Array | None) -> None:
+    if sample_weight is not None:
+        array *= sample_weight[:, None] if scale == 1.0 else sample_weight[:, None] * scale
+    elif scale != 1.0:
+        array *= scale
 
 
 def default_metrics(loss: Loss) -> list[str]:

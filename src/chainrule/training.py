@@ -102,6 +102,7 @@ def fit(
     verbose: int = 0,
     seed: int | None = None,
     resume_from: str | os.PathLike[str] | None = None,
+    sample_weight: Any = None,
 ) -> History:
     """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
 
@@ -146,6 +147,9 @@ def fit(
         weights, the optimizer's state and the run's seed and history, and trains the
         remaining epochs. With the same data and settings, the result is bit-identical to a
         run that was never interrupted.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight of each sample's term in the loss, as in scikit-learn: a weight of
+        2 counts a sample twice (means become weighted means within each batch).
 
     Raises
     ------
@@ -167,6 +171,9 @@ def fit(
         X, y = net._inputs(X), net._targets(y)
         check_lengths(X, y)
         check_targets(y, loss_fn)
+    weights = (
+        None if sample_weight is None else _sample_weights(sample_weight, X.shape[0] if not streamed else -1)
+    )
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
     if epochs < 0:
@@ -185,6 +192,7 @@ def fit(
         train, held_out = split_indices(y, validation_split, loss_fn.classification, run.split_rng())
         validation_data = (X[held_out], y[held_out])
         X, y = X[train], y[train]
+        weights = None if weights is None else weights[train]
     if validation_data is not None:
         X_val, y_val = net._inputs(validation_data[0]), net._targets(validation_data[1])
         check_lengths(X_val, y_val)
@@ -205,7 +213,7 @@ def fit(
     else:
         shuffles = shuffle and batch_size is not None and batch_size < X.shape[0]
         trainer.train(
-            lambda rng: batches(X, y, batch_size, rng),
+            lambda rng: batches(X, y, batch_size, rng, weights),
             shuffles,
             validation_data,
             range(run.epochs_done, epochs),
@@ -217,7 +225,20 @@ def _checked_batches(net: Network, source: Iterable[tuple[Any, Any]]) -> Iterato
     for X_batch, y_batch in source:
         X_batch, y_batch = net._inputs(X_batch), net._targets(y_batch)
         check_lengths(X_batch, y_batch)
-        yield X_batch, y_batch
+        yield X_batch, y_batch, None
+
+
+def _sample_weights(values: Any, n: int) -> Array:
+    if n < 0:
+        raise ValueError("sample_weight needs arrays, not a batch function")
+    weights = np.asarray(values, dtype=np.float64).ravel()
+    if weights.shape != (n,):
+        raise InputError(
+            f"sample_weight has {weights.size} values for {n} samples: give one weight per sample"
+        )
+    if not np.isfinite(weights).all() or weights.min() < 0 or weights.sum() <= 0:
+        raise InputError("sample_weight must be finite, non-negative, and not all zero")
+    return weights
 
 
 class _Trainer:
@@ -298,9 +319,12 @@ class _Trainer:
             callback.on_epoch_begin(epoch)
         total, seen = 0.0, 0
         metric_totals = [0.0] * len(self.metrics)
-        for batch_number, (X_batch, y_batch) in enumerate(epoch_batches):
+        for batch_number, (X_batch, y_batch, w_batch) in enumerate(epoch_batches):
             out = net.forward(X_batch, training=True)
-            value = loss(y_batch, out)
+            if w_batch is None:
+                value = loss(y_batch, out)
+            else:
+                value, w_batch = loss.weighted(y_batch, out, w_batch), loss.row_weights(w_batch)
             if not math.isfinite(value):
                 restored = self.keeper.restore(first_batch=batch_number == 0)
                 message = _divergence_message(epoch, value, optimizer, restored)
@@ -309,10 +333,10 @@ class _Trainer:
             for i, metric in enumerate(self.metrics):
                 metric_totals[i] += metric(y_batch, out) * rows
             if scale is None:
-                net.backward(y_batch, loss)
+                net.backward(y_batch, loss, sample_weight=w_batch)
                 optimizer.step(slots)
             else:  # plain SGD: the learning rate rides on the output delta (see folded_scale)
-                net.backward(y_batch, loss, scale=scale)
+                net.backward(y_batch, loss, scale=scale, sample_weight=w_batch)
                 optimizer.step(slots, prescaled=True)
             total += value if loss.reduction == "sum" else value * rows
             seen += rows
@@ -324,31 +348,32 @@ class _Trainer:
 
 
 def batches(
-    X: Array, y: Array, batch_size: int | None, rng: np.random.Generator | None
-) -> Iterator[tuple[Array, Array]]:
-    """Yield ``(X_batch, y_batch)`` pairs covering the data once.
+    X: Array, y: Array, batch_size: int | None, rng: np.random.Generator | None, weights: Array | None = None
+) -> Iterator[tuple[Array, Array, Array | None]]:
+    """Yield ``(X_batch, y_batch, weights_batch)`` covering the data once.
 
     Full batch yields ``X`` and ``y`` themselves. Mini-batches are views in order, or, when
     shuffling, rows gathered into two reused buffers: the data set is never copied whole.
     """
     n = X.shape[0]
     if batch_size is None or batch_size >= n:  # one batch: row order cannot matter
-        yield X, y
+        yield X, y, weights
         return
     if rng is None:
         for start in range(0, n, batch_size):
-            yield X[start : start + batch_size], y[start : start + batch_size]
+            stop = start + batch_size
+            yield X[start:stop], y[start:stop], None if weights is None else weights[start:stop]
         return
     order = rng.permutation(n)
-    size = min(batch_size, n)
-    X_buffer = np.empty((size, X.shape[1]), dtype=X.dtype)
-    y_buffer = np.empty((size, y.shape[1]), dtype=y.dtype)
-    for start in range(0, n, size):
-        index = order[start : start + size]
+    X_buffer = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+    y_buffer = np.empty((batch_size, y.shape[1]), dtype=y.dtype)
+    for start in range(0, n, batch_size):
+        index = order[start : start + batch_size]
         rows = index.size
         yield (
             np.take(X, index, axis=0, out=X_buffer[:rows]),
             np.take(y, index, axis=0, out=y_buffer[:rows]),
+            None if weights is None else weights[index],
         )
 
 
@@ -362,11 +387,11 @@ def split_indices(y: Array, fraction: float, stratify: bool, rng: np.random.Gene
         groups = [np.flatnonzero(labels == label) for label in np.unique(labels)]
     else:
         groups = [np.arange(n)]
-    held_out = []
-    for group in groups:
-        group = rng.permutation(group)
-        held_out.append(group[: round(fraction * group.size)])
-    validation = np.sort(np.concatenate(held_out))
+    groups = [rng.permutation(group) for group in groups]
+    counts = [round(fraction * group.size) for group in groups]
+    if sum(counts) == 0 and n > 1:  # tiny data: hold out one sample of the largest group
+        counts[int(np.argmax([group.size for group in groups]))] = 1
+    validation = np.sort(np.concatenate([group[:count] for group, count in zip(groups, counts, strict=True)]))
     if validation.size == 0 or validation.size == n:
         raise InputError(
             f"validation_split={fraction} of {n} samples leaves no validation or no training "
