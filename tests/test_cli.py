@@ -190,5 +190,5 @@ def test_demo_tour_and_named_demos(folder):
 
 
 def test_help_on_every_subcommand(tmp_path):
-    for command in ("train", "predict", "evaluate", "explain", "plot", "demo", "info"):
+    for command in ("train", "predict", "evaluate", "explain", "plot", "demo", "info", "export"):
         assert "usage: chainrule " + command in run(command, "--help", cwd=tmp_path).stdout

@@ -25,6 +25,7 @@ from chainrule.errors import (
     NotInitializedError,
     TrainingWarning,
 )
+from chainrule.export import export_onnx
 from chainrule.gradcheck import GradcheckResult, gradcheck
 from chainrule.layers import Dense, Dropout, Layer
 from chainrule.losses import Loss, get_loss
@@ -68,6 +69,7 @@ __all__ = [
     "TrainingRun",
     "TrainingWarning",
     "__version__",
+    "export_onnx",
     "fit",
     "get_activation",
     "get_loss",

@@ -475,6 +475,21 @@ def _tour() -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    net = _load(args.model)
+    cr.export_onnx(net, args.out, dtype=args.dtype)
+    columns = (
+        TablePreprocessor.from_dict(net.metadata["preprocessing"]).feature_names
+        if ("preprocessing" in net.metadata)
+        else [f"x{i}" for i in range(net.n_inputs)]
+    )
+    print(
+        f"wrote {args.out}: input 'input' of shape (batch, {net.n_inputs}): {', '.join(columns)}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     net = _load(args.model)
     n_params = sum(p.size for layer in net.layers for p in layer.params.values())
@@ -601,6 +616,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the seed tutorials on their built-in data")
     p.add_argument("name", nargs="?", help="000, 001, 002, 003 or 004 (default: a short tour)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "export",
+        help="export a model to ONNX, with its stored scaling",
+        description="Write MODEL as an ONNX graph (input: the feature columns in original units, "
+        "categorical ones one-hot; regression output in the target's units).",
+    )
+    p.add_argument("model")
+    p.add_argument("out", help="the .onnx file to write")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("info", help="architecture, preprocessing and training summary of a model")
     p.add_argument("model")
