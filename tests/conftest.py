@@ -68,3 +68,23 @@ def folder(tmp_path):
     moons["label"] = np.where(moons["a"] * moons["b"] > 0, "same", "different")
     moons.to_csv(tmp_path / "signs.csv", index=False)
     return tmp_path
+
+
+@pytest.fixture
+def trained(folder):
+    """`folder` with m.npz: a quick CLI model of the admissions data."""
+    run(
+        "train",
+        "binary.csv",
+        "--target",
+        "admit",
+        "--categorical",
+        "rank",
+        "--out",
+        "m.npz",
+        "--epochs",
+        "3",
+        "--quiet",
+        cwd=folder,
+    )
+    return folder

@@ -151,22 +151,8 @@ def test_explain_seed001_prints_the_tutorials_weight_changes(folder):
 
 
 @pytest.mark.slow
-def test_explain_a_cli_model_in_original_units(folder):
-    run(
-        "train",
-        "binary.csv",
-        "--target",
-        "admit",
-        "--categorical",
-        "rank",
-        "--out",
-        "m.npz",
-        "--epochs",
-        "5",
-        "--quiet",
-        cwd=folder,
-    )
-    out = run("explain", "m.npz", "--input", "600,3.5,2", "--target", "1", cwd=folder).stdout
+def test_explain_a_cli_model_in_original_units(trained):
+    out = run("explain", "m.npz", "--input", "600,3.5,2", "--target", "1", cwd=trained).stdout
     assert "6-16-1 network" in out and "fused sigmoid + binary_crossentropy" in out
 
 

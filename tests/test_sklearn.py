@@ -207,6 +207,8 @@ def test_sample_weight_equals_repeated_rows():
 
 def test_early_stopping_restores_the_best_validation_weights(blobs):
     X, y = blobs
+    snapshots = []
+    snapshot = cr.LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(clf.network_.get_weights()))
     clf = NeuralNetClassifier(
         hidden_layer_sizes=(64,),
         learning_rate=0.05,
@@ -214,14 +216,16 @@ def test_early_stopping_restores_the_best_validation_weights(blobs):
         n_iter_no_change=5,
         max_iter=300,
         random_state=0,
+        callbacks=[snapshot],
     )
     clf.fit(X, y)
     curve = clf.validation_loss_curve_
-    assert len(curve) == len(clf.loss_curve_) == clf.n_iter_ < 300
-    assert int(np.argmin(curve)) < len(curve) - 1  # it stopped after the best epoch...
-    # ...and kept the best epoch's weights: the held-out loss now is the best one seen
-    stopper_best = min(curve)
-    assert clf.history_["val_loss"][int(np.argmin(curve))] == stopper_best
+    assert len(curve) == len(clf.loss_curve_) == clf.n_iter_ == len(snapshots) < 300
+    best = int(np.argmin(curve))
+    assert best < len(curve) - 1  # it went on past the best epoch, then stopped...
+    for got, kept in zip(clf.network_.get_weights(), snapshots[best], strict=True):  # ...and kept the best
+        for key in kept:
+            np.testing.assert_array_equal(got[key], kept[key])
 
 
 def test_callbacks_and_verbose_progress(blobs, capsys):

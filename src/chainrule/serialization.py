@@ -161,11 +161,6 @@ def restore_checkpoint(path: str | os.PathLike[str], net: Network, optimizer: Op
     return run
 
 
-def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON header of a model file, without building the network."""
-    return _read(path)[0]
-
-
 def _read_header(raw: np.ndarray, path: Path) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise ModelFileError(f"{path}: the header is not stored as bytes")

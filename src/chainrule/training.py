@@ -146,7 +146,8 @@ def fit(
         A checkpoint written by `ModelCheckpoint` (or `chainrule.save_checkpoint`): restores the
         weights, the optimizer's state and the run's seed and history, and trains the
         remaining epochs. With the same data and settings, the result is bit-identical to a
-        run that was never interrupted.
+        run that was never interrupted. Callbacks start afresh: the patience counters of
+        `EarlyStopping` and `ReduceLROnPlateau` are not part of a checkpoint.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weight of each sample's term in the loss, as in scikit-learn: a weight of
         2 counts a sample twice (means become weighted means within each batch).

@@ -9,25 +9,6 @@ from tests.conftest import run
 pytest.importorskip("pandas")
 
 
-@pytest.fixture
-def trained(folder):
-    run(
-        "train",
-        "binary.csv",
-        "--target",
-        "admit",
-        "--categorical",
-        "rank",
-        "--out",
-        "m.npz",
-        "--epochs",
-        "3",
-        "--quiet",
-        cwd=folder,
-    )
-    return folder
-
-
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
