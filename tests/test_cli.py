@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -178,3 +180,19 @@ def test_demo_tour_and_named_demos(folder):
 def test_help_on_every_subcommand(tmp_path):
     for command in ("train", "predict", "evaluate", "explain", "plot", "demo", "info", "export"):
         assert "usage: chainrule " + command in run(command, "--help", cwd=tmp_path).stdout
+
+
+@pytest.mark.slow
+def test_numpy_files_train_and_predict(tmp_path, rng):
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    np.save(tmp_path / "rows.npy", np.column_stack([X, y]))
+    run("train", "data.npz", "--target", "y", "--out", "a.npz", "--epochs", "40", "--quiet", cwd=tmp_path)
+    run("train", "rows.npy", "--target", "x3", "--out", "b.npz", "--epochs", "40", "--quiet", cwd=tmp_path)
+    for model in ("a.npz", "b.npz"):
+        net = cr.load(tmp_path / model)
+        assert net.metadata["preprocessing"]["numeric"] == ["x0", "x1", "x2"]
+    out = run("predict", "a.npz", "data.npz", cwd=tmp_path).stdout
+    predicted = pd.read_csv(io.StringIO(out))["predicted_y"].to_numpy()
+    assert (predicted == y).mean() > 0.9

@@ -57,15 +57,14 @@ def read_table(path: str) -> Any:
     try:
         if suffix == ".npy":
             array = np.load(file, allow_pickle=False)
-            return pd.DataFrame(
-                np.atleast_2d(array.T).T,
-                columns=[f"x{i}" for i in range(array.reshape(len(array), -1).shape[1])],
-            )
+            array = array.reshape(len(array), -1)
+            return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
         if suffix == ".npz":
             with np.load(file, allow_pickle=False) as archive:
                 if "X" not in archive.files:
                     raise CommandError(f"{path} has no array named X (found: {', '.join(archive.files)})")
-                X = np.asarray(archive["X"]).reshape(len(archive["X"]), -1)
+                X = archive["X"]
+                X = X.reshape(len(X), -1)
                 frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
                 if "y" in archive.files:
                     frame["y"] = archive["y"]
