@@ -80,11 +80,7 @@ class _NeuralNetBase(BaseEstimator):
 
     # ------------------------------------------------------------------- building
     def _build(self, n_inputs: int, n_outputs: int, output_activation: str) -> cr.Network:
-        sizes = (
-            [int(n) for n in np.atleast_1d(self.hidden_layer_sizes)]
-            if len(np.atleast_1d(self.hidden_layer_sizes))
-            else []
-        )
+        sizes = [int(n) for n in np.atleast_1d(self.hidden_layer_sizes)]  # (100,), [64, 32] or 100
         if any(n < 1 for n in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive, got {self.hidden_layer_sizes}")
         activations = (
@@ -151,10 +147,11 @@ class _NeuralNetBase(BaseEstimator):
             metrics=[],
         )
         self.history_ = history
+        continuing = incremental or self.warm_start  # curves and counts extend the earlier ones
         for key, attribute in (("loss", "loss_curve_"), ("val_loss", "validation_loss_curve_")):
-            previous = getattr(self, attribute, []) if incremental or self.warm_start else []
+            previous = getattr(self, attribute, []) if continuing else []
             setattr(self, attribute, [*previous, *history.history.get(key, [])])
-        self.n_iter_ = getattr(self, "n_iter_", 0) * (incremental or self.warm_start) + history.epochs
+        self.n_iter_ = (getattr(self, "n_iter_", 0) if continuing else 0) + history.epochs
         self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else np.inf
         if stopper is not None and stopper.stopped_epoch is None and epochs > 0 and not history.interrupted:
             warnings.warn(
