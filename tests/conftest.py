@@ -24,6 +24,17 @@ def targets_for(loss: str, n: int, k: int, rng: np.random.Generator) -> np.ndarr
     return rng.uniform(-0.5, 1.0, (n, k))
 
 
+def central_difference(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """d f / d x entry by entry, ``(f(x + eps) - f(x - eps)) / 2 eps``, for a scalar ``f``."""
+    numeric = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[idx] += eps
+        minus[idx] -= eps
+        numeric[idx] = (f(plus) - f(minus)) / (2 * eps)
+    return numeric
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

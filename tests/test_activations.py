@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from chainrule.activations import ACTIVATIONS, LeakyReLU, get_activation
+from tests.conftest import central_difference
 
 ELEMENTWISE = {
     "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0,
@@ -40,13 +41,7 @@ def test_backward_matches_finite_differences_of_forward(name, rng):
     z = rng.normal(size=(3, 4))
     grad = rng.normal(size=(3, 4))
     analytic = act.backward(act.forward(z.copy()), grad)
-    numeric = np.zeros_like(z)
-    eps = 1e-6
-    for idx in np.ndindex(*z.shape):
-        plus, minus = z.copy(), z.copy()
-        plus[idx] += eps
-        minus[idx] -= eps
-        numeric[idx] = np.sum(grad * (act.forward(plus) - act.forward(minus))) / (2 * eps)
+    numeric = central_difference(lambda v: np.sum(grad * act.forward(v)), z)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from chainrule.losses import LOSSES, get_loss
-from tests.conftest import targets_for
+from tests.conftest import central_difference, targets_for
 
 
 def probabilities(loss, n, k, rng):
@@ -39,13 +39,7 @@ def test_gradient_matches_finite_differences(name, rng):
     loss = get_loss(name)
     out = probabilities(name, 5, 3, rng)
     y = targets_for(name, 5, 3, rng)
-    numeric = np.zeros_like(out)
-    eps = 1e-6
-    for idx in np.ndindex(*out.shape):
-        plus, minus = out.copy(), out.copy()
-        plus[idx] += eps
-        minus[idx] -= eps
-        numeric[idx] = (loss(y, plus) - loss(y, minus)) / (2 * eps)
+    numeric = central_difference(lambda o: loss(y, o), out)
     np.testing.assert_allclose(loss.gradient(y, out), numeric, rtol=1e-6, atol=1e-9)
 
 
