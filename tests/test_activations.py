@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from chainrule.activations import ACTIVATIONS, LeakyReLU, get_activation
+from chainrule.nn.activations import ACTIVATIONS, LeakyReLU, get_activation
 from tests.conftest import central_difference
 
 ELEMENTWISE = {

@@ -71,7 +71,7 @@ def test_cli_export_carries_the_stored_scaling(kind, folder):
     run("export", "m.npz", "m.onnx", cwd=folder)
     frame = pd.read_csv(folder / data)
     net = cr.load(folder / "m.npz")
-    from chainrule.preprocessing import TablePreprocessor
+    from chainrule.io.preprocessing import TablePreprocessor
 
     prep = TablePreprocessor.from_dict(net.metadata["preprocessing"])
     X_net = prep.transform(frame)

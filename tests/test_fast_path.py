@@ -77,15 +77,17 @@ def test_fit_matches_the_plain_path(name, dtype, output, loss, rng):
     )
 
 
-def test_layer_grads_after_a_plain_sgd_step_hold_the_step_taken(rng):
-    """Documented: plain SGD folds its learning rate into backprop, so `grads` hold lr * gradient."""
-    X, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
-    net = cr.Network([3, 4, 1], activation="tanh", output_activation="identity", seed=0)
-    expected = net.gradients(X, y, loss="mse")
-    net.fit(X, y, loss="mse", optimizer=cr.SGD(lr=0.25), epochs=1)
+@pytest.mark.parametrize("loss", ["mse", "half_sse", "binary_crossentropy"])
+def test_layer_grads_after_a_plain_sgd_fit_are_the_true_gradients(rng, loss):
+    """`grads` always mean dLoss/dparam of the last step, whatever the optimizer (no lr fold)."""
+    X, y = rng.normal(size=(8, 3)), (rng.random(size=(8, 1)) > 0.5).astype(float)
+    out = "sigmoid" if loss == "binary_crossentropy" else "identity"
+    net = cr.Network([3, 4, 1], activation="tanh", output_activation=out, seed=0)
+    expected = net.gradients(X, y, loss=loss)  # at the weights before the update
+    net.fit(X, y, loss=loss, optimizer=cr.SGD(lr=0.25), epochs=1)
     for layer, g in zip(net.layers, expected, strict=True):
         for key in g:
-            np.testing.assert_allclose(layer.grads[key], 0.25 * g[key], rtol=1e-12)
+            np.testing.assert_allclose(layer.grads[key], g[key], rtol=1e-10)
 
 
 def test_memory_mapped_data_trains_like_in_memory_data(tmp_path, rng):

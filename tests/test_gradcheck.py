@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.activations import ACTIVATIONS
-from chainrule.losses import LOSSES
+from chainrule.nn.activations import ACTIVATIONS
+from chainrule.nn.losses import LOSSES
 from tests.conftest import targets_for
 
 ACTIVATION_NAMES = sorted(set(ACTIVATIONS) - {"linear"})
@@ -73,16 +73,19 @@ def test_the_fused_shortcut_is_taken_only_for_its_pairs(rng):
     y = np.array([[0.0, 1.0]])
     bce, cce = cr.get_loss("binary_crossentropy"), cr.get_loss("categorical_crossentropy")
     sigmoid, softmax = cr.get_activation("sigmoid"), cr.get_activation("softmax")
-    assert bce.output_delta(sigmoid, y, sigmoid_out) is not None
-    assert bce.output_delta(softmax, y, sigmoid_out) is None
-    assert cce.output_delta(softmax, y, sigmoid_out) is not None
-    assert cce.output_delta(sigmoid, y, sigmoid_out) is None
-    assert cr.get_loss("mse").output_delta(sigmoid, y, sigmoid_out) is None
+    assert bce.fuses_with(sigmoid)
+    assert not bce.fuses_with(softmax)
+    assert cce.fuses_with(softmax)
+    assert not cce.fuses_with(sigmoid)
+    assert not cr.get_loss("mse").fuses_with(sigmoid)
+    # The fused delta is (out - y) / n, n the number of output values (BCE) or of rows (CCE).
+    np.testing.assert_allclose(bce.fused_delta(y, sigmoid_out), (sigmoid_out - y) / 2)
+    np.testing.assert_allclose(cce.fused_delta(y, sigmoid_out), (sigmoid_out - y) / 1)
 
 
 def test_gradcheck_catches_a_wrong_derivative(monkeypatch, rng):
     """The check must be able to fail: break tanh's derivative and it must notice."""
-    from chainrule.activations import Tanh
+    from chainrule.nn.activations import Tanh
 
     net = cr.Network([3, 4, 1], activation="tanh", output_activation="identity", seed=0)
     X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.initializers import INITIALIZERS, get_initializer
+from chainrule.nn.initializers import INITIALIZERS, get_initializer
 
 
 def draw(name, shape=(400, 300), seed=0):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainrule.losses import LOSSES, get_loss
+from chainrule.nn.losses import LOSSES, get_loss
 from tests.conftest import central_difference, targets_for
 
 

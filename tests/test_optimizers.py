@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.optimizers import Slot
+from chainrule.train.optimizers import Slot
 
 
 def run(optimizer, grads, p0, decay=False):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.serialization import FORMAT_VERSION, HEADER_KEY
+from chainrule.io.model_file import FORMAT_VERSION, HEADER_KEY
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def test_history_has_loss_metrics_validation_and_lr(rng):
 
 
 def test_validation_split_is_stratified_and_disjoint(rng):
-    from chainrule.training import split_indices
+    from chainrule.train.batches import split_indices
 
     y = np.zeros((100, 1))
     y[:20] = 1.0

@@ -8,15 +8,7 @@
 True
 """
 
-from chainrule.activations import get_activation
-from chainrule.callbacks import (
-    Callback,
-    EarlyStopping,
-    LambdaCallback,
-    ModelCheckpoint,
-    ProgressLogger,
-    ReduceLROnPlateau,
-)
+from chainrule._version import __version__
 from chainrule.errors import (
     ChainruleError,
     DivergenceError,
@@ -25,18 +17,25 @@ from chainrule.errors import (
     NotInitializedError,
     TrainingWarning,
 )
-from chainrule.export import export_onnx
-from chainrule.gradcheck import GradcheckResult, gradcheck
-from chainrule.layers import Dense, Dropout, Layer
-from chainrule.losses import Loss, get_loss
-from chainrule.network import Network, one_hot
-from chainrule.optimizers import SGD, Adam, Optimizer, RMSprop, get_optimizer
-from chainrule.schedules import CosineDecay, ExponentialDecay, InverseTimeDecay, StepDecay
-from chainrule.serialization import load, save, save_checkpoint
-from chainrule.trace import StepTrace, trace_step
-from chainrule.training import History, TrainingRun, fit
-
-__version__ = "0.1.0"
+from chainrule.io.checkpoints import ModelCheckpoint, save_checkpoint
+from chainrule.io.model_file import save
+from chainrule.io.onnx import export_onnx
+from chainrule.network import Network, fit, load, one_hot
+from chainrule.nn.activations import get_activation
+from chainrule.nn.layers import Dense, Dropout, Layer
+from chainrule.nn.losses import Loss, get_loss
+from chainrule.teaching.gradcheck import GradcheckResult, gradcheck
+from chainrule.teaching.trace import StepTrace, trace_step
+from chainrule.train.callbacks import (
+    Callback,
+    EarlyStopping,
+    LambdaCallback,
+    ProgressLogger,
+    ReduceLROnPlateau,
+)
+from chainrule.train.history import History, TrainingRun
+from chainrule.train.optimizers import SGD, Adam, Optimizer, RMSprop, get_optimizer
+from chainrule.train.schedules import CosineDecay, ExponentialDecay, InverseTimeDecay, StepDecay
 
 __all__ = [
     "SGD",

@@ -1,19 +1,32 @@
-"""The network: a stack of layers, its forward and backward passes, and what users call on it."""
+"""The network users build, train and save: a stack of layers with its forward and backward passes.
+
+`Network` assembles the layers of `chainrule.nn`; `fit` trains it with `chainrule.train` and
+`save`/`load` keep it in a `chainrule.io` model file. It sits above those three packages, so
+none of them imports it: the training loop needs only what a network does.
+"""
 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from chainrule.errors import InputError
-from chainrule.input_checks import as_matrix, check_lengths
-from chainrule.layers import Dense, Layer
-from chainrule.losses import Loss, default_loss, get_loss
-from chainrule.metrics import get_metric
-from chainrule.optimizers import Slot
+from chainrule.errors import InputError, ModelFileError
+from chainrule.io.checkpoints import restore_checkpoint
+from chainrule.io.model_file import read_model_file, save
+from chainrule.nn.activations import Activation
+from chainrule.nn.inputs import as_matrix, check_lengths
+from chainrule.nn.layers import Dense, Layer
+from chainrule.nn.losses import Loss, class_indices, default_loss, get_loss
+from chainrule.nn.metrics import default_metrics, get_metric
+from chainrule.train import loop
+from chainrule.train.callbacks import Callback
+from chainrule.train.history import History
+from chainrule.train.optimizers import Optimizer, Slot, get_optimizer
+from chainrule.train.schedules import Schedule
 
 Array = np.ndarray
 
@@ -76,20 +89,29 @@ class Network:
     # ----------------------------------------------------------------------------- shape
     @property
     def dense_layers(self) -> list[Dense]:
+        """The Dense layers, in order (the ones the tutorials number 1, 2, ...)."""
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
     @property
     def n_inputs(self) -> int:
+        """The number of input features."""
         return self.dense_layers[0].n_in
 
     @property
     def n_outputs(self) -> int:
+        """The number of outputs."""
         return self.dense_layers[-1].n_out
 
     @property
     def sizes(self) -> list[int]:
+        """Widths from the input to the output, e.g. ``[3, 4, 1]``."""
         dense = self.dense_layers
         return [dense[0].n_in, *(layer.n_out for layer in dense)]
+
+    @property
+    def output_activation(self) -> Activation:
+        """The activation of the last Dense layer."""
+        return self.dense_layers[-1].activation
 
     def slots(self) -> list[Slot]:
         """Every trainable array with its gradient, for optimizers (weights decay, biases not)."""
@@ -106,36 +128,27 @@ class Network:
             X = layer.forward(X, training)
         return X
 
-    def backward(
-        self, y: Array, loss: Loss, fused: bool = True, scale: float = 1.0, sample_weight: Array | None = None
-    ) -> None:
-        """Backpropagate ``loss`` from the last training-mode forward pass, filling ``grads``.
+    def backward(self, grad: Array, *, grad_is_delta: bool = False) -> None:
+        """Backpropagate from the output of the last training-mode `forward`, filling ``grads``.
 
-        With ``fused`` the output delta of sigmoid + binary cross-entropy and softmax +
-        categorical cross-entropy is taken directly as ``(out - y) / n``. ``scale`` multiplies
-        the loss, and so every delta and gradient: backpropagation is linear in the output
-        delta, so scaling that small array scales the weight gradients for free.
-        ``sample_weight`` (one weight per row) weights each sample's term of the loss.
+        Parameters
+        ----------
+        grad : ndarray of shape (n_samples, n_outputs)
+            dLoss/d(output) of the network, as `Layer.backward` takes it.
+        grad_is_delta : bool
+            ``grad`` is already the output layer's delta dLoss/dz (the fused sigmoid + binary
+            or softmax + categorical cross-entropy shortcut), so the output activation's
+            slope is not applied again.
         """
         *hidden, last = self.layers
-        out = last.output if isinstance(last, Dense) else None
-        delta = loss.output_delta(last.activation, y, out) if fused and out is not None else None
-        if delta is not None:
-            _scale_rows(delta, scale, sample_weight)
-            grad = last.backward_delta(delta, need_input_grad=bool(hidden))
+        if grad_is_delta:
+            if not isinstance(last, Dense):
+                raise TypeError(f"grad_is_delta needs a Dense output layer, not {last!r}")
+            grad = last.backward_delta(grad, need_input_grad=bool(hidden))
         else:
-            grad_output = loss.gradient(y, self._output_of(last))
-            _scale_rows(grad_output, scale, sample_weight)
-            grad = last.backward(grad_output, bool(hidden))
-        for position in range(len(hidden) - 1, -1, -1):
+            grad = last.backward(grad, need_input_grad=bool(hidden))
+        for position in range(len(hidden) - 1, -1, -1):  # walk back to the first layer
             grad = hidden[position].backward(grad, need_input_grad=position > 0)
-
-    @staticmethod
-    def _output_of(layer: Layer) -> Array:
-        out = getattr(layer, "output", None)
-        if out is None:
-            raise RuntimeError("backward called before a training-mode forward pass")
-        return out
 
     # ------------------------------------------------------------------------ inference
     def predict(self, X: Any) -> Array:
@@ -145,7 +158,7 @@ class Network:
         then 1-D too.
         """
         single = np.ndim(X) == 1 and np.size(X) == self.n_inputs
-        out = self.forward(self._inputs(X))
+        out = self.forward(self.as_inputs(X))
         return out[0] if single else out
 
     def predict_proba(self, X: Any) -> Array:
@@ -157,16 +170,15 @@ class Network:
 
     def predict_classes(self, X: Any) -> Array:
         """Class indices: argmax of several outputs, or ``out > 0.5`` for one output."""
-        proba = np.atleast_2d(self.predict_proba(X))
-        return proba.argmax(axis=1)
+        return class_indices(np.atleast_2d(self.predict(X)))
 
     def evaluate(
         self, X: Any, y: Any, loss: str | Loss | None = None, metrics: Sequence[str] | None = None
     ) -> dict[str, float]:
         """The loss and metrics of the network's predictions on ``(X, y)``."""
-        X, y = self._inputs(X), self._targets(y)
+        X, y = self.as_inputs(X), self.as_targets(y)
         check_lengths(X, y)
-        loss_fn = self._resolve_loss(loss)
+        loss_fn = self.resolve_loss(loss)
         out = self.forward(X)
         result = {"loss": loss_fn(y, out)}
         for name in metrics if metrics is not None else default_metrics(loss_fn):
@@ -177,19 +189,24 @@ class Network:
     def gradients(
         self, X: Any, y: Any, loss: str | Loss | None = None, fused: bool = True
     ) -> list[dict[str, Array]]:
-        """dLoss/dParam for the batch ``(X, y)``: per layer, a dict with the keys of ``params``."""
-        X, y = self._inputs(X), self._targets(y)
+        """dLoss/dParam for the batch ``(X, y)``: per layer, a dict with the keys of ``params``.
+
+        With ``fused`` (the default) a fusing output/loss pair takes the output delta
+        ``(out - y)/n`` directly, as training does; ``fused=False`` runs the chain rule term
+        by term (the same numbers, up to rounding).
+        """
+        X, y = self.as_inputs(X), self.as_targets(y)
         check_lengths(X, y)
-        loss_fn = self._resolve_loss(loss)
-        self.forward(X, training=True)
-        self.backward(y, loss_fn, fused=fused)
+        loss_fn = self.resolve_loss(loss)
+        out = self.forward(X, training=True)
+        use_fused = fused and loss_fn.fuses_with(self.output_activation)
+        grad = loss_fn.fused_delta(y, out) if use_fused else loss_fn.gradient(y, out)
+        self.backward(grad, grad_is_delta=use_fused)
         return [{key: grad.copy() for key, grad in layer.grads.items()} for layer in self.layers]
 
     # ------------------------------------------------------------------------- training
-    def fit(self, X: Any, y: Any, **kwargs: Any) -> Any:
-        """Train on ``(X, y)``; see `chainrule.training.fit` for the options. Returns a History."""
-        from chainrule.training import fit
-
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
+        """Train on ``(X, y)``; see `chainrule.fit` for the options. Returns a `History`."""
         return fit(self, X, y, **kwargs)
 
     # -------------------------------------------------------------------------- weights
@@ -214,15 +231,27 @@ class Network:
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
         """Save to a ``.npz`` file; see `chainrule.save`."""
-        from chainrule.serialization import save
-
         save(self, path, metadata=metadata)
 
-    # -------------------------------------------------------------------------- helpers
-    def _inputs(self, X: Any) -> Array:
+    # ---------------------------------------------------------------------- conversions
+    def as_inputs(self, X: Any) -> Array:
+        """``X`` as a checked 2-D array of the network's dtype with ``n_inputs`` columns.
+
+        Raises
+        ------
+        InputError
+            For a wrong shape, non-numeric or non-finite values, naming the fix.
+        """
         return as_matrix(X, "X", self.dtype, n_columns=self.n_inputs)
 
-    def _targets(self, y: Any) -> Array:
+    def as_targets(self, y: Any) -> Array:
+        """``y`` as a checked 2-D array of the network's dtype with ``n_outputs`` columns.
+
+        Raises
+        ------
+        InputError
+            For a wrong shape (with the fix: a column, or one-hot labels), or bad values.
+        """
         y = as_matrix(y, "y", self.dtype)
         if y.shape[1] != self.n_outputs:
             if y.shape[0] == 1:
@@ -238,31 +267,143 @@ class Network:
             raise InputError(f"y has {y.shape[1]} columns but the network has {self.n_outputs} outputs")
         return y
 
-    def _resolve_loss(self, loss: str | Loss | None) -> Loss:
+    def resolve_loss(self, loss: str | Loss | None) -> Loss:
+        """``loss`` by name or instance; else the network's own (from `fit`), else the default
+        for its output activation (cross-entropy for sigmoid/softmax, mse otherwise)."""
         if loss is not None:
             return get_loss(loss)
         if self.loss is not None:
             return self.loss
-        last = self.dense_layers[-1]
-        return default_loss(last.activation)
+        return default_loss(self.output_activation)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Network([{inner}], dtype={self.dtype.name})"
 
 
-def _scale_rows(array: Array, scale: float, sample_weight: Array | None) -> None:
-    if sample_weight is not None:
-        array *= sample_weight[:, None] if scale == 1.0 else sample_weight[:, None] * scale
-    elif scale != 1.0:
-        array *= scale
+def fit(
+    net: Network,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Loss | None = None,
+    optimizer: str | Optimizer = "sgd",
+    lr: float | Schedule | None = None,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    metrics: Sequence[str] | None = None,
+    callbacks: Sequence[Callback | Any] = (),
+    verbose: int = 0,
+    seed: int | None = None,
+    resume_from: str | os.PathLike[str] | None = None,
+    sample_weight: Any = None,
+) -> History:
+    """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_inputs), or a callable returning batches
+        Also a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``): batches are
+        gathered from it without loading it whole. For data that does not fit at all, pass
+        a function that returns a fresh iterable of ``(X_batch, y_batch)`` pairs for each
+        epoch (reading them from disk, say), with ``y=None``.
+    y : array-like of shape (n_samples, n_outputs), or None with a batch function
+        Targets; class labels one-hot encoded for several outputs.
+    loss : str or Loss, optional
+        Default: categorical cross-entropy for softmax outputs, binary for sigmoid, else mse.
+    optimizer : str or Optimizer
+        ``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"`` or an instance (which keeps its
+        state across calls, so calling ``fit`` again continues the same run).
+    lr : float or Schedule, optional
+        Learning rate for an optimizer given by name.
+    epochs : int
+        Passes over the data, counted from the start of the run (a resumed run with the same
+        ``epochs`` ends where an uninterrupted one would).
+    batch_size : int, optional
+        ``None`` is full-batch gradient descent (seeds 000, 001, 002, 004); ``1`` is online.
+    shuffle : bool
+        Reshuffle the samples every epoch (mini-batch and online training only).
+    validation_data : (X_val, y_val), optional
+    validation_split : float
+        Hold out this fraction of the samples, drawn at random (stratified by class for
+        classification losses), as validation data.
+    metrics : list of str, optional
+        Default accuracy for classification losses, mse and mae for regression.
+    callbacks : list of Callback or callables
+        A plain callable is called as ``f(epoch, logs)`` after every epoch.
+    verbose : int
+        0 prints nothing; 1 prints about 20 progress lines; 2 prints every epoch.
+    seed : int, optional
+        Seed of the run's shuffling, split and dropout; default drawn from the network's own
+        generator, so ``Network(..., seed=s)`` alone makes the whole run reproducible.
+    resume_from : path, optional
+        A checkpoint written by `ModelCheckpoint` (or `chainrule.save_checkpoint`): restores the
+        weights, the optimizer's state and the run's seed and history, and trains the
+        remaining epochs. With the same data and settings, the result is bit-identical to a
+        run that was never interrupted. Callbacks start afresh: the patience counters of
+        `EarlyStopping` and `ReduceLROnPlateau` are not part of a checkpoint.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight of each sample's term in the loss, as in scikit-learn: a weight of
+        2 counts a sample twice (means become weighted means within each batch).
+
+    Raises
+    ------
+    DivergenceError
+        When the loss becomes NaN or infinite. The network keeps the weights from the start
+        of the last epoch whose loss was finite; the error carries the history so far.
+
+    Notes
+    -----
+    Ctrl-C (KeyboardInterrupt) does not lose the run: `fit` returns the network as of the
+    last completed epoch, with ``history.interrupted`` set.
+    """
+    opt = get_optimizer(optimizer, lr)
+    run = None if resume_from is None else restore_checkpoint(resume_from, net, opt)
+    return loop.fit(
+        net,
+        X,
+        y,
+        loss=loss,
+        optimizer=opt,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        validation_data=validation_data,
+        validation_split=validation_split,
+        metrics=metrics,
+        callbacks=callbacks,
+        verbose=verbose,
+        seed=seed,
+        run=run,
+        sample_weight=sample_weight,
+    )
 
 
-def default_metrics(loss: Loss) -> list[str]:
-    """Accuracy for classification losses; mse and mae (less the loss itself) for regression."""
-    if loss.classification:
-        return ["accuracy"]
-    return [name for name in ("mse", "mae") if name != loss.name]
+def load(path: str | os.PathLike[str]) -> Network:
+    """Read a network written by `save` (or a checkpoint, as a plain model).
+
+    Loading never executes code: the arrays are read with ``allow_pickle=False`` and the
+    header is plain JSON.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a chainrule model, is truncated or corrupt, comes from a newer
+        format version, or its arrays disagree with its header.
+    FileNotFoundError
+        If there is no such file.
+    """
+    file = read_model_file(path)
+    try:
+        net = Network(file.layers(), dtype=file.dtype)
+        net.loss = get_loss(file.header["loss"]) if file.header.get("loss") else None
+        net.metadata = dict(file.header.get("metadata") or {})
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: the header does not describe a valid network ({exc})") from None
+    return net
 
 
 def one_hot(labels: Any, n_classes: int | None = None) -> Array:

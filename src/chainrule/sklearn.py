@@ -23,7 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 import chainrule as cr
-from chainrule.callbacks import Callback, EarlyStopping
+from chainrule.train.callbacks import Callback, EarlyStopping
 
 Array = np.ndarray
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule.serialization import FORMAT_VERSION, HEADER_KEY
+from chainrule.io.model_file import FORMAT_VERSION, HEADER_KEY
 
 
 @pytest.fixture

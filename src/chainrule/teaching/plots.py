@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.activations import ACTIVATIONS, get_activation
-from chainrule.atomic import atomic_write
+from chainrule.io.atomic import atomic_write
 from chainrule.network import Network
+from chainrule.nn.activations import ACTIVATIONS, get_activation
+from chainrule.nn.losses import class_indices
 
 
 def _pyplot() -> Any:
@@ -82,7 +83,7 @@ def decision_boundary(
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     inputs = transform(grid) if transform is not None else grid
     out = net.predict(inputs)
-    score = out[:, 0] if out.shape[1] == 1 else out.argmax(axis=1)
+    score = out[:, 0] if out.shape[1] == 1 else class_indices(out)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     if out.shape[1] == 1:
         mesh = ax.contourf(

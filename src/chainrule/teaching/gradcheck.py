@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.layers import Dense, Dropout, Layer
-from chainrule.losses import Loss, get_loss
 from chainrule.network import Network
+from chainrule.nn.layers import Dense, Dropout, Layer
+from chainrule.nn.losses import Loss, get_loss
 
 
 @dataclass
@@ -55,8 +55,9 @@ def gradcheck(
     rounding in the loss (``~1e-16 / eps``).
 
     The check runs on a float64 copy of ``net``, so a float32 network is checked at full
-    precision and ``net`` itself is not touched. Dropout layers are skipped (their mask is
-    random); check the network without them.
+    precision and ``net`` itself is not touched. Dropout layers are checked with one fixed
+    mask, drawn once from a fixed seed: the loss with that mask is a smooth
+    function of the weights, so its differences are comparable with backpropagation.
 
     Returns
     -------
@@ -64,12 +65,13 @@ def gradcheck(
         ``result.max_error`` is the worst relative error; below about 1e-6 means the
         backward pass agrees with the forward pass.
     """
-    copy = Network(
-        [_float64_copy(layer) for layer in net.layers if not isinstance(layer, Dropout)],
-        dtype="float64",
-    )
-    loss_fn = get_loss(loss) if loss is not None else net._resolve_loss(None)
-    X, y = copy._inputs(X), copy._targets(y)
+    copy = Network([_float64_copy(layer) for layer in net.layers], dtype="float64", seed=0)
+    loss_fn = get_loss(loss) if loss is not None else net.resolve_loss(None)
+    X, y = copy.as_inputs(X), copy.as_targets(y)
+    copy.forward(X, training=True)  # draws each dropout mask once; then they stay fixed
+    for layer in copy.layers:
+        if isinstance(layer, Dropout):
+            layer.fixed_mask = layer.mask
     analytic = copy.gradients(X, y, loss_fn, fused=fused)
     result = GradcheckResult()
     for i, layer in enumerate(copy.layers):
@@ -79,9 +81,9 @@ def gradcheck(
             for j in range(flat.size):
                 original = flat[j]
                 flat[j] = original + eps
-                plus = loss_fn(y, copy.forward(X))
+                plus = loss_fn(y, copy.forward(X, training=True))
                 flat[j] = original - eps
-                minus = loss_fn(y, copy.forward(X))
+                minus = loss_fn(y, copy.forward(X, training=True))
                 flat[j] = original
                 grad[j] = (plus - minus) / (2.0 * eps)
             exact = analytic[i][key]
@@ -94,6 +96,8 @@ def gradcheck(
 
 
 def _float64_copy(layer: Layer) -> Layer:
+    if isinstance(layer, Dropout):
+        return Dropout(layer.rate)
     if not isinstance(layer, Dense):
         raise TypeError(f"gradcheck does not know how to copy {layer!r}")
     return Dense(

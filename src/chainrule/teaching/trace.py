@@ -2,7 +2,8 @@
 
 This is what a learner reads: each layer's input, pre-activation and output on the way
 forward; the output error and each layer's delta on the way back; each weight change. The
-numbers are the library's own (the real forward, backward and optimizer step), copied out.
+numbers are the library's own: `trace_step` runs the training step itself
+(`chainrule.train.step.train_step`) and copies out what each layer kept.
 """
 
 from __future__ import annotations
@@ -12,30 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.layers import Dense
-from chainrule.losses import Loss
+from chainrule.errors import DivergenceError
 from chainrule.network import Network
-from chainrule.optimizers import Optimizer, get_optimizer
+from chainrule.nn.losses import Loss
+from chainrule.train.optimizers import Optimizer, get_optimizer
+from chainrule.train.step import train_step
 
 Array = np.ndarray
-
-_DERIVATIVE = {
-    "sigmoid": "{a}*(1-{a})",
-    "tanh": "(1-{a}**2)",
-    "relu": "[{a}>0]",
-    "leaky_relu": "[{a}>0 or alpha]",
-    "identity": "1",
-    "softmax": "softmax_jacobian({a})",
-}
-_LOSS_FORMULA = {
-    "sse": ("sum((y - out)**2)", "2*(out - y)"),
-    "half_sse": ("1/2 sum((y - out)**2)", "(out - y)"),
-    "mse": ("mean((y - out)**2)", "2*(out - y)/size"),
-    "half_mse": ("1/2 mean((y - out)**2)", "(out - y)/size"),
-    "mae": ("mean(|y - out|)", "sign(out - y)/size"),
-    "binary_crossentropy": ("-mean(y log out + (1-y) log(1-out))", "(out - y)/(out*(1-out))/size"),
-    "categorical_crossentropy": ("-sum(y log out)/n", "-y/out/n"),
-}
 
 
 @dataclass
@@ -44,6 +28,7 @@ class LayerStep:
 
     number: int  # 1-based, as the tutorials count layers after the input layer 0
     activation: str
+    derivative: str  # the activation's slope from its output, "{a}" standing for the output
     input: Array
     z: Array
     output: Array
@@ -60,6 +45,8 @@ class StepTrace:
     y: Array
     output: Array
     loss_name: str
+    loss_formula: str
+    gradient_formula: str
     loss: float
     loss_after: float
     fused: bool
@@ -95,43 +82,52 @@ def trace_step(
 
     With ``apply=False`` the weights are put back afterwards, so the network is unchanged.
     """
-    X, y = net._inputs(X), net._targets(y)
-    loss_fn = net._resolve_loss(loss)
+    X, y = net.as_inputs(X), net.as_targets(y)
+    loss_fn = net.resolve_loss(loss)
     opt = get_optimizer(optimizer, lr)
     before = net.get_weights()
-    out = net.forward(X, training=True).copy()
-    value = loss_fn(y, out)
-    last = net.layers[-1]
-    fused = isinstance(last, Dense) and loss_fn.output_delta(last.activation, y, out) is not None
-    net.backward(y, loss_fn)
+    opt.start_epoch(0)
+    value, out = train_step(net, X, y, loss_fn, opt)
+    if not np.isfinite(value):
+        net.set_weights(before)
+        raise DivergenceError(
+            f"the loss is {value} at these weights: there is no step to trace", epoch=0, history=None
+        )
     records = []
-    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
-    for number, layer in enumerate(dense, start=1):
-        assert layer.input is not None and layer.output is not None and layer.delta is not None
+    for number, layer in enumerate(net.dense_layers, start=1):
+        assert layer.input is not None and layer.z is not None and layer.output is not None
+        assert layer.delta is not None
+        after = layer.params
         records.append(
             LayerStep(
                 number=number,
                 activation=repr(layer.activation),
+                derivative=layer.activation.derivative_formula,
                 input=layer.input.copy(),
-                z=layer.linear(layer.input),
+                z=layer.z.copy(),
                 output=layer.output.copy(),
                 delta=layer.delta.copy(),
                 grads={key: grad.copy() for key, grad in layer.grads.items()},
-                changes={},
+                changes={key: after[key] - before[net.layers.index(layer)][key] for key in after},
             )
         )
-    opt.start_epoch(0)
-    opt.step(net.slots())
-    after = net.get_weights()
-    for i, layer in enumerate(net.layers):
-        if isinstance(layer, Dense):
-            record = records[dense.index(layer)]
-            record.changes = {key: after[i][key] - before[i][key] for key in layer.params}
     loss_after = loss_fn(y, net.forward(X))
     if not apply:
         net.set_weights(before)
+    fused = loss_fn.fuses_with(net.output_activation)
     return StepTrace(
-        X.copy(), y.copy(), out, loss_fn.name, value, loss_after, fused, opt.name, opt.lr, records
+        X.copy(),
+        y.copy(),
+        out.copy(),
+        loss_fn.name,
+        loss_fn.formula or loss_fn.name,
+        loss_fn.gradient_formula or "dLoss/dout",
+        value,
+        loss_after,
+        fused,
+        opt.name,
+        opt.lr,
+        records,
     )
 
 
@@ -153,7 +149,7 @@ def _format(trace: StepTrace, markdown: bool) -> str:
             lines.extend(pad + row for row in rest)
 
     n = len(trace.layers)
-    loss_text, grad_text = _LOSS_FORMULA.get(trace.loss_name, (trace.loss_name, "dLoss/dout"))
+    loss_text, grad_text = trace.loss_formula, trace.gradient_formula
     sizes = "-".join(
         str(s) for s in [trace.layers[0].input.shape[1], *(r.output.shape[1] for r in trace.layers)]
     )
@@ -175,7 +171,7 @@ def _format(trace: StepTrace, markdown: bool) -> str:
     lines.append("")
     heading("Backward pass (delta = dLoss/dz; the tutorials' error term is -delta)")
     for r in reversed(trace.layers):
-        derivative = _DERIVATIVE.get(r.activation.split("(")[0], "f'(z)").format(a=f"a{r.number}")
+        derivative = r.derivative.format(a=f"a{r.number}")
         if r.number == n:
             if trace.fused:
                 formula = f"(a{n} - y)/n   (fused {r.activation} + {trace.loss_name})"

@@ -10,13 +10,12 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from chainrule.network import Network
-    from chainrule.optimizers import Optimizer
-    from chainrule.training import TrainingRun
+    from chainrule.train.history import TrainingRun
+    from chainrule.train.optimizers import Optimizer
 
 Logs = dict[str, float]
 
@@ -68,25 +67,59 @@ class LambdaCallback(Callback):
             self._hooks["on_train_end"](logs)
 
 
-class _Monitor:
-    """Tracks the best value of a monitored quantity (lower is better)."""
+#: Log keys where higher is better, for ``mode="auto"`` (matched as prefixes after ``val_``).
+HIGHER_IS_BETTER = ("accuracy", "acc", "r2", "auc", "precision", "recall", "f1", "score")
 
-    def __init__(self, monitor: str | None, min_delta: float) -> None:
+
+class Monitor:
+    """Tracks the best value of a logged quantity, in the direction ``mode`` says is better.
+
+    Parameters
+    ----------
+    monitor : str, optional
+        The log key; default ``val_loss`` when there is validation data, else ``loss``.
+    min_delta : float
+        The least change that counts as an improvement.
+    mode : {"auto", "min", "max"}
+        ``"min"``: lower is better (losses, errors); ``"max"``: higher is better; ``"auto"``
+        decides from the key: accuracy, R^2, AUC, precision, recall, F1 and scores are
+        maximised, everything else minimised (as Keras does).
+    """
+
+    def __init__(self, monitor: str | None, min_delta: float, mode: str = "auto") -> None:
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.requested = monitor
         self.min_delta = abs(float(min_delta))
-        self.best = math.inf
+        self.mode = mode
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the best value (at the start of a run)."""
+        self.best: float | None = None
 
     def key(self, logs: Logs) -> str:
+        """The key watched in ``logs``."""
         key = self.requested or ("val_loss" if "val_loss" in logs else "loss")
         if key not in logs:
             raise KeyError(f"cannot monitor {key!r}: this run logs only {sorted(logs)}")
         return key
 
+    def maximizes(self, key: str) -> bool:
+        """Whether higher values of ``key`` are better."""
+        if self.mode != "auto":
+            return self.mode == "max"
+        return key.removeprefix("val_").startswith(HIGHER_IS_BETTER)
+
     def improved(self, logs: Logs) -> bool:
-        value = logs[self.key(logs)]
-        if value < self.best - self.min_delta:
-            self.best = value
-            return True
+        """Whether this epoch's value beats the best by more than ``min_delta`` (and record it)."""
+        key = self.key(logs)
+        value = logs[key]
+        sign = 1.0 if self.maximizes(key) else -1.0  # compare as "higher is better"
+        if self.best is None or sign * (value - self.best) > self.min_delta:
+            if math.isfinite(value):
+                self.best = value
+                return True
         return False
 
 
@@ -99,8 +132,17 @@ class EarlyStopping(Callback):
 
     Parameters
     ----------
+    patience : int
+        Epochs without improvement before training stops.
+    min_delta : float
+        The least change of the monitored value that counts as an improvement.
     monitor : str, optional
         The log key to watch; default ``val_loss`` when there is validation data, else ``loss``.
+    restore_best_weights : bool
+        End with the weights of the best epoch.
+    mode : {"auto", "min", "max"}
+        Whether lower or higher is better; ``"auto"`` maximises accuracy-like keys
+        (``val_accuracy``, ``r2``, ...) and minimises the rest (see `Monitor`).
     """
 
     def __init__(
@@ -109,16 +151,17 @@ class EarlyStopping(Callback):
         min_delta: float = 0.0,
         monitor: str | None = None,
         restore_best_weights: bool = False,
+        mode: str = "auto",
     ) -> None:
         self.patience = int(patience)
-        self.monitor = _Monitor(monitor, min_delta)
+        self.monitor = Monitor(monitor, min_delta, mode)
         self.restore_best_weights = restore_best_weights
         self.stopped_epoch: int | None = None
         self.best_epoch: int | None = None
         self._best_weights: list[dict[str, Any]] | None = None
 
     def on_train_begin(self) -> None:
-        self.monitor.best = math.inf
+        self.monitor.reset()
         self.stopped_epoch = self.best_epoch = None
         self._wait = 0
         self._best_weights = None
@@ -139,44 +182,24 @@ class EarlyStopping(Callback):
             self.network.set_weights(self._best_weights)
 
 
-class ModelCheckpoint(Callback):
-    """Save the network to ``path`` every ``every`` epochs, or only when the monitored loss improves.
-
-    The file is a checkpoint: a model `chainrule.load` reads, plus the optimizer state, seed
-    and history that ``fit(..., resume_from=path)`` needs to continue the run exactly.
-    ``path`` may contain ``{epoch}`` to keep one file per epoch. Saving is atomic, so an
-    interrupted run never leaves a broken checkpoint.
-    """
-
-    def __init__(
-        self,
-        path: str | Path,
-        save_best_only: bool = False,
-        monitor: str | None = None,
-        every: int = 1,
-    ) -> None:
-        self.path = str(path)
-        self.save_best_only = save_best_only
-        self.monitor = _Monitor(monitor, 0.0)
-        self.every = int(every)
-
-    def on_train_begin(self) -> None:
-        self.monitor.best = math.inf
-
-    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
-        from chainrule.serialization import save_checkpoint
-
-        if self.save_best_only:
-            if not self.monitor.improved(logs):
-                return
-        elif (epoch + 1) % self.every:
-            return
-        self.network.metadata.update({"epoch": epoch, "logs": logs})
-        save_checkpoint(self.path.format(epoch=epoch), self.network, self.optimizer, self.run)
-
-
 class ReduceLROnPlateau(Callback):
-    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement.
+
+    Parameters
+    ----------
+    factor : float
+        In (0, 1): the learning rate is multiplied by it.
+    patience : int
+        Epochs without improvement before the rate drops.
+    min_lr : float
+        The rate never drops below this.
+    min_delta : float
+        The least change that counts as an improvement.
+    monitor : str, optional
+        The log key to watch; default ``val_loss`` when there is validation data, else ``loss``.
+    mode : {"auto", "min", "max"}
+        Whether lower or higher is better (see `Monitor`).
+    """
 
     def __init__(
         self,
@@ -185,16 +208,17 @@ class ReduceLROnPlateau(Callback):
         min_lr: float = 0.0,
         min_delta: float = 1e-4,
         monitor: str | None = None,
+        mode: str = "auto",
     ) -> None:
         if not 0.0 < factor < 1.0:
             raise ValueError(f"factor must be in (0, 1), got {factor}")
         self.factor, self.patience, self.min_lr = float(factor), int(patience), float(min_lr)
-        self.monitor = _Monitor(monitor, min_delta)
+        self.monitor = Monitor(monitor, min_delta, mode)
 
     def on_train_begin(self) -> None:
         if self.optimizer.schedule is not None:
             raise ValueError("ReduceLROnPlateau needs an optimizer with a fixed lr, not a schedule")
-        self.monitor.best = math.inf
+        self.monitor.reset()
         self._wait = 0
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:

@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.atomic import atomic_write
-from chainrule.layers import Dense, Dropout
-from chainrule.network import Network
-from chainrule.preprocessing import TablePreprocessor
+from chainrule.io.atomic import atomic_write
+from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.nn.layers import Dense, Dropout, Layer
 
 OPSET = 17
 
@@ -45,7 +44,8 @@ def export_onnx(
         raise ImportError('ONNX export needs onnx: pip install "chainrule[onnx]"') from None
 
     net = getattr(model, "network_", model)
-    if not isinstance(net, Network):
+    layers = getattr(net, "layers", None)
+    if not isinstance(layers, list) or not all(isinstance(layer, Layer) for layer in layers):
         raise TypeError(
             f"export_onnx needs a chainrule Network or fitted estimator, got {type(model).__name__}"
         )

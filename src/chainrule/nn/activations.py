@@ -37,9 +37,14 @@ def overflow_ignored() -> Iterator[None]:
 
 
 class Activation:
-    """An elementwise (or row-wise, for softmax) nonlinearity ``a = f(z)``."""
+    """An elementwise (or row-wise, for softmax) nonlinearity ``a = f(z)``.
+
+    ``derivative_formula`` is the slope written from the output, with ``{a}`` standing for the
+    output's name (the step trace prints ``a1*(1-a1)``); every activation states its own.
+    """
 
     name: str = ""
+    derivative_formula: str = ""
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         """Return ``f(z)``; ``out`` may be ``z`` itself to work in place."""
@@ -68,6 +73,7 @@ class Sigmoid(Activation):
     """Logistic function ``1 / (1 + exp(-z))``, the seeds' activation."""
 
     name = "sigmoid"
+    derivative_formula = "{a}*(1-{a})"
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         # exp(-z) overflows to inf for z < -709; 1 / (1 + inf) = 0 is then the exact limit,
@@ -94,6 +100,7 @@ class Tanh(Activation):
     """Hyperbolic tangent; derivative ``1 - a**2``."""
 
     name = "tanh"
+    derivative_formula = "(1-{a}**2)"
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         return np.tanh(z, out=out)
@@ -112,6 +119,7 @@ class ReLU(Activation):
     """Rectified linear unit ``max(z, 0)``; derivative 1 where the output is positive."""
 
     name = "relu"
+    derivative_formula = "[{a}>0]"
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         return np.maximum(z, 0.0, out=out)
@@ -127,6 +135,7 @@ class LeakyReLU(Activation):
     """``max(z, alpha * z)`` with a small slope ``alpha`` in [0, 1) for negative inputs."""
 
     name = "leaky_relu"
+    derivative_formula = "[{a}>0 or alpha]"
 
     def __init__(self, alpha: float = 0.01) -> None:
         if not 0.0 <= alpha < 1.0:
@@ -154,6 +163,7 @@ class Identity(Activation):
     """No nonlinearity: ``a = z`` (regression outputs, the linear network of seed 003)."""
 
     name = "identity"
+    derivative_formula = "1"
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         if out is None or out is z:
@@ -175,6 +185,7 @@ class Softmax(Activation):
     """Row-wise ``exp(z) / sum(exp(z))``, computed after subtracting each row's maximum."""
 
     name = "softmax"
+    derivative_formula = "softmax_jacobian({a})"
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)

@@ -2,7 +2,7 @@
 
 Pass one as an optimizer's ``lr`` (``SGD(lr=StepDecay(0.1, 0.5, every=10))``); the training
 loop sets the rate at the start of each epoch. Reduce-on-plateau depends on the monitored
-loss, so it is a callback: `chainrule.callbacks.ReduceLROnPlateau`.
+loss, so it is a callback: `chainrule.train.callbacks.ReduceLROnPlateau`.
 """
 
 from __future__ import annotations

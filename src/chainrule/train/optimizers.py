@@ -3,7 +3,9 @@
 Optimizers are separate from layers: `step` receives the network's `Slot` list (each a
 parameter array, its gradient array and whether weight decay applies) and changes the
 parameters in place, keeping any state (momentum, moment estimates) in preallocated arrays.
-The formulas follow PyTorch's, so runs can be compared step for step.
+The formulas follow PyTorch's, so runs can be compared step for step. An optimizer reads its
+learning rate ``lr`` each time it steps, so a schedule or a callback that changes it takes
+effect at the next step, whatever the optimizer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.schedules import Schedule
+from chainrule.train.schedules import Schedule
 
 Array = np.ndarray
 
@@ -53,25 +55,15 @@ class Optimizer:
         if self.schedule is not None:
             self.lr = float(self.schedule(epoch))
 
-    def folded_scale(self) -> float | None:
-        """A factor the training loop may fold into backpropagation instead, or None.
+    def step(self, slots: list[Slot]) -> None:
+        """Update every slot's parameter in place from its gradient dLoss/dparam.
 
-        Plain SGD's update is ``-lr * gradient``; when the loss is scaled by ``lr`` before
-        backpropagation (a multiply on the small output delta), the gradients arrive already
-        scaled and ``step(slots, prescaled=True)`` saves a full pass over every weight matrix.
-        """
-        return None
-
-    def step(self, slots: list[Slot], prescaled: bool = False) -> None:
-        """Update every slot's parameter in place from its gradient.
-
-        ``prescaled`` says the gradients were computed with the loss scaled by `folded_scale`.
+        Parameters
+        ----------
+        slots : list of Slot
+            The network's parameters with their gradients (`chainrule.Network.slots`).
         """
         self.iterations += 1
-        if prescaled:
-            for slot in slots:
-                np.subtract(slot.param, slot.grad, out=slot.param)
-            return
         for slot in slots:
             state = self.state.get(slot.name)
             if state is None or state["scratch"].shape != slot.param.shape:
@@ -137,9 +129,6 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs a momentum > 0")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
-
-    def folded_scale(self) -> float | None:
-        return self.lr if not self.momentum and not self.weight_decay else None
 
     def _new_state(self, param: Array) -> dict[str, Array]:
         state = super()._new_state(param)

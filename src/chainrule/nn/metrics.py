@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from chainrule.nn.losses import Loss, class_indices
+
 Array = np.ndarray
 Metric = Callable[[Array, Array], float]
 
@@ -18,7 +20,7 @@ def accuracy(y: Array, out: Array) -> float:
     """
     if out.shape[1] == 1 or not _one_hot(y):
         return float(np.mean((out > 0.5) == (y > 0.5)))
-    return float(np.mean(out.argmax(axis=1) == y.argmax(axis=1)))
+    return float(np.mean(class_indices(out) == class_indices(y)))
 
 
 def mse(y: Array, out: Array) -> float:
@@ -46,3 +48,10 @@ def get_metric(name: str) -> Metric:
         return METRICS[name]
     except KeyError:
         raise ValueError(f"unknown metric {name!r}; choose one of: {', '.join(METRICS)}") from None
+
+
+def default_metrics(loss: Loss) -> list[str]:
+    """Accuracy for classification losses; mse and mae (less the loss itself) for regression."""
+    if loss.classification:
+        return ["accuracy"]
+    return [name for name in ("mse", "mae") if name != loss.name]

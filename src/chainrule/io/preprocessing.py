@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import InputError
+from chainrule.nn.losses import class_indices
 
 SCALINGS = ("standard", "minmax", "maxabs", "none")
 
@@ -190,7 +191,7 @@ class TablePreprocessor:
         """Network outputs back in the target's units (regression) or labels (classification)."""
         if self.task == "regression":
             return self.target_scaler.inverse(outputs)[:, 0]
-        codes = (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
+        codes = class_indices(outputs)
         return np.array(self.classes, dtype=object)[codes]
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:

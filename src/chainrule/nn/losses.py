@@ -4,16 +4,32 @@ Each loss returns its value and dLoss/d(output). ``reduction`` says how the per-
 are combined: ``"sum"`` over the batch (seeds 000, 002, 004) or ``"mean"`` (seed 001, Keras,
 scikit-learn). Two pairs have a simpler output delta than the chain rule gives term by term:
 sigmoid + binary cross-entropy and softmax + categorical cross-entropy, where dLoss/dz is
-``(out - y) / n``. `output_delta` returns that shortcut for exactly those pairs.
+``(out - y) / n``: `Loss.fuses_with` names the pair and `Loss.fused_delta` computes it.
+
+This module is also the one home of what outputs and targets mean: which output layer and loss
+a task uses (`output_for_task`, `default_loss`), and how outputs become class labels
+(`class_indices`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from chainrule.activations import Activation
+from chainrule.errors import InputError
+from chainrule.nn.activations import Activation
 
 Array = np.ndarray
+
+
+def class_indices(values: Array) -> Array:
+    """Class index per row: argmax of several columns, ``value > 0.5`` for a single column.
+
+    The one rule for outputs (probabilities) and targets (one-hot rows or 0/1 labels) alike.
+    """
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] > 1:
+        return values.argmax(axis=1)
+    return (values.reshape(values.shape[0], -1)[:, 0] > 0.5).astype(np.int64)
 
 
 def _clip_probabilities(out: Array) -> Array:
@@ -28,6 +44,11 @@ class Loss:
     reduction: str = "mean"
     #: True when the targets are class labels (used for metrics and stratified splits).
     classification: bool = False
+    #: The output activation whose derivative cancels against this loss's gradient, if any.
+    fused_activation: str | None = None
+    #: The loss and its gradient dLoss/d(out) as text, for the step trace.
+    formula: str = ""
+    gradient_formula: str = ""
 
     def __call__(self, y: Array, out: Array) -> float:
         """Return the loss value as a Python float."""
@@ -37,9 +58,21 @@ class Loss:
         """Return dLoss/d(out), same shape as ``out``."""
         raise NotImplementedError
 
-    def output_delta(self, activation: Activation, y: Array, out: Array) -> Array | None:
-        """Return dLoss/dz for the output layer when a fused shortcut exists, else None."""
-        return None
+    def fuses_with(self, activation: Activation) -> bool:
+        """Whether the output delta dLoss/dz has the fused form `fused_delta` for ``activation``."""
+        return self.fused_activation is not None and activation.name == self.fused_activation
+
+    def fused_delta(self, y: Array, out: Array) -> Array:
+        """dLoss/dz of the output layer for the fused pair, ``(out - y) / n`` (a new array)."""
+        raise TypeError(f"{self.name} has no fused output delta")
+
+    def check_targets(self, y: Array) -> None:
+        """Raise `InputError` if ``y`` cannot be learned with this loss (range, encoding, classes)."""
+        if self.classification and np.unique(class_indices(y)).size < 2:
+            raise InputError(
+                "the targets hold a single class: a classifier needs examples of at least two "
+                "classes (check the labels, or how the data were filtered or split)"
+            )
 
     def sample_losses(self, y: Array, out: Array) -> Array:
         """Per-sample losses ``l`` with ``loss == l.sum()`` ("sum") or ``l.mean()`` ("mean").
@@ -73,6 +106,10 @@ class SquaredError(Loss):
         self.name = name
         self.half = half
         self.reduction = reduction
+        self.formula = ("1/2 " if half else "") + f"{reduction}((y - out)**2)"
+        self.gradient_formula = (
+            ("" if half else "2*") + "(out - y)" + ("/size" if reduction == "mean" else "")
+        )
 
     def _scale(self, out: Array) -> float:
         scale = 0.5 if self.half else 1.0
@@ -99,6 +136,8 @@ class MeanAbsoluteError(Loss):
     """``mean(|y - out|)`` over samples and outputs."""
 
     name = "mae"
+    formula = "mean(|y - out|)"
+    gradient_formula = "sign(out - y)/size"
 
     def __call__(self, y: Array, out: Array) -> float:
         return float(np.abs(out - y).sum()) / out.size
@@ -117,6 +156,9 @@ class BinaryCrossEntropy(Loss):
 
     name = "binary_crossentropy"
     classification = True
+    fused_activation = "sigmoid"
+    formula = "-mean(y log out + (1-y) log(1-out))"
+    gradient_formula = "(out - y)/(out*(1-out))/size"
 
     def __call__(self, y: Array, out: Array) -> float:
         p = _clip_probabilities(out)
@@ -130,12 +172,18 @@ class BinaryCrossEntropy(Loss):
         p = _clip_probabilities(out)
         return (p - y) / (p * (1.0 - p)) / out.size
 
-    def output_delta(self, activation: Activation, y: Array, out: Array) -> Array | None:
-        if activation.name != "sigmoid":
-            return None
+    def fused_delta(self, y: Array, out: Array) -> Array:
         delta = out - y  # sigmoid' cancels the 1 / (p (1 - p)) of the gradient
         delta *= 1.0 / out.size
         return delta
+
+    def check_targets(self, y: Array) -> None:
+        if y.min() < 0 or y.max() > 1:
+            raise InputError(
+                "binary_crossentropy needs targets in [0, 1], got values from "
+                f"{y.min():g} to {y.max():g}: use 0/1 labels, or a regression loss such as mse"
+            )
+        super().check_targets(y)
 
 
 class CategoricalCrossEntropy(Loss):
@@ -143,6 +191,9 @@ class CategoricalCrossEntropy(Loss):
 
     name = "categorical_crossentropy"
     classification = True
+    fused_activation = "softmax"
+    formula = "-sum(y log out)/n"
+    gradient_formula = "-y/out/n"
 
     def __call__(self, y: Array, out: Array) -> float:
         p = _clip_probabilities(out)
@@ -154,12 +205,18 @@ class CategoricalCrossEntropy(Loss):
     def gradient(self, y: Array, out: Array) -> Array:
         return -y / _clip_probabilities(out) / out.shape[0]
 
-    def output_delta(self, activation: Activation, y: Array, out: Array) -> Array | None:
-        if activation.name != "softmax":
-            return None
+    def fused_delta(self, y: Array, out: Array) -> Array:
         delta = out - y  # the softmax Jacobian times -y/p collapses to p - y for one-hot rows
         delta *= 1.0 / out.shape[0]
         return delta
+
+    def check_targets(self, y: Array) -> None:
+        if y.min() < 0 or not np.allclose(y.sum(axis=1), 1.0):
+            raise InputError(
+                "categorical_crossentropy needs one-hot (or probability) rows summing to 1: "
+                "encode class labels with chainrule.one_hot(labels)"
+            )
+        super().check_targets(y)
 
 
 LOSSES: dict[str, Loss] = {
@@ -186,8 +243,20 @@ def get_loss(spec: str | Loss) -> Loss:
 
 def default_loss(output_activation: Activation) -> Loss:
     """The loss a classifier or regressor with this output would normally use."""
-    if output_activation.name == "softmax":
-        return LOSSES["categorical_crossentropy"]
-    if output_activation.name == "sigmoid":
-        return LOSSES["binary_crossentropy"]
+    for loss in LOSSES.values():
+        if loss.fuses_with(output_activation):
+            return loss
     return LOSSES["mse"]
+
+
+def output_for_task(task: str, n_outputs: int) -> tuple[str, str]:
+    """The output activation and loss names for ``"classification"`` or ``"regression"``.
+
+    One sigmoid output and binary cross-entropy for two classes (or independent labels),
+    softmax and categorical cross-entropy for several classes, identity and mse for regression.
+    """
+    if task == "regression":
+        return "identity", "mse"
+    if task != "classification":
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    return ("sigmoid", "binary_crossentropy") if n_outputs == 1 else ("softmax", "categorical_crossentropy")

@@ -5,10 +5,8 @@ A layer owns ``params`` and ``grads``, two dicts with the same keys. ``forward``
 deltas are ``Dense.backward``'s ``delta``: dLoss/dz for the layer's pre-activation ``z``.
 
 In training mode a layer writes into work buffers it keeps per batch size, so a training step
-allocates nothing proportional to the layer size after its first batch. After a step of plain
-SGD, ``grads`` hold the step taken (learning rate times gradient): the training loop folds
-the rate into backpropagation (`Optimizer.folded_scale`). `Network.gradients` always returns
-the true gradients.
+allocates nothing proportional to the layer size after its first batch. ``grads`` always hold
+dLoss/dparam of the last backward pass; the optimizer turns them into a step.
 """
 
 from __future__ import annotations
@@ -17,15 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.activations import Activation, get_activation
 from chainrule.errors import NotInitializedError
-from chainrule.initializers import INITIALIZERS, Initializer, default_initializer, get_initializer
+from chainrule.nn.activations import Activation, get_activation
+from chainrule.nn.initializers import INITIALIZERS, Initializer, default_initializer, get_initializer
 
 Array = np.ndarray
 
 
 class Layer:
-    """What the network needs from a layer."""
+    """What the network needs from a layer: parameters, a forward and a backward pass.
+
+    Subclass it to add a layer: ``params`` and ``grads`` are dicts with the same keys (empty for
+    layers without parameters); `forward` caches what `backward` needs.
+    """
 
     params: dict[str, Array]
     grads: dict[str, Array]
@@ -37,25 +39,60 @@ class Layer:
 
     @property
     def initialized(self) -> bool:
+        """Whether the layer's parameters exist (a layer without parameters always is)."""
         return True
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
-        """Draw parameters (if not set) from ``rng`` and store them in ``dtype``."""
+        """Draw parameters (if not set) from ``rng`` and store them in ``dtype``.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The network's generator; layers that draw at training time (dropout) keep it.
+        dtype : numpy dtype
+            ``float32`` or ``float64``, for the parameters and their gradients.
+        """
 
     def forward(self, X: Array, training: bool = False) -> Array:
+        """Return the layer's output for the batch ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_in)
+        training : bool
+            In training, cache what `backward` needs (and apply training-only behaviour).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_out)
+        """
         raise NotImplementedError
 
     def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
+        """Fill ``grads`` from dLoss/d(output) and return dLoss/d(input).
+
+        Parameters
+        ----------
+        grad_output : ndarray of shape (n_samples, n_out)
+            dLoss/d(output) for the batch of the last training-mode `forward`.
+        need_input_grad : bool
+            False for the first layer, whose input gradient nobody uses (saves a product).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_in), or None when ``need_input_grad`` is False
+        """
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
+        """The JSON-ready description from which `layer_from_config` rebuilds the layer."""
         raise NotImplementedError
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without work buffers and cached batches (scikit-learn users pickle models)."""
         state = self.__dict__.copy()
         state["_buffers"] = {}
-        for cached in ("input", "output", "delta", "mask"):
+        for cached in ("input", "z", "output", "delta", "mask"):
             if cached in state:
                 state[cached] = None
         return state
@@ -81,7 +118,7 @@ class Dense(Layer):
     bias : bool
         Whether the layer has a bias ``b`` (the seeds 000, 001, 004 have none).
     init : str or callable
-        Weight initialiser (see `chainrule.initializers`); default He for rectifiers, else Glorot.
+        Weight initialiser (see `chainrule.nn.initializers`); default He for rectifiers, else Glorot.
     weights, biases : array-like, optional
         Explicit starting values (the seeds start from given matrices); nothing is drawn then.
     """
@@ -114,6 +151,7 @@ class Dense(Layer):
         if weights is not None:  # usable on its own, before any Network recasts it
             self.initialize(None, self.params["W"].dtype)
         self.input: Array | None = None
+        self.z: Array | None = None
         self.output: Array | None = None
         self.delta: Array | None = None
 
@@ -149,29 +187,59 @@ class Dense(Layer):
         return z
 
     def forward(self, X: Array, training: bool = False) -> Array:
-        """Return ``activation(X @ W + b)``; in training, cache ``X`` and the output."""
+        """Return ``activation(X @ W + b)``; in training, keep ``X``, ``z`` and the output.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_in)
+        training : bool
+            Keep the input, the pre-activation ``z`` and the output (in reused buffers) for
+            `backward` and the step trace; at inference ``z`` is overwritten in place.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_out)
+        """
         self._require_params()
         W = self.params["W"]
-        if training:
-            z = self._buffer("out", (X.shape[0], self.n_out), W.dtype)
-            np.matmul(X, W, out=z)
-        else:
+        if not training:
             z = X @ W
+            if self.bias:
+                z += self.params["b"]
+            return self.activation.forward(z, out=z)
+        rows = X.shape[0]
+        z = self._buffer("z", (rows, self.n_out), W.dtype)
+        np.matmul(X, W, out=z)
         if self.bias:
             z += self.params["b"]
-        out = self.activation.forward(z, out=z)
-        if training:
-            self.input, self.output = X, out
+        out = self.activation.forward(z, out=self._buffer("out", (rows, self.n_out), W.dtype))
+        self.input, self.z, self.output = X, z, out
         return out
 
     def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
-        """From dLoss/d(output), fill ``grads`` and return dLoss/d(input)."""
+        """From dLoss/d(output), fill ``grads`` and return dLoss/d(input).
+
+        The delta is ``grad_output * f'(z)`` (the activation's slope from its output), then
+        `backward_delta` does the rest.
+        """
         delta = self._buffer("delta", grad_output.shape, grad_output.dtype)
         self.activation.backward(self.output, grad_output, out=delta)
         return self.backward_delta(delta, need_input_grad)
 
     def backward_delta(self, delta: Array, need_input_grad: bool = True) -> Array | None:
-        """From the delta dLoss/dz, fill ``grads`` and return dLoss/d(input) = delta @ W.T."""
+        """From the delta dLoss/dz, fill ``grads`` and return dLoss/d(input) = delta @ W.T.
+
+        Parameters
+        ----------
+        delta : ndarray of shape (n_samples, n_out)
+            dLoss/dz: the seeds' delta (their error term is ``-delta``).
+        need_input_grad : bool
+            False skips the product for the input gradient.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_in), or None
+        """
         if self.input is None:
             raise RuntimeError("backward called before a training-mode forward pass")
         self.delta = delta
@@ -184,6 +252,7 @@ class Dense(Layer):
         return np.matmul(delta, self.params["W"].T, out=grad_input)
 
     def config(self) -> dict[str, Any]:
+        """The layer's description: widths, activation, bias, initialiser name."""
         init = self.init if isinstance(self.init, str) else "custom"
         return {
             "type": "Dense",
@@ -211,6 +280,19 @@ class Dropout(Layer):
 
     At inference it is the identity ("inverted dropout", as in Keras and PyTorch), so
     predictions need no rescaling.
+
+    Parameters
+    ----------
+    rate : float
+        The probability, in [0, 1), that an input is dropped.
+
+    Attributes
+    ----------
+    mask : ndarray or None
+        The scaled keep-mask of the last training-mode forward pass (0 or ``1/(1-rate)``).
+    fixed_mask : ndarray or None
+        When set, training-mode passes use this mask instead of drawing one, so a loss can be
+        evaluated repeatedly with the same dropped units (as `chainrule.gradcheck` does).
     """
 
     def __init__(self, rate: float) -> None:
@@ -220,27 +302,35 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.rng: np.random.Generator | None = None
         self.mask: Array | None = None
+        self.fixed_mask: Array | None = None
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype = np.float64) -> None:
+        """Keep ``rng``: the masks are drawn from it."""
         self.rng = rng
 
     def forward(self, X: Array, training: bool = False) -> Array:
+        """``X * mask`` in training, ``X`` itself at inference."""
         if not training or self.rate == 0.0:
             self.mask = None
             return X
-        if self.rng is None:
-            raise NotInitializedError("Dropout needs a Network (for its random generator)")
-        keep = self.rng.random(X.shape) >= self.rate
-        self.mask = keep.astype(X.dtype)
-        self.mask *= 1.0 / (1.0 - self.rate)
+        if self.fixed_mask is not None:
+            self.mask = self.fixed_mask
+        else:
+            if self.rng is None:
+                raise NotInitializedError("Dropout needs a Network (for its random generator)")
+            keep = self.rng.random(X.shape) >= self.rate
+            self.mask = keep.astype(X.dtype)
+            self.mask *= 1.0 / (1.0 - self.rate)
         return X * self.mask
 
     def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
+        """``grad_output * mask``: dropped units pass no gradient, kept ones a scaled one."""
         if not need_input_grad:
             return None
         return grad_output if self.mask is None else grad_output * self.mask
 
     def config(self) -> dict[str, Any]:
+        """``{"type": "Dropout", "rate": rate}``."""
         return {"type": "Dropout", "rate": self.rate}
 
     def __repr__(self) -> str:

@@ -1,0 +1,75 @@
+"""What a training run leaves behind and needs to resume: its `History` and its `TrainingRun`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class History:
+    """Per-epoch numbers of a training run: ``history["loss"]``, ``history["val_loss"]``, ...
+
+    Attributes
+    ----------
+    history : dict of str to list of float
+        One list per logged quantity (``loss``, ``val_loss``, metrics, ``lr``), one entry per
+        completed epoch.
+    interrupted : bool
+        True when the run was stopped by Ctrl-C (KeyboardInterrupt).
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.interrupted = False
+
+    def append(self, logs: dict[str, float]) -> None:
+        """Add one epoch's numbers."""
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    @property
+    def epochs(self) -> int:
+        """The number of completed epochs."""
+        return len(self.history.get("loss", []))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
+        return f"History(epochs={self.epochs}, last={last})"
+
+
+class TrainingRun:
+    """What identifies a run and how far it got: enough to checkpoint and resume it exactly.
+
+    Shuffling, the validation split and dropout draw from generators derived from
+    ``(run_seed, epoch)``, not from one stream, so a run resumed from a checkpoint at any
+    epoch makes the same draws as one that never stopped.
+
+    Parameters
+    ----------
+    run_seed : int
+        The seed every per-epoch generator derives from.
+    history : History, optional
+        The epochs already completed (a resumed run); default an empty one.
+    """
+
+    def __init__(self, run_seed: int, history: History | None = None) -> None:
+        self.run_seed = int(run_seed)
+        self.history = history if history is not None else History()
+
+    @property
+    def epochs_done(self) -> int:
+        """The number of completed epochs."""
+        return self.history.epochs
+
+    def epoch_rng(self, epoch: int) -> np.random.Generator:
+        """The generator for one epoch's shuffling and dropout masks."""
+        return np.random.default_rng([self.run_seed, 1, epoch])
+
+    def split_rng(self) -> np.random.Generator:
+        """The generator for the validation split."""
+        return np.random.default_rng([self.run_seed, 0])
