@@ -20,8 +20,9 @@ from chainrule.errors import (
 from chainrule.io.checkpoints import ModelCheckpoint, save_checkpoint
 from chainrule.io.model_file import save
 from chainrule.io.onnx import export_onnx
-from chainrule.network import Network, fit, load, one_hot
+from chainrule.network import Network, fit, load
 from chainrule.nn.activations import get_activation
+from chainrule.nn.inputs import one_hot
 from chainrule.nn.layers import Dense, Dropout, Layer
 from chainrule.nn.losses import Loss, get_loss
 from chainrule.teaching.gradcheck import GradcheckResult, gradcheck

@@ -303,62 +303,16 @@ def fit(
 ) -> History:
     """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
 
+    The options are those of `chainrule.train.loop.fit` (documented there), plus:
+
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_inputs), or a callable returning batches
-        Also a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``): batches are
-        gathered from it without loading it whole. For data that does not fit at all, pass
-        a function that returns a fresh iterable of ``(X_batch, y_batch)`` pairs for each
-        epoch (reading them from disk, say), with ``y=None``.
-    y : array-like of shape (n_samples, n_outputs), or None with a batch function
-        Targets; class labels one-hot encoded for several outputs.
-    loss : str or Loss, optional
-        Default: categorical cross-entropy for softmax outputs, binary for sigmoid, else mse.
-    optimizer : str or Optimizer
-        ``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"`` or an instance (which keeps its
-        state across calls, so calling ``fit`` again continues the same run).
-    lr : float or Schedule, optional
-        Learning rate for an optimizer given by name.
-    epochs : int
-        Passes over the data, counted from the start of the run (a resumed run with the same
-        ``epochs`` ends where an uninterrupted one would).
-    batch_size : int, optional
-        ``None`` is full-batch gradient descent (seeds 000, 001, 002, 004); ``1`` is online.
-    shuffle : bool
-        Reshuffle the samples every epoch (mini-batch and online training only).
-    validation_data : (X_val, y_val), optional
-    validation_split : float
-        Hold out this fraction of the samples, drawn at random (stratified by class for
-        classification losses), as validation data.
-    metrics : list of str, optional
-        Default accuracy for classification losses, mse and mae for regression.
-    callbacks : list of Callback or callables
-        A plain callable is called as ``f(epoch, logs)`` after every epoch.
-    verbose : int
-        0 prints nothing; 1 prints about 20 progress lines; 2 prints every epoch.
-    seed : int, optional
-        Seed of the run's shuffling, split and dropout; default drawn from the network's own
-        generator, so ``Network(..., seed=s)`` alone makes the whole run reproducible.
     resume_from : path, optional
         A checkpoint written by `ModelCheckpoint` (or `chainrule.save_checkpoint`): restores the
         weights, the optimizer's state and the run's seed and history, and trains the
         remaining epochs. With the same data and settings, the result is bit-identical to a
         run that was never interrupted. Callbacks start afresh: the patience counters of
         `EarlyStopping` and `ReduceLROnPlateau` are not part of a checkpoint.
-    sample_weight : array-like of shape (n_samples,), optional
-        Non-negative weight of each sample's term in the loss, as in scikit-learn: a weight of
-        2 counts a sample twice (means become weighted means within each batch).
-
-    Raises
-    ------
-    DivergenceError
-        When the loss becomes NaN or infinite. The network keeps the weights from the start
-        of the last epoch whose loss was finite; the error carries the history so far.
-
-    Notes
-    -----
-    Ctrl-C (KeyboardInterrupt) does not lose the run: `fit` returns the network as of the
-    last completed epoch, with ``history.interrupted`` set.
     """
     opt = get_optimizer(optimizer, lr)
     run = None if resume_from is None else restore_checkpoint(resume_from, net, opt)
@@ -406,20 +360,6 @@ def load(path: str | os.PathLike[str]) -> Network:
     return net
 
 
-def one_hot(labels: Any, n_classes: int | None = None) -> Array:
-    """One-hot rows for integer class labels 0..n_classes-1."""
-    labels = np.asarray(labels).ravel()
-    if labels.dtype.kind not in "iu" and not np.all(labels == np.round(labels)):
-        raise InputError("one_hot needs integer class labels 0, 1, ...")
-    labels = labels.astype(np.int64)
-    n = int(labels.max()) + 1 if n_classes is None else n_classes
-    if labels.min() < 0 or labels.max() >= n:
-        raise InputError(f"class labels must be in 0..{n - 1}")
-    out = np.zeros((labels.size, n))
-    out[np.arange(labels.size), labels] = 1.0
-    return out
-
-
 def _dense_stack(
     sizes: list[int], activation: str, output_activation: str | None, bias: bool, init: Any
 ) -> list[Layer]:
@@ -442,6 +382,8 @@ def _check_widths(layers: list[Layer]) -> None:
     dense = [layer for layer in layers if isinstance(layer, Dense)]
     if not dense:
         raise ValueError("a network needs at least one Dense layer")
+    if not isinstance(layers[-1], Dense):
+        raise ValueError(f"the last layer must be a Dense output layer, not {layers[-1]!r}")
     for below, above in itertools.pairwise(dense):
         if below.n_out != above.n_in:
             raise ValueError(

@@ -104,3 +104,17 @@ def check_lengths(X: Array, y: Array) -> None:
         )
     if X.shape[0] != y.shape[0]:
         raise InputError(f"X has {X.shape[0]} rows but y has {y.shape[0]}: each sample needs one target row")
+
+
+def one_hot(labels: Any, n_classes: int | None = None) -> Array:
+    """One-hot rows for integer class labels 0..n_classes-1."""
+    labels = np.asarray(labels).ravel()
+    if labels.dtype.kind not in "iu" and not np.all(labels == np.round(labels)):
+        raise InputError("one_hot needs integer class labels 0, 1, ...")
+    labels = labels.astype(np.int64)
+    n = int(labels.max()) + 1 if n_classes is None else n_classes
+    if labels.min() < 0 or labels.max() >= n:
+        raise InputError(f"class labels must be in 0..{n - 1}")
+    out = np.zeros((labels.size, n))
+    out[np.arange(labels.size), labels] = 1.0
+    return out

@@ -67,10 +67,61 @@ def fit(
     run: TrainingRun | None = None,
     sample_weight: Any = None,
 ) -> History:
-    """Train ``net`` on ``(X, y)``; the options are documented on `chainrule.fit`.
+    """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
 
-    ``run`` continues a run restored from a checkpoint (its seed and history); ``optimizer``
-    then carries the restored state.
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_inputs), or a callable returning batches
+        Also a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``): batches are
+        gathered from it without loading it whole. For data that does not fit at all, pass
+        a function that returns a fresh iterable of ``(X_batch, y_batch)`` pairs for each
+        epoch (reading them from disk, say), with ``y=None``.
+    y : array-like of shape (n_samples, n_outputs), or None with a batch function
+        Targets; class labels one-hot encoded for several outputs.
+    loss : str or Loss, optional
+        Default: categorical cross-entropy for softmax outputs, binary for sigmoid, else mse.
+    optimizer : str or Optimizer
+        ``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"`` or an instance (which keeps its
+        state across calls, so calling ``fit`` again continues the same run).
+    lr : float or Schedule, optional
+        Learning rate for an optimizer given by name.
+    epochs : int
+        Passes over the data, counted from the start of the run (a resumed run with the same
+        ``epochs`` ends where an uninterrupted one would).
+    batch_size : int, optional
+        ``None`` is full-batch gradient descent (seeds 000, 001, 002, 004); ``1`` is online.
+    shuffle : bool
+        Reshuffle the samples every epoch (mini-batch and online training only).
+    validation_data : (X_val, y_val), optional
+    validation_split : float
+        Hold out this fraction of the samples, drawn at random (stratified by class for
+        classification losses), as validation data.
+    metrics : list of str, optional
+        Default accuracy for classification losses, mse and mae for regression.
+    callbacks : list of Callback or callables
+        A plain callable is called as ``f(epoch, logs)`` after every epoch.
+    verbose : int
+        0 prints nothing; 1 prints about 20 progress lines; 2 prints every epoch.
+    seed : int, optional
+        Seed of the run's shuffling, split and dropout; default drawn from the network's own
+        generator, so ``Network(..., seed=s)`` alone makes the whole run reproducible.
+    run : TrainingRun, optional
+        Continue this run (its seed and history), as `chainrule.fit`'s ``resume_from`` does
+        with the run a checkpoint holds; ``optimizer`` then carries the restored state.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight of each sample's term in the loss, as in scikit-learn: a weight of
+        2 counts a sample twice (means become weighted means within each batch).
+
+    Raises
+    ------
+    DivergenceError
+        When the loss becomes NaN or infinite. The network keeps the weights from the start
+        of the last epoch whose loss was finite; the error carries the history so far.
+
+    Notes
+    -----
+    Ctrl-C (KeyboardInterrupt) does not lose the run: `fit` returns the network as of the
+    last completed epoch, with ``history.interrupted`` set.
     """
     loss_fn = net.resolve_loss(loss)
     streamed = y is None and callable(X)
