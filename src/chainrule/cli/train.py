@@ -15,6 +15,8 @@ from chainrule.cli.inputs import CommandError, read_table, split_list
 from chainrule.cli.progress import ProgressBar
 from chainrule.cli.report import task_metrics, write_history
 from chainrule.io.preprocessing import SCALINGS, TablePreprocessor
+from chainrule.nn.losses import output_for_task
+from chainrule.train.batches import split_indices
 
 
 def add_parser(sub: Any) -> None:
@@ -65,6 +67,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule train``; return the exit code."""
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     frame = read_table(args.data)
     prep = TablePreprocessor.fit(
         frame,
@@ -76,40 +79,11 @@ def run(args: argparse.Namespace) -> int:
         target_scale=args.target_scale,
     )
     X, y = prep.transform(frame), prep.encode_target(frame[args.target])
-    hidden = [int(n) for n in split_list(args.layers, "--layers")]
-    if any(n < 1 for n in hidden):
-        raise CommandError(f"--layers needs positive widths, got {args.layers}")
-    if prep.task == "regression":
-        output, default_loss = "identity", "mse"
-    elif prep.n_outputs == 1:
-        output, default_loss = "sigmoid", "binary_crossentropy"
-    else:
-        output, default_loss = "softmax", "categorical_crossentropy"
-    loss = args.loss or default_loss
-    net = cr.Network(
-        [X.shape[1], *hidden, prep.n_outputs],
-        activation=args.activation,
-        output_activation=output,
-        seed=args.seed,
-        dtype=args.dtype,
-    )
-    described = (
-        f"classification, {len(prep.classes)} classes ({', '.join(prep.classes)})"
-        if prep.task == "classification"
-        else f"regression (target scaled: {args.target_scale})"
-    )
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
-    say(f"task: {described}; override with --task")
-    say(f"inputs: {len(prep.feature_names)} columns ({', '.join(prep.feature_names)}), scaled: {args.scale}")
-    say(f"network: {'-'.join(map(str, net.sizes))}, {args.activation} hidden, {output} output, loss {loss}")
-
-    validation = None
-    train_rows = np.arange(len(frame))
+    net, loss = build_network(args, prep, X.shape[1], say)
+    train_rows, val_rows = np.arange(len(frame)), None
     if args.validation_split:
-        from chainrule.train.batches import split_indices
-
-        train_rows, val_rows = split_indices(y, args.validation_split, prep.task == "classification", net.rng)
-        validation = (X[val_rows], y[val_rows])
+        stratify = prep.task == "classification"
+        train_rows, val_rows = split_indices(y, args.validation_split, stratify, net.rng)
     callbacks: list[Any] = [] if args.quiet else [ProgressBar(args.epochs)]
     stopper = None
     if args.early_stopping:
@@ -123,36 +97,71 @@ def run(args: argparse.Namespace) -> int:
         optimizer=optimizer,
         epochs=args.epochs,
         batch_size=args.batch_size or None,
-        validation_data=validation,
+        validation_data=None if val_rows is None else (X[val_rows], y[val_rows]),
         callbacks=callbacks,
         seed=args.seed,
     )
-    train_metrics = task_metrics(prep, net, frame.iloc[train_rows])
-    report = {"train": {k: v for k, v in train_metrics.items() if k != "confusion"}}
-    print(
-        f"trained {history.epochs} epochs on {len(train_rows)} rows"
-        + (
-            f" (early stopping restored epoch {stopper.best_epoch + 1})"
-            if stopper and stopper.best_epoch is not None
-            else ""
-        )
-    )
-    print("training set: " + ", ".join(f"{k} {v:.4g}" for k, v in report["train"].items()))
-    if validation is not None:
-        val_metrics = task_metrics(prep, net, frame.iloc[val_rows])
-        report["validation"] = {k: v for k, v in val_metrics.items() if k != "confusion"}
-        print("validation set: " + ", ".join(f"{k} {v:.4g}" for k, v in report["validation"].items()))
+    restored = stopper.best_epoch if stopper is not None else None
+    print(f"trained {history.epochs} epochs on {len(train_rows)} rows")
+    if restored is not None:
+        print(f"early stopping restored the weights of epoch {restored + 1}")
+    report = {"train": task_metrics(prep, net, frame.iloc[train_rows])}
+    if val_rows is not None:
+        report["validation"] = task_metrics(prep, net, frame.iloc[val_rows])
+    for split, metrics in report.items():
+        name = "training" if split == "train" else split
+        print(f"{name} set: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if k != "confusion"))
+    save_outputs(args, net, prep, history, optimizer, len(frame), report)
+    return 0
 
+
+def build_network(
+    args: argparse.Namespace, prep: TablePreprocessor, n_inputs: int, say: Any
+) -> tuple[cr.Network, str]:
+    """The network the options describe, with the output layer and loss the task needs."""
+    hidden = [int(n) for n in split_list(args.layers, "--layers")]
+    if any(n < 1 for n in hidden):
+        raise CommandError(f"--layers needs positive widths, got {args.layers}")
+    output, default_loss = output_for_task(prep.task, prep.n_outputs)
+    loss = args.loss or default_loss
+    net = cr.Network(
+        [n_inputs, *hidden, prep.n_outputs],
+        activation=args.activation,
+        output_activation=output,
+        seed=args.seed,
+        dtype=args.dtype,
+    )
+    described = (
+        f"classification, {len(prep.classes)} classes ({', '.join(prep.classes)})"
+        if prep.task == "classification"
+        else f"regression (target scaled: {args.target_scale})"
+    )
+    say(f"task: {described}; override with --task")
+    say(f"inputs: {len(prep.feature_names)} columns ({', '.join(prep.feature_names)}), scaled: {args.scale}")
+    say(f"network: {'-'.join(map(str, net.sizes))}, {args.activation} hidden, {output} output, loss {loss}")
+    return net, loss
+
+
+def save_outputs(
+    args: argparse.Namespace,
+    net: cr.Network,
+    prep: TablePreprocessor,
+    history: cr.History,
+    optimizer: cr.Optimizer,
+    rows: int,
+    report: dict[str, dict[str, Any]],
+) -> None:
+    """Write the history, the plot and the model (with its preprocessing and a training summary)."""
     summary = {
         "data": str(args.data),
-        "rows": len(frame),
+        "rows": rows,
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "epochs_run": history.epochs,
         "optimizer": optimizer.config(),
         "batch_size": args.batch_size or None,
         "seed": args.seed,
         "final": {k: v[-1] for k, v in history.history.items()},
-        "metrics": report,
+        "metrics": {split: {k: v for k, v in m.items() if k != "confusion"} for split, m in report.items()},
     }
     # Write the side files first: if one of them fails, no model file claims a finished run.
     if args.history:
@@ -163,4 +172,3 @@ def run(args: argparse.Namespace) -> int:
         plots.loss_curves(history.history, args.plot, title=f"{Path(args.data).name}: loss per epoch")
     cr.save(net, args.out, metadata={"preprocessing": prep.to_dict(), "training": summary})
     print(f"model saved to {args.out}")
-    return 0
