@@ -241,3 +241,40 @@ def test_sample_weights_in_mini_batches_weight_each_batch_mean(rng):
         W, b = W - 0.1 * xb.T @ g, b - 0.1 * g.sum(axis=0)
     np.testing.assert_allclose(net.get_weights()[0]["W"], W, rtol=1e-12)
     np.testing.assert_allclose(net.get_weights()[0]["b"], b, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda: cr.SGD(lr=0.1),
+        lambda: cr.SGD(lr=0.1, momentum=0.9),
+        lambda: cr.SGD(lr=0.1, momentum=0.9, nesterov=True),
+        lambda: cr.SGD(lr=0.1, weight_decay=0.01),
+        lambda: cr.Adam(lr=0.01),
+        lambda: cr.RMSprop(lr=0.01),
+    ],
+    ids=["sgd", "momentum", "nesterov", "sgd-decay", "adam", "rmsprop"],
+)
+def test_a_learning_rate_set_to_zero_at_epoch_begin_freezes_that_epoch(optimizer, rng):
+    """The optimizer reads lr when it steps: a callback's change takes effect at once, for all."""
+    X, y = rng.normal(size=(32, 3)), rng.normal(size=(32, 1))
+    net = cr.Network([3, 5, 1], activation="tanh", output_activation="identity", seed=0)
+    opt = optimizer()
+    snapshots = {}
+
+    def freeze_epoch_2(epoch):
+        opt.lr = 0.0 if epoch == 2 else (0.1 if opt.name == "sgd" else 0.01)
+        snapshots[("begin", epoch)] = net.get_weights()
+
+    def record(epoch, logs):
+        snapshots[("end", epoch)] = net.get_weights()
+
+    hooks = cr.LambdaCallback(on_epoch_begin=freeze_epoch_2, on_epoch_end=record)
+    history = net.fit(X, y, loss="mse", optimizer=opt, epochs=4, batch_size=8, callbacks=[hooks])
+    assert history["lr"][2] == 0.0
+    for key in snapshots[("begin", 2)][0]:
+        for layer in range(2):
+            np.testing.assert_array_equal(
+                snapshots[("end", 2)][layer][key], snapshots[("begin", 2)][layer][key]
+            )
+    assert not np.array_equal(snapshots[("end", 3)][0]["W"], snapshots[("begin", 3)][0]["W"])

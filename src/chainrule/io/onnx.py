@@ -117,7 +117,7 @@ def export_onnx(
         [helper.make_tensor_value_info("output", elem, ["batch", net.n_outputs])],
         initializers,
     )
-    from chainrule import __version__
+    from chainrule._version import __version__
 
     onnx_model = helper.make_model(
         graph,
