@@ -89,3 +89,23 @@ def test_trace_step_and_one_full_batch_epoch_of_fit_give_identical_weights(loss,
     # and the recorded z is the layer's own pre-activation, not a recomputation that could differ
     for record, layer in zip(trace.layers, traced.dense_layers, strict=True):
         np.testing.assert_array_equal(record.z, layer.z)
+
+
+def test_markdown_nests_code_blocks_under_their_items_and_headings_stand_alone(rng):
+    """Every fenced block belongs to the list item above it; nothing else is indented."""
+    net = cr.Network([2, 3, 1], activation="tanh", seed=0)
+    text = cr.trace_step(net, rng.normal(size=(2, 2)), [[1.0], [0.0]], loss="mse").format("markdown")
+    lines = text.splitlines()
+    inside = False
+    for number, line in enumerate(lines):
+        if line.strip() == "```":
+            if not inside:  # an opening fence: indented 2, after "- `label` =" and a blank line
+                assert line == "  ```" and lines[number - 1] == "" and lines[number - 2].startswith("- `")
+            inside = not inside
+        elif not inside:
+            assert not line.startswith(" "), f"line {number} would nest under the list above: {line!r}"
+            if line.startswith("#"):
+                assert lines[number - 1] == "" and lines[number + 1] == ""
+    assert not inside
+    assert "#### layer 1 (hidden, tanh):" in lines and "W1" in text
+    assert cr.trace_step(net, [[0.1, 0.2]], [[1.0]])._repr_markdown_().startswith("### One")

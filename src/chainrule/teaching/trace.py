@@ -35,6 +35,7 @@ class LayerStep:
     delta: Array
     grads: dict[str, Array]
     changes: dict[str, Array]
+    weights: dict[str, Array]  # the parameters the forward pass used (before the step)
 
 
 @dataclass
@@ -67,6 +68,10 @@ class StepTrace:
 
     def __str__(self) -> str:
         return self.format()
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the step as Markdown."""
+        return self.format("markdown")
 
 
 def trace_step(
@@ -109,6 +114,7 @@ def trace_step(
                 delta=layer.delta.copy(),
                 grads={key: grad.copy() for key, grad in layer.grads.items()},
                 changes={key: after[key] - before[net.layers.index(layer)][key] for key in after},
+                weights=before[net.layers.index(layer)],
             )
         )
     loss_after = loss_fn(y, net.forward(X))
@@ -131,60 +137,85 @@ def trace_step(
     )
 
 
-def _format(trace: StepTrace, markdown: bool) -> str:
-    lines: list[str] = []
+class _Writer:
+    """Lines of a step trace, as aligned plain text or as Markdown that nests correctly."""
 
-    def heading(text: str) -> None:
-        lines.append(f"### {text}" if markdown else text)
+    def __init__(self, markdown: bool) -> None:
+        self.markdown = markdown
+        self.lines: list[str] = []
 
-    def show(label: str, array: Array, indent: int = 2) -> None:
-        text = np.array2string(np.asarray(array), precision=8, max_line_width=100)
-        if markdown:
-            lines.append(f"- `{label}`")
-            lines.extend(["  ```", *("  " + row for row in text.splitlines()), "  ```"])
+    def heading(self, text: str, level: int = 3) -> None:
+        if self.markdown:
+            self.lines.extend(["", "#" * level + " " + text, ""])
         else:
-            pad = " " * (indent + len(label) + 3)
-            first, *rest = text.splitlines()
-            lines.append(f"{' ' * indent}{label} = {first}")
-            lines.extend(pad + row for row in rest)
+            self.lines.append(text if level <= 3 else "  " + text.rstrip(":") + ":")
 
+    def paragraph(self, text: str) -> None:
+        self.lines.extend(["", text, ""] if self.markdown else ["  " + text])
+
+    def show(self, label: str, array: Array, indent: int = 2) -> None:
+        text = np.array2string(np.asarray(array), precision=8, max_line_width=100)
+        if self.markdown:  # a list item whose code block is indented under it
+            self.lines.extend(
+                [f"- `{label}` =", "", "  ```", *("  " + row for row in text.splitlines()), "  ```"]
+            )
+            return
+        first, *rest = text.splitlines()
+        self.lines.append(f"{' ' * indent}{label} = {first}")
+        self.lines.extend(" " * (indent + len(label) + 3) + row for row in rest)
+
+    def text(self) -> str:
+        # Markdown: at most one blank line in a row, none at the start.
+        out: list[str] = []
+        for line in self.lines:
+            if line == "" and (not out or out[-1] == ""):
+                continue
+            out.append(line)
+        return "\n".join(out).strip("\n")
+
+
+def _format(trace: StepTrace, markdown: bool) -> str:
+    w = _Writer(markdown)
     n = len(trace.layers)
-    loss_text, grad_text = trace.loss_formula, trace.gradient_formula
     sizes = "-".join(
         str(s) for s in [trace.layers[0].input.shape[1], *(r.output.shape[1] for r in trace.layers)]
     )
-    heading(f"One backpropagation step: {sizes} network, {trace.X.shape[0]} sample(s)")
-    lines.append(f"loss: {trace.loss_name} = {loss_text}; update: {trace.optimizer}, lr = {trace.lr:g}")
-    lines.append("")
-    heading("Forward pass")
-    show("layer 0 (input) a0", trace.layers[0].input)
+    w.heading(f"One backpropagation step: {sizes} network, {trace.X.shape[0]} sample(s)")
+    w.lines.append(
+        f"loss: {trace.loss_name} = {trace.loss_formula}; update: {trace.optimizer}, lr = {trace.lr:g}"
+    )
+    w.lines.append("")
+    w.heading("Forward pass")
+    w.show("layer 0 (input) a0", trace.layers[0].input)
     for r in trace.layers:
         role = "output" if r.number == n else "hidden"
-        lines.append(f"  layer {r.number} ({role}, {r.activation}):")
-        show(f"z{r.number} = a{r.number - 1} @ W{r.number}" + (" + b" if "b" in r.grads else ""), r.z, 4)
-        show(f"a{r.number} = {r.activation}(z{r.number})", r.output, 4)
-    lines.append("")
-    heading("Output error and loss")
-    show("target y", trace.y)
-    show(f"error y - a{n}", trace.error)
-    lines.append(f"  loss = {trace.loss:.10g}")
-    lines.append("")
-    heading("Backward pass (delta = dLoss/dz; the tutorials' error term is -delta)")
+        w.heading(f"layer {r.number} ({role}, {r.activation}):", level=4)
+        for key, value in r.weights.items():
+            w.show(f"{key}{r.number}", value, 4)
+        w.show(f"z{r.number} = a{r.number - 1} @ W{r.number}" + (f" + b{r.number}" if "b" in r.grads else ""), r.z, 4)
+        w.show(f"a{r.number} = {r.activation}(z{r.number})", r.output, 4)
+    w.lines.append("")
+    w.heading("Output error and loss")
+    w.show("target y", trace.y)
+    w.show(f"error y - a{n}", trace.error)
+    w.paragraph(f"loss = {trace.loss:.10g}")
+    w.lines.append("")
+    w.heading("Backward pass (delta = dLoss/dz; the tutorials' error term is -delta)")
     for r in reversed(trace.layers):
         derivative = r.derivative.format(a=f"a{r.number}")
         if r.number == n:
             if trace.fused:
                 formula = f"(a{n} - y)/n   (fused {r.activation} + {trace.loss_name})"
             else:
-                formula = f"{grad_text} * {derivative}".replace("out", f"a{n}")
+                formula = f"{trace.gradient_formula} * {derivative}".replace("out", f"a{n}")
         else:
             formula = f"(delta{r.number + 1} @ W{r.number + 1}.T) * {derivative}"
-        show(f"delta{r.number} = {formula}", r.delta)
-    lines.append("")
-    heading("Weight changes (= -lr * gradient; the gradient of W_l is a_(l-1).T @ delta_l)")
+        w.show(f"delta{r.number} = {formula}", r.delta)
+    w.lines.append("")
+    w.heading("Weight changes (= -lr * gradient; the gradient of W_l is a_(l-1).T @ delta_l)")
     for r in trace.layers:
         for key, change in r.changes.items():
-            show(f"change in {key}{r.number}", change)
-    lines.append("")
-    lines.append(f"loss after the step = {trace.loss_after:.10g} (before: {trace.loss:.10g})")
-    return "\n".join(lines)
+            w.show(f"change in {key}{r.number}", change)
+    w.lines.append("")
+    w.paragraph(f"loss after the step = {trace.loss_after:.10g} (before: {trace.loss:.10g})")
+    return w.text()
