@@ -105,7 +105,7 @@ def test_markdown_nests_code_blocks_under_their_items_and_headings_stand_alone(r
         elif not inside:
             assert not line.startswith(" "), f"line {number} would nest under the list above: {line!r}"
             if line.startswith("#"):
-                assert lines[number - 1] == "" and lines[number + 1] == ""
+                assert (number == 0 or lines[number - 1] == "") and lines[number + 1] == ""
     assert not inside
     assert "#### layer 1 (hidden, tanh):" in lines and "W1" in text
     assert cr.trace_step(net, [[0.1, 0.2]], [[1.0]])._repr_markdown_().startswith("### One")
