@@ -97,3 +97,23 @@ def test_lookup_errors_name_the_choices():
     with pytest.raises(ValueError, match="alpha"):
         LeakyReLU(alpha=-0.1)
     assert get_activation({"name": "leaky_relu", "alpha": 0.2}).alpha == 0.2
+
+
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("logistic", "sigmoid"),
+        ("ReLU", "relu"),
+        ("LeakyReLU", "leaky_relu"),
+        ("linear", "identity"),
+        ("Tanh", "tanh"),
+    ],
+)
+def test_scikit_learn_keras_and_pytorch_spellings_name_the_same_activation(alias, name):
+    assert get_activation(alias).name == name
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_activation_states_its_derivative_formula(name):
+    """The step trace prints it; a new activation without one would print nothing."""
+    assert "{a}" in get_activation(name).derivative_formula or name == "identity"

@@ -66,3 +66,27 @@ def test_crossentropy_of_saturated_outputs_is_finite_without_warnings(name, dtyp
 def test_unknown_loss_names_the_choices():
     with pytest.raises(ValueError, match=r"unknown loss 'mse2'.*half_sse"):
         get_loss("mse2")
+
+
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("mean_squared_error", "mse"),
+        ("MSELoss", "mse"),
+        ("MSE", "mse"),
+        ("mean_absolute_error", "mae"),
+        ("L1Loss", "mae"),
+        ("BCELoss", "binary_crossentropy"),
+        ("binary-crossentropy", "binary_crossentropy"),
+        ("sparse_categorical_crossentropy", "categorical_crossentropy"),
+        ("CrossEntropyLoss", "categorical_crossentropy"),
+        ("Half_SSE", "half_sse"),
+    ],
+)
+def test_keras_pytorch_and_case_spellings_name_the_same_loss(alias, name):
+    assert get_loss(alias) is LOSSES[name]
+
+
+def test_an_unknown_loss_lists_the_choices():
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of: sse"):
+        get_loss("hinge")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.nn.names import normalized
 from chainrule.train.optimizers import Slot
 
 
@@ -129,3 +130,15 @@ def test_optimizer_names_and_errors():
         cr.get_optimizer("adamw")
     with pytest.raises(ValueError, match="nesterov"):
         cr.SGD(nesterov=True)
+
+
+@pytest.mark.parametrize("name", ["Adam", "ADAM", "sgd", "SGD", "RMSprop", "rms_prop", "Momentum"])
+def test_optimizer_names_in_any_case(name):
+    opt = cr.get_optimizer(name, 0.05)
+    assert opt.lr == 0.05
+    assert opt.name == normalized(name).replace("momentum", "sgd").replace("rmsprop", "rmsprop")
+
+
+@pytest.mark.parametrize("cls", [cr.SGD, cr.Adam, cr.RMSprop])
+def test_the_keras_learning_rate_keyword(cls):
+    assert cls(learning_rate=0.123).lr == 0.123

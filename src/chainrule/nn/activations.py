@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.nn.names import lookup
+
 Array = np.ndarray
 
 _state = threading.local()
@@ -208,11 +210,11 @@ class Softmax(Activation):
 ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax)
 }
-ACTIVATIONS["linear"] = Identity
 
 
 def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
-    """Return an activation from a name (``"tanh"``), a config dict, or an instance."""
+    """Return an activation from a name (``"tanh"``, ``"ReLU"``, ``"logistic"``), a config dict, or
+    an instance."""
     if isinstance(spec, Activation):
         return spec
     if isinstance(spec, dict):
@@ -222,9 +224,9 @@ def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
     return _lookup(spec)()
 
 
+#: Other spellings (normalized), from scikit-learn, Keras and PyTorch.
+ACTIVATION_ALIASES = {"logistic": "sigmoid", "linear": "identity", "none": "identity", "leaky": "leaky_relu"}
+
+
 def _lookup(name: str) -> type[Activation]:
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"unknown activation {name!r}; choose one of: {known}") from None
+    return lookup(name, ACTIVATIONS, ACTIVATION_ALIASES, "activation")

@@ -17,6 +17,7 @@ import numpy as np
 
 from chainrule.errors import InputError
 from chainrule.nn.activations import Activation
+from chainrule.nn.names import lookup
 
 Array = np.ndarray
 
@@ -230,15 +231,33 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+#: Other spellings (normalized: lowercase, no underscores), from Keras, PyTorch and scikit-learn.
+LOSS_ALIASES = {
+    "meansquarederror": "mse",
+    "mseloss": "mse",
+    "squarederror": "mse",
+    "meanabsoluteerror": "mae",
+    "l1loss": "mae",
+    "absoluteerror": "mae",
+    "bce": "binary_crossentropy",
+    "bceloss": "binary_crossentropy",
+    "logloss": "binary_crossentropy",
+    "cce": "categorical_crossentropy",
+    "crossentropy": "categorical_crossentropy",
+    "crossentropyloss": "categorical_crossentropy",
+    "sparsecategoricalcrossentropy": "categorical_crossentropy",
+}
+
+
 def get_loss(spec: str | Loss) -> Loss:
-    """Return a loss by name or pass an instance through."""
+    """Return a loss by name (any case; Keras and PyTorch spellings too) or pass an instance through.
+
+    ``"sparse_categorical_crossentropy"`` is categorical cross-entropy: integer class labels are
+    one-hot encoded by the network for softmax outputs.
+    """
     if isinstance(spec, Loss):
         return spec
-    try:
-        return LOSSES[spec]
-    except (KeyError, TypeError):
-        known = ", ".join(LOSSES)
-        raise ValueError(f"unknown loss {spec!r}; choose one of: {known}") from None
+    return lookup(spec, LOSSES, LOSS_ALIASES, "loss")
 
 
 def default_loss(output_activation: Activation) -> Loss:

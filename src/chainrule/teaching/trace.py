@@ -192,7 +192,11 @@ def _format(trace: StepTrace, markdown: bool) -> str:
         w.heading(f"layer {r.number} ({role}, {r.activation}):", level=4)
         for key, value in r.weights.items():
             w.show(f"{key}{r.number}", value, 4)
-        w.show(f"z{r.number} = a{r.number - 1} @ W{r.number}" + (f" + b{r.number}" if "b" in r.grads else ""), r.z, 4)
+        w.show(
+            f"z{r.number} = a{r.number - 1} @ W{r.number}" + (f" + b{r.number}" if "b" in r.grads else ""),
+            r.z,
+            4,
+        )
         w.show(f"a{r.number} = {r.activation}(z{r.number})", r.output, 4)
     w.lines.append("")
     w.heading("Output error and loss")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.nn.names import lookup, normalized
 from chainrule.train.schedules import Schedule
 
 Array = np.ndarray
@@ -41,7 +42,14 @@ class Optimizer:
 
     name = ""
 
-    def __init__(self, lr: float | Schedule = 0.01, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float | Schedule = 0.01,
+        weight_decay: float = 0.0,
+        learning_rate: float | Schedule | None = None,
+    ) -> None:
+        if learning_rate is not None:  # the Keras spelling
+            lr = learning_rate
         self.schedule = lr if callable(lr) else None
         self.lr = float(lr(0) if callable(lr) else lr)
         if self.lr < 0:
@@ -121,8 +129,10 @@ class SGD(Optimizer):
         momentum: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        *,
+        learning_rate: float | Schedule | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, learning_rate)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0.0:
@@ -167,8 +177,10 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        *,
+        learning_rate: float | Schedule | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, learning_rate)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def _new_state(self, param: Array) -> dict[str, Array]:
@@ -208,8 +220,10 @@ class RMSprop(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        *,
+        learning_rate: float | Schedule | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, learning_rate)
         self.rho, self.eps = float(rho), float(eps)
 
     def _new_state(self, param: Array) -> dict[str, Array]:
@@ -235,7 +249,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": R
 
 
 def get_optimizer(spec: str | Optimizer, lr: float | Schedule | None = None) -> Optimizer:
-    """Return an optimizer by name (``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"``).
+    """Return an optimizer by name (``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"``, any case).
 
     ``"momentum"`` is SGD with momentum 0.9. ``lr`` applies only to names; an instance
     keeps its own.
@@ -245,10 +259,6 @@ def get_optimizer(spec: str | Optimizer, lr: float | Schedule | None = None) -> 
             raise ValueError("pass lr to the optimizer's constructor, not next to an instance")
         return spec
     kwargs: dict[str, Any] = {} if lr is None else {"lr": lr}
-    if spec == "momentum":
+    if isinstance(spec, str) and normalized(spec) == "momentum":
         return SGD(momentum=0.9, **kwargs)
-    try:
-        return OPTIMIZERS[spec](**kwargs)
-    except KeyError:
-        known = ", ".join([*OPTIMIZERS, "momentum"])
-        raise ValueError(f"unknown optimizer {spec!r}; choose one of: {known}") from None
+    return lookup(spec, OPTIMIZERS, {}, "optimizer", extra=("momentum",))(**kwargs)
