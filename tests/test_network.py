@@ -87,3 +87,43 @@ def test_explicit_weights_are_used_and_checked():
 def test_a_lone_dense_without_weights_says_what_to_do():
     with pytest.raises(cr.NotInitializedError, match="Network"):
         cr.Dense(2, 3).forward(np.ones((1, 2)))
+
+
+def test_keras_habits_len_indexing_count_params_and_summary(capsys):
+    net = cr.Network([cr.Dense(4, 8, "relu"), cr.Dropout(0.2), cr.Dense(8, 3, "softmax")], seed=0)
+    assert len(net) == 3 and net[1].rate == 0.2 and net[-1].n_out == 3
+    assert net.count_params() == (4 * 8 + 8) + (8 * 3 + 3) == sum(layer.count_params() for layer in net)
+    assert [w.shape for w in net[0].weights] == [(4, 8), (8,)]
+    net.summary()
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1].split()[-1] == "40" and printed[2].split()[-1] == "0" and printed[3].split()[-1] == "27"
+    assert printed[-1] == "total: 67 parameters, float64"
+    assert "<table>" in net._repr_html_() and "Dense(8, 3, softmax)" in net._repr_html_()
+
+
+def test_history_displays_as_a_table_with_sparklines(rng):
+    net = cr.Network([2, 3, 1], seed=0)
+    history = net.fit(rng.normal(size=(8, 2)), rng.uniform(size=(8, 1)), loss="mse", epochs=5)
+    html = history._repr_html_()
+    assert "5 epochs" in html and html.count("<polyline") == len(history.history)
+    assert f"{history['loss'][-1]:.4g}" in html
+
+
+@pytest.mark.parametrize(("data_dtype", "expected"), [(np.float32, np.float32), (np.float64, np.float64)])
+def test_dtype_follows_the_training_data_unless_given(data_dtype, expected, rng):
+    X = rng.normal(size=(16, 3)).astype(data_dtype)
+    y = rng.normal(size=(16, 1)).astype(data_dtype)
+    net = cr.Network([3, 4, 1], output_activation="identity", seed=0)
+    net.fit(X, y, loss="mse", epochs=2)
+    assert net.dtype == expected and all(p.dtype == expected for layer in net for p in layer.weights)
+    assert net.predict(X).dtype == expected
+    given = cr.Network([3, 4, 1], output_activation="identity", seed=0, dtype="float64")
+    given.fit(X, y, loss="mse", epochs=1)
+    assert given.dtype == np.float64  # a dtype given is kept
+
+
+def test_float32_data_is_not_copied_by_fit(rng):
+    """as_inputs hands a float32 C-contiguous array through: no upcast copy of the data."""
+    X = rng.normal(size=(64, 3)).astype(np.float32)
+    net = cr.Network([3, 2, 1], seed=0).astype("float32")
+    assert net.as_inputs(X) is X

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -195,11 +197,23 @@ def test_float32_training_tracks_float64(rng):
     np.testing.assert_allclose(nets[1].predict(X), nets[0].predict(X), rtol=1e-4, atol=1e-5)
 
 
-def test_verbose_prints_progress_lines(rng, capsys):
+def test_verbose_prints_progress_lines_without_tqdm(rng, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     net = cr.Network([2, 1], seed=0)
     net.fit(rng.normal(size=(5, 2)), rng.uniform(size=(5, 1)), epochs=40, verbose=1)
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 20 and lines[-1].startswith("epoch 40/40") and "loss" in lines[-1]
+    net.fit(rng.normal(size=(5, 2)), rng.uniform(size=(5, 1)), epochs=3, verbose=2)
+    assert len(capsys.readouterr().err.strip().splitlines()) == 3
+
+
+def test_verbose_1_shows_a_tqdm_bar_when_tqdm_is_installed(rng, capsys):
+    pytest.importorskip("tqdm")
+    net = cr.Network([2, 1], seed=0)
+    net.fit(rng.normal(size=(5, 2)), rng.uniform(size=(5, 1)), epochs=40, verbose=1)
+    err = capsys.readouterr().err
+    assert "40/40" in err and "epoch" in err and "loss=" in err
     net.fit(rng.normal(size=(5, 2)), rng.uniform(size=(5, 1)), epochs=3)
     assert capsys.readouterr().err == ""  # quiet by default
 

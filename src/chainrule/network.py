@@ -7,21 +7,21 @@ none of them imports it: the training loop needs only what a network does.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from chainrule.errors import InputError, ModelFileError
+from chainrule.errors import ModelFileError
 from chainrule.io.checkpoints import restore_checkpoint
 from chainrule.io.model_file import read_model_file, save
 from chainrule.nn.activations import Activation
-from chainrule.nn.inputs import as_matrix, check_lengths
+from chainrule.nn.inputs import as_matrix, as_targets, check_lengths
 from chainrule.nn.layers import Dense, Layer
 from chainrule.nn.losses import Loss, class_indices, default_loss, get_loss
 from chainrule.nn.metrics import default_metrics, get_metric
+from chainrule.nn.stack import check_stack, dense_stack, summary_html, summary_text
 from chainrule.train import loop
 from chainrule.train.callbacks import Callback
 from chainrule.train.history import History
@@ -49,8 +49,11 @@ class Network:
         Initialiser for layers built from sizes (default He for ReLU, Glorot otherwise).
     seed : int or numpy.random.Generator, optional
         The source of all randomness: initial weights, shuffling, validation splits, dropout.
-    dtype : str or numpy dtype
-        ``float64`` (default, the seeds' numbers) or ``float32``, kept end to end.
+    dtype : {None, "float32", "float64"}
+        ``None`` (the default) follows the training data: the first `fit` on float32 arrays
+        makes a float32 network (no upcast copy of the data, as scikit-learn and PyTorch users
+        expect); anything else trains in float64 (the seeds' numbers). A dtype given here is
+        kept end to end.
 
     Examples
     --------
@@ -68,21 +71,23 @@ class Network:
         bias: bool = True,
         init: Any = None,
         seed: int | np.random.Generator | None = None,
-        dtype: str | np.dtype = "float64",
+        dtype: str | np.dtype | None = None,
     ) -> None:
         if len(layers) == 0:
             raise ValueError("a network needs at least one layer")
         if all(isinstance(n, (int, np.integer)) for n in layers):
-            layers = _dense_stack([int(n) for n in layers], activation, output_activation, bias, init)
+            layers = dense_stack([int(n) for n in layers], activation, output_activation, bias, init)
         self.layers: list[Layer] = list(layers)  # type: ignore[arg-type]
-        self.dtype = np.dtype(dtype)
+        self.dtype = np.dtype(dtype or "float64")
+        #: Whether the next `fit` may still switch to its data's dtype (only when none was given).
+        self.dtype_from_data = dtype is None
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.loss: Loss | None = None
         self.stop_training = False
         self.metadata: dict[str, Any] = {}
-        _check_widths(self.layers)
+        check_stack(self.layers)
         for layer in self.layers:
             layer.initialize(self.rng, self.dtype)
 
@@ -112,6 +117,33 @@ class Network:
     def output_activation(self) -> Activation:
         """The activation of the last Dense layer."""
         return self.dense_layers[-1].activation
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index: int) -> Layer:
+        return self.layers[index]
+
+    def astype(self, dtype: str | np.dtype) -> Network:
+        """Cast every parameter to ``dtype`` (float32 or float64) in place; return the network."""
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        self.dtype, self.dtype_from_data = dtype, False
+        for layer in self.layers:
+            layer.initialize(self.rng, dtype)
+        return self
+
+    def count_params(self) -> int:
+        """The number of trainable values (weights and biases)."""
+        return sum(param.size for layer in self.layers for param in layer.params.values())
+
+    def summary(self) -> None:
+        """Print the layers with their output shapes and parameter counts (as Keras does)."""
+        print(summary_text(self.layers, self.dtype))
+
+    def _repr_html_(self) -> str:
+        return summary_html(self.layers, self.dtype)
 
     def slots(self) -> list[Slot]:
         """Every trainable array with its gradient, for optimizers (weights decay, biases not)."""
@@ -247,25 +279,17 @@ class Network:
     def as_targets(self, y: Any) -> Array:
         """``y`` as a checked 2-D array of the network's dtype with ``n_outputs`` columns.
 
+        For a softmax output, integer class labels ``0 .. n_outputs-1`` (one per sample, Keras'
+        "sparse" targets) are one-hot encoded here.
+
         Raises
         ------
         InputError
             For a wrong shape (with the fix: a column, or one-hot labels), or bad values.
         """
-        y = as_matrix(y, "y", self.dtype)
-        if y.shape[1] != self.n_outputs:
-            if y.shape[0] == 1:
-                raise InputError(
-                    f"y has shape {y.shape}: one row of {y.shape[1]} targets, but the network has "
-                    f"{self.n_outputs} output(s); for one target per sample pass a column (y.T, or y.ravel())"
-                )
-            if y.shape[1] == 1 and self.n_outputs > 1:
-                raise InputError(
-                    f"y has one column but the network has {self.n_outputs} outputs: one-hot "
-                    "encode class labels (chainrule.one_hot(labels)) before training"
-                )
-            raise InputError(f"y has {y.shape[1]} columns but the network has {self.n_outputs} outputs")
-        return y
+        return as_targets(
+            y, self.n_outputs, self.dtype, sparse_labels=self.output_activation.name == "softmax"
+        )
 
     def resolve_loss(self, loss: str | Loss | None) -> Loss:
         """``loss`` by name or instance; else the network's own (from `fit`), else the default
@@ -314,6 +338,8 @@ def fit(
         run that was never interrupted. Callbacks start afresh: the patience counters of
         `EarlyStopping` and `ReduceLROnPlateau` are not part of a checkpoint.
     """
+    if net.dtype_from_data:  # float32 data trains a float32 network, without an upcast copy
+        net.astype("float32" if getattr(X, "dtype", None) == np.float32 else net.dtype)
     opt = get_optimizer(optimizer, lr)
     run = None if resume_from is None else restore_checkpoint(resume_from, net, opt)
     return loop.fit(
@@ -358,35 +384,3 @@ def load(path: str | os.PathLike[str]) -> Network:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: the header does not describe a valid network ({exc})") from None
     return net
-
-
-def _dense_stack(
-    sizes: list[int], activation: str, output_activation: str | None, bias: bool, init: Any
-) -> list[Layer]:
-    if len(sizes) < 2:
-        raise ValueError(f"sizes need at least an input and an output width, got {sizes}")
-    last = len(sizes) - 2
-    return [
-        Dense(
-            n_in,
-            n_out,
-            (output_activation or activation) if i == last else activation,
-            bias=bias,
-            init=init,
-        )
-        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes))
-    ]
-
-
-def _check_widths(layers: list[Layer]) -> None:
-    dense = [layer for layer in layers if isinstance(layer, Dense)]
-    if not dense:
-        raise ValueError("a network needs at least one Dense layer")
-    if not isinstance(layers[-1], Dense):
-        raise ValueError(f"the last layer must be a Dense output layer, not {layers[-1]!r}")
-    for below, above in itertools.pairwise(dense):
-        if below.n_out != above.n_in:
-            raise ValueError(
-                f"layer widths do not chain: {below!r} outputs {below.n_out} values but "
-                f"{above!r} expects {above.n_in}"
-            )

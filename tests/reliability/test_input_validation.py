@@ -100,11 +100,21 @@ def test_the_error_is_a_value_error_too():
         cr.Network([3, 1], seed=0).predict(np.ones((2, 4)))
 
 
-def test_class_labels_for_a_softmax_network_need_one_hot():
-    net = cr.Network([2, 3], activation="softmax", seed=0)
-    with pytest.raises(cr.InputError, match="one_hot"):
-        net.fit(np.ones((4, 2)), [0, 1, 2, 1])
-    net.fit(np.ones((4, 2)), cr.one_hot([0, 1, 2, 1]))
+def test_class_labels_for_a_softmax_network_are_integers_in_range_or_one_hot():
+    """Keras' sparse labels work; anything that is not a class index is refused, naming the fix."""
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    sparse, dense = (
+        cr.Network([2, 3], activation="softmax", seed=0),
+        cr.Network([2, 3], activation="softmax", seed=0),
+    )
+    sparse.fit(X, [0, 1, 2, 1], epochs=2)
+    dense.fit(X, cr.one_hot([0, 1, 2, 1]), epochs=2)
+    np.testing.assert_array_equal(sparse.predict(X), dense.predict(X))
+    for bad in ([0, 1, 3, 1], [0, 1, 0.5, 1], [-1, 0, 1, 2]):
+        with pytest.raises(cr.InputError, match=r"integer class labels 0\.\.2"):
+            cr.Network([2, 3], activation="softmax", seed=0).fit(X, bad)
+    with pytest.raises(cr.InputError, match="one_hot"):  # several sigmoid outputs: labels are ambiguous
+        cr.Network([2, 3], activation="sigmoid", seed=0).fit(X, [0, 1, 2, 1])
 
 
 def test_booleans_and_integers_are_accepted_as_numbers():

@@ -118,3 +118,46 @@ def one_hot(labels: Any, n_classes: int | None = None) -> Array:
     out = np.zeros((labels.size, n))
     out[np.arange(labels.size), labels] = 1.0
     return out
+
+
+def as_targets(y: Any, n_outputs: int, dtype: np.dtype, sparse_labels: bool = False) -> Array:
+    """``y`` as a checked 2-D array of ``dtype`` with ``n_outputs`` columns.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples, n_outputs), or (n_samples,)
+    n_outputs : int
+        The network's output width.
+    dtype : numpy dtype
+    sparse_labels : bool
+        Accept one integer class label ``0 .. n_outputs-1`` per sample and one-hot encode it
+        (Keras' "sparse" targets, for softmax outputs).
+
+    Raises
+    ------
+    InputError
+        For a wrong shape, with the fix (a column; integer labels or one-hot rows), or bad values.
+    """
+    y = as_matrix(y, "y", dtype)
+    if y.shape[1] == n_outputs:
+        return y
+    if y.shape[0] == 1:
+        raise InputError(
+            f"y has shape {y.shape}: one row of {y.shape[1]} targets, but the network has "
+            f"{n_outputs} output(s); for one target per sample pass a column (y.T, or y.ravel())"
+        )
+    if y.shape[1] == 1 and sparse_labels:
+        labels = y[:, 0]
+        if not (np.all(labels == np.round(labels)) and labels.min() >= 0 and labels.max() < n_outputs):
+            raise InputError(
+                f"y has one column for a softmax network with {n_outputs} outputs: give integer class "
+                f"labels 0..{n_outputs - 1} (got values from {labels.min():g} to {labels.max():g}), "
+                "or one-hot rows"
+            )
+        return one_hot(labels.astype(np.int64), n_outputs).astype(dtype)
+    if y.shape[1] == 1 and n_outputs > 1:
+        raise InputError(
+            f"y has one column but the network has {n_outputs} outputs: one-hot "
+            "encode class labels (chainrule.one_hot(labels)) before training"
+        )
+    raise InputError(f"y has {y.shape[1]} columns but the network has {n_outputs} outputs")

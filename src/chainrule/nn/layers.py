@@ -42,6 +42,15 @@ class Layer:
         """Whether the layer's parameters exist (a layer without parameters always is)."""
         return True
 
+    @property
+    def weights(self) -> list[Array]:
+        """The parameter arrays in order (``[W, b]`` for a Dense layer), as Keras lists them."""
+        return list(self.params.values())
+
+    def count_params(self) -> int:
+        """The number of trainable values."""
+        return sum(param.size for param in self.params.values())
+
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         """Draw parameters (if not set) from ``rng`` and store them in ``dtype``.
 

@@ -252,3 +252,40 @@ class ProgressLogger(Callback):
             f"epoch {epoch + 1:>{width}}/{self.epochs}  {numbers}  ({elapsed:.1f}s)",
             file=self.stream or sys.stderr,
         )
+
+
+class ProgressBar(Callback):
+    """A ``tqdm.auto`` progress bar over the epochs (a widget in Jupyter), showing the loss.
+
+    Used by ``fit(verbose=1)`` when tqdm is installed; `progress_callback` falls back to
+    `ProgressLogger` lines otherwise.
+    """
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+        self.bar: Any = None
+
+    def on_train_begin(self) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.epochs, unit="epoch", leave=True)
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k in ("loss", "val_loss")})
+
+    def on_train_end(self, logs: Logs) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def progress_callback(epochs: int, verbose: int) -> Callback:
+    """What ``verbose`` asks for: 1 a bar (plain lines without tqdm), 2 a line every epoch."""
+    if verbose == 1:
+        try:
+            import tqdm.auto  # noqa: F401
+        except ImportError:
+            return ProgressLogger(epochs)
+        return ProgressBar(epochs)
+    return ProgressLogger(epochs, every=1)

@@ -41,6 +41,20 @@ class History:
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
         return f"History(epochs={self.epochs}, last={last})"
 
+    def _repr_html_(self) -> str:
+        """A notebook table: each quantity's first, best and last value, with a sparkline."""
+        rows = "".join(
+            f"<tr><td>{key}</td><td>{values[0]:.4g}</td><td>{values[-1]:.4g}</td>"
+            f"<td>{_sparkline(values)}</td></tr>"
+            for key, values in self.history.items()
+            if values
+        )
+        state = " (interrupted)" if self.interrupted else ""
+        return (
+            f"<p>History: {self.epochs} epochs{state}</p><table><thead><tr><th>quantity</th>"
+            f"<th>first</th><th>last</th><th>per epoch</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
 
 class TrainingRun:
     """What identifies a run and how far it got: enough to checkpoint and resume it exactly.
@@ -73,3 +87,17 @@ class TrainingRun:
     def split_rng(self) -> np.random.Generator:
         """The generator for the validation split."""
         return np.random.default_rng([self.run_seed, 0])
+
+
+def _sparkline(values: list[float], width: int = 120, height: int = 24) -> str:
+    """An inline SVG polyline of ``values`` (non-finite values left out)."""
+    points = [(i, v) for i, v in enumerate(values) if np.isfinite(v)]
+    if len(points) < 2:
+        return ""
+    low, high = min(v for _, v in points), max(v for _, v in points)
+    span, last = (high - low) or 1.0, max(len(values) - 1, 1)
+    coords = " ".join(f"{i / last * width:.1f},{height - (v - low) / span * height:.1f}" for i, v in points)
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 -1 {width} {height + 2}">'
+        f'<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{coords}"/></svg>'
+    )

@@ -22,7 +22,7 @@ from chainrule.nn.layers import Dropout, Layer
 from chainrule.nn.losses import Loss
 from chainrule.nn.metrics import default_metrics, get_metric
 from chainrule.train.batches import Batch, batches, sample_weights, split_indices
-from chainrule.train.callbacks import Callback, LambdaCallback, ProgressLogger
+from chainrule.train.callbacks import Callback, LambdaCallback, progress_callback
 from chainrule.train.diagnostics import LastGoodWeights, divergence_message, warn_if_stuck
 from chainrule.train.history import History, TrainingRun
 from chainrule.train.optimizers import Optimizer, get_optimizer
@@ -101,7 +101,8 @@ def fit(
     callbacks : list of Callback or callables
         A plain callable is called as ``f(epoch, logs)`` after every epoch.
     verbose : int
-        0 prints nothing; 1 prints about 20 progress lines; 2 prints every epoch.
+        0 prints nothing; 1 shows a ``tqdm.auto`` progress bar (a widget in Jupyter; about 20
+        plain lines when tqdm is not installed); 2 prints a line every epoch.
     seed : int, optional
         Seed of the run's shuffling, split and dropout; default drawn from the network's own
         generator, so ``Network(..., seed=s)`` alone makes the whole run reproducible.
@@ -161,7 +162,7 @@ def fit(
     metric_names = list(metrics) if metrics is not None else default_metrics(loss_fn)
     callback_list = [c if isinstance(c, Callback) else LambdaCallback(on_epoch_end=c) for c in callbacks]
     if verbose:
-        callback_list.append(ProgressLogger(epochs, every=1 if verbose > 1 else None))
+        callback_list.append(progress_callback(epochs, verbose))
     for callback in callback_list:
         callback.network, callback.optimizer, callback.run = net, opt, run
     net.loss = loss_fn
