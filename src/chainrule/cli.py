@@ -630,6 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="architecture, preprocessing and training summary of a model")
     p.add_argument("model")
     p.set_defaults(func=cmd_info)
+    importlib.import_module("chainrule.playground.command").add_parser(sub)
     return parser
 
 
