@@ -17,10 +17,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Start a local web page that trains a network as you watch. The first line "
         "of output is the page's URL.",
     )
-    p.add_argument("data", nargs="?", help="a table to start with (.csv, .npz or .npy); default: built-in data")
+    p.add_argument(
+        "data",
+        nargs="?",
+        help="a table to start with (.csv, .npz or .npy); default: built-in data",
+    )
     p.add_argument("--target", help="the column to predict (default: the last column)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; a free one if taken)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; a free one if taken)"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.set_defaults(func=cmd_playground)
     return p

@@ -81,7 +81,9 @@ def _layers(value: Any) -> list[dict[str, Any]]:
         layers.append(
             {
                 "units": _number(layer.get("units", 4), f"layer {i + 1} units", 1, MAX_UNITS, True),
-                "activation": _choice(layer.get("activation", "tanh"), ACTIVATIONS, f"layer {i + 1} activation"),
+                "activation": _choice(
+                    layer.get("activation", "tanh"), ACTIVATIONS, f"layer {i + 1} activation"
+                ),
                 "dropout": _number(layer.get("dropout", 0.0), f"layer {i + 1} dropout", 0.0, 0.9),
             }
         )

@@ -54,7 +54,8 @@ def builtin_frame(name: str, n: int = 300, noise: float = 0.0, seed: int = 0) ->
     noise = float(np.clip(noise, 0.0, 1.0))
     if name == "surface":
         points = rng.uniform(-6, 6, (n, 2))
-        value = np.sin(points[:, 0] / 2) * 3 + np.cos(points[:, 1] / 2.5) * 2 + 0.1 * points[:, 0] * points[:, 1]
+        x, y = points[:, 0], points[:, 1]
+        value = np.sin(x / 2) * 3 + np.cos(y / 2.5) * 2 + 0.1 * x * y
         value = value + rng.normal(0, 3 * noise + 1e-3, n)
         return _pandas().DataFrame({"x1": points[:, 0], "x2": points[:, 1], "y": value})
     points, labels = _CLASSIFIERS[name](rng, n)

@@ -31,9 +31,7 @@ STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(html|js|css|svg)$")
 def static_files() -> dict[str, bytes]:
     """Every asset of the page, by file name (read once from the installed package)."""
     folder = resources.files("chainrule.playground") / "static"
-    return {
-        item.name: item.read_bytes() for item in folder.iterdir() if STATIC_NAME.match(item.name)
-    }
+    return {item.name: item.read_bytes() for item in folder.iterdir() if STATIC_NAME.match(item.name)}
 
 
 class PlaygroundServer(ThreadingHTTPServer):
@@ -107,10 +105,10 @@ class Handler(BaseHTTPRequestHandler):
             if origin is not None and not (
                 origin.startswith("http://") and self.server.host_allowed(origin[len("http://") :])
             ):
-                self._error(HTTPStatus.FORBIDDEN, "refused: a request from another site cannot change the playground")
+                self._error(HTTPStatus.FORBIDDEN, "refused: another site cannot change the playground")
                 return False
             if self.headers.get("Sec-Fetch-Site") == "cross-site":
-                self._error(HTTPStatus.FORBIDDEN, "refused: a cross-site request cannot change the playground")
+                self._error(HTTPStatus.FORBIDDEN, "refused: another site cannot change the playground")
                 return False
         return True
 
@@ -156,7 +154,8 @@ class Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.NOT_IMPLEMENTED, str(exc))
             return
         name = f"chainrule-playground.{kind}"
-        self._send(200, body, "application/octet-stream", {"Content-Disposition": f'attachment; filename="{name}"'})
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        self._send(200, body, "application/octet-stream", disposition)
 
     def _events(self) -> None:
         self.send_response(200)
@@ -233,7 +232,7 @@ class Handler(BaseHTTPRequestHandler):
         if length > cap:
             self._error(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"the file is {length / 1e6:.1f} MB; the playground accepts tables up to {cap / 1e6:.1f} MB",
+                f"the file is {_size(length)}; the playground accepts tables up to {_size(cap)}",
             )
             self._drain(length, 4 * cap)
             return
@@ -257,6 +256,10 @@ class Handler(BaseHTTPRequestHandler):
             if not chunk:
                 break
             length -= len(chunk)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
 
 
 def options() -> dict[str, Any]:

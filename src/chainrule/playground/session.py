@@ -66,12 +66,20 @@ class Session:
     # ------------------------------------------------------------------------ building
     def _load_data(self) -> None:
         c = self.config
-        frame = self.table if c["dataset"] == "csv" else builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"])
+        if c["dataset"] == "csv":
+            frame = self.table
+        else:
+            frame = builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"])
         if frame is None:
             raise DataError("no table has been uploaded: choose a built-in data set or upload a CSV")
         task = None if c["task"] == "auto" else c["task"]
         self.data: Prepared = prepare(
-            frame, c["target"], task=task, train_ratio=c["train_ratio"], seed=c["data_seed"], view=tuple(c["view"])
+            frame,
+            c["target"],
+            task=task,
+            train_ratio=c["train_ratio"],
+            seed=c["data_seed"],
+            view=tuple(c["view"]),
         )
         self.config["target"] = self.data.prep.target if c["dataset"] == "csv" else None
         self.data_version += 1
@@ -209,7 +217,8 @@ class Session:
             start = time.perf_counter()
             with self.lock:
                 for _ in range(self.config["speed"]):
-                    if not (self.playing and self.train_epoch()) or time.perf_counter() - start > TRAIN_BUDGET:
+                    trained = self.playing and self.train_epoch()
+                    if not trained or time.perf_counter() - start > TRAIN_BUDGET:
                         break
                 self.publish()
             stop.wait(max(0.0, FRAME_INTERVAL - (time.perf_counter() - start)))
@@ -262,12 +271,21 @@ class Session:
             self.playing = False
             self.publish()
             trace = cr.trace_step(
-                self.net, d.X[index : index + 1], d.y[index : index + 1], loss=self.loss,
-                optimizer=cr.SGD(lr=self.optimizer.lr), apply=False,
+                self.net,
+                d.X[index : index + 1],
+                d.y[index : index + 1],
+                loss=self.loss,
+                optimizer=cr.SGD(lr=self.optimizer.lr),
+                apply=False,
             )
             row = {str(k): _plain(v) for k, v in d.frame.iloc[index].items()}
-            return {"split": split, "index": index, "row": row, "features": d.features,
-                    "trace": views.trace_json(trace, self.net)}
+            return {
+                "split": split,
+                "index": index,
+                "row": row,
+                "features": d.features,
+                "trace": views.trace_json(trace, self.net),
+            }
 
     def model_metadata(self) -> dict[str, Any]:
         """Metadata stored in a downloaded model, as ``chainrule train`` stores it."""

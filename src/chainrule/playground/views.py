@@ -58,7 +58,8 @@ def output_grid(data: Prepared, out: np.ndarray) -> dict[str, Any]:
         lo, hi = float(target.min()), float(target.max())
         pad = (hi - lo) * 0.05 or 1.0
         lo, hi = lo - pad, hi + pad
-        return {"size": GRID, "kind": "value", "lo": lo, "hi": hi, "b64": _b64(_to_bytes((out[:, 0] - lo) / (hi - lo)))}
+        values = _b64(_to_bytes((out[:, 0] - lo) / (hi - lo)))
+        return {"size": GRID, "kind": "value", "lo": lo, "hi": hi, "b64": values}
     if out.shape[1] == 1:
         return {"size": GRID, "kind": "probability", "b64": _b64(_to_bytes(out[:, 0]))}
     pairs = np.empty((out.shape[0], 2), dtype=np.uint8)
