@@ -51,7 +51,9 @@ def multiclass_csv(path: Path, n: int = 120) -> Path:
     for i in range(n):
         k = i % 3
         colour = ["red", "green", "blue"][(i // 3) % 3]
-        lines.append(f"{rng.normal(2 * k, 0.6):.4f},{colour},{rng.normal(5 - k, 0.7):.4f},{'ant bee cat'.split()[k]}")
+        lines.append(
+            f"{rng.normal(2 * k, 0.6):.4f},{colour},{rng.normal(5 - k, 0.7):.4f},{'ant bee cat'.split()[k]}"
+        )
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -64,7 +66,9 @@ def browser():
             f"no browser at {CHROMIUM}: apt-get install -y --no-install-recommends "
             "chromium-headless-shell fonts-dejavu-core (the page tests need it)"
         )
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the page tests need: pip install playwright")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the page tests need: pip install playwright"
+    )
     with sync_api.sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=str(CHROMIUM))
         yield launched
@@ -88,7 +92,7 @@ def page(browser, playground):
             refused.append(url)
             route.abort()
 
-    tab.route("**/*", only_local)
+    context.route("**/*", only_local)
     tab.goto(playground.url)
     tab.wait_for_function("window.playground && window.playground.stats.drawn > 0")
     yield tab

@@ -163,7 +163,9 @@ def test_divergence_pauses_and_keeps_finite_weights(playground):
 def test_bad_settings_and_paths_are_refused(playground):
     status, reply = api(playground, "POST", "/api/command", {"cmd": "config", "config": {"lr": "fast"}})
     assert status == 400 and "lr must be a number" in reply["error"]
-    status, reply = api(playground, "POST", "/api/command", {"cmd": "config", "config": {"path": "/etc/passwd"}})
+    status, reply = api(
+        playground, "POST", "/api/command", {"cmd": "config", "config": {"path": "/etc/passwd"}}
+    )
     assert status == 400 and "unknown setting" in reply["error"]
     assert request(playground, "GET", "/static/../server.py")[0] == 404
     assert request(playground, "GET", "/static/app.js")[0] == 200

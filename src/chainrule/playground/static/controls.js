@@ -40,7 +40,7 @@ export class Controls {
     const number = (key, cast = Number) => (c) => c.addEventListener("change", () => send({ [key]: cast(c.value) }));
     const text = (key) => (c) => c.addEventListener("change", () => send({ [key]: c.value }));
     this.c = {};
-    const add = (parent, key, label, control, bind) => { this.c[key] = field(parent, label, control, key); bind(control); };
+    const add = (parent, key, label, control, bind) => { this.c[key] = field(parent, label, control, `set-${key}`); bind(control); };
     add(top, "lr", "Learning rate", select(RATES), number("lr"));
     add(top, "optimizer", "Optimizer", select(options.optimizers), text("optimizer"));
     add(top, "schedule", "Rate schedule", select(options.schedules), text("schedule"));
