@@ -10,7 +10,7 @@ import numpy as np
 import chainrule as cr
 from chainrule.playground.data import Prepared
 
-GRID = 64  # the output heatmap is GRID x GRID values
+GRID = 64  # the output heatmap is GRID x GRID values (fewer for big networks: see grid_size)
 THUMB_STRIDE = 3  # neuron thumbnails take every third grid value: 22 x 22
 MAX_SHOWN = 16  # units drawn per layer in the network diagram
 
@@ -51,7 +51,13 @@ def _unit_scale(values: np.ndarray, activation: str) -> np.ndarray:
     return values / (2.0 * peak) + 0.5 if peak > 0 else np.full_like(values, 0.5)
 
 
-def output_grid(data: Prepared, out: np.ndarray) -> dict[str, Any]:
+def grid_size(net: cr.Network) -> int:
+    """`GRID`, or a coarser grid when one pass over it would cost much more than training."""
+    weights = sum(layer.n_in * layer.n_out for layer in net.dense_layers)
+    return GRID if weights <= 20_000 else 40 if weights <= 100_000 else 24
+
+
+def output_grid(data: Prepared, out: np.ndarray, size: int = GRID) -> dict[str, Any]:
     """The output heatmap: probability, (class, confidence) pairs, or a scaled regression value."""
     if data.task == "regression":
         target = data.y[data.train, 0]
@@ -59,34 +65,35 @@ def output_grid(data: Prepared, out: np.ndarray) -> dict[str, Any]:
         pad = (hi - lo) * 0.05 or 1.0
         lo, hi = lo - pad, hi + pad
         values = _b64(_to_bytes((out[:, 0] - lo) / (hi - lo)))
-        return {"size": GRID, "kind": "value", "lo": lo, "hi": hi, "b64": values}
+        return {"size": size, "kind": "value", "lo": lo, "hi": hi, "b64": values}
     if out.shape[1] == 1:
-        return {"size": GRID, "kind": "probability", "b64": _b64(_to_bytes(out[:, 0]))}
+        return {"size": size, "kind": "probability", "b64": _b64(_to_bytes(out[:, 0]))}
     pairs = np.empty((out.shape[0], 2), dtype=np.uint8)
     pairs[:, 0] = out.argmax(axis=1)
     pairs[:, 1] = _to_bytes(out.max(axis=1))
-    return {"size": GRID, "kind": "classes", "b64": _b64(pairs)}
+    return {"size": size, "kind": "classes", "b64": _b64(pairs)}
 
 
 def pictures(data: Prepared, net: cr.Network, focus: tuple[int, int] | None) -> dict[str, Any]:
     """The output grid, every shown unit's thumbnail, and the focused unit's full grid."""
-    outputs = layer_outputs(net, data.grid_inputs(GRID).astype(net.dtype))
+    size = grid_size(net)
+    outputs = layer_outputs(net, data.grid_inputs(size).astype(net.dtype))
     shown = shown_units(net)[1:]
     activations = [layer.activation.name for layer in net.dense_layers]
     thumbs = []
     for values, units, activation in zip(outputs, shown, activations, strict=True):
-        square = values[:, units].reshape(GRID, GRID, len(units))[::THUMB_STRIDE, ::THUMB_STRIDE]
+        square = values[:, units].reshape(size, size, len(units))[::THUMB_STRIDE, ::THUMB_STRIDE]
         thumbs.append(_to_bytes(_unit_scale(square, activation)).transpose(2, 0, 1).ravel())
     result: dict[str, Any] = {
-        "grid": output_grid(data, outputs[-1]),
-        "neurons": {"size": len(range(0, GRID, THUMB_STRIDE)), "b64": _b64(np.concatenate(thumbs))},
+        "grid": output_grid(data, outputs[-1], size),
+        "neurons": {"size": len(range(0, size, THUMB_STRIDE)), "b64": _b64(np.concatenate(thumbs))},
         "focus": None,
     }
     if focus is not None:
         layer, unit = focus
         if 0 <= layer < len(outputs) and 0 <= unit < outputs[layer].shape[1]:
             values = _unit_scale(outputs[layer][:, unit], activations[layer])
-            result["focus"] = {"layer": layer, "unit": unit, "size": GRID, "b64": _b64(_to_bytes(values))}
+            result["focus"] = {"layer": layer, "unit": unit, "size": size, "b64": _b64(_to_bytes(values))}
     return result
 
 
