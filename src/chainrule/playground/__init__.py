@@ -1,7 +1,7 @@
 """The live training page: watch a network learn on your own data, and see every number of a step.
 
->>> import chainrule.playground as pg
->>> handle = pg.playground(open_browser=False)  # doctest: +SKIP
+>>> from chainrule.playground import playground
+>>> handle = playground(open_browser=False)  # doctest: +SKIP
 >>> handle.url  # doctest: +SKIP
 'http://127.0.0.1:8750/'
 >>> handle.stop()  # doctest: +SKIP
