@@ -38,6 +38,20 @@ from chainrule.train.history import History, TrainingRun
 from chainrule.train.optimizers import SGD, Adam, Optimizer, RMSprop, get_optimizer
 from chainrule.train.schedules import CosineDecay, ExponentialDecay, InverseTimeDecay, StepDecay
 
+
+def __getattr__(name: str) -> object:
+    """Lazy re-exports of front ends, so ``import chainrule`` loads no web server.
+
+    ``chainrule.playground(...)`` starts the live training page (`chainrule.live.playground`).
+    """
+    if name == "playground":
+        from chainrule.live import playground
+
+        globals()["playground"] = playground
+        return playground
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
 __all__ = [
     "SGD",
     "Adam",
@@ -77,6 +91,7 @@ __all__ = [
     "gradcheck",
     "load",
     "one_hot",
+    "playground",
     "save",
     "save_checkpoint",
     "trace_step",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from chainrule.errors import ChainruleError
 from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.io.tables import read_table
 from chainrule.network import Network, load
+
+__all__ = ["CommandError", "load_model", "pandas", "read_table", "split_list", "stored_preprocessing"]
 
 CLI_EXTRA = 'pip install "chainrule[cli]"'
 
@@ -25,41 +26,6 @@ def pandas() -> Any:
     except ImportError:
         raise CommandError(f"reading tables needs pandas: {CLI_EXTRA}") from None
     return pd
-
-
-def read_table(path: str) -> Any:
-    """A DataFrame from ``.csv``, or from ``.npz`` (arrays ``X`` and ``y``) or ``.npy``.
-
-    Columns of NumPy arrays are named ``x0, x1, ...``; the ``y`` of an ``.npz`` is ``y``.
-    """
-    pd = pandas()
-    file = Path(path)
-    if not file.is_file():
-        raise CommandError(f"no such data file: {path}")
-    suffix = file.suffix.lower()
-    try:
-        if suffix == ".npy":
-            array = np.load(file, allow_pickle=False)
-            array = array.reshape(len(array), -1)
-            return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-        if suffix == ".npz":
-            with np.load(file, allow_pickle=False) as archive:
-                if "X" not in archive.files:
-                    raise CommandError(f"{path} has no array named X (found: {', '.join(archive.files)})")
-                X = archive["X"]
-                X = X.reshape(len(X), -1)
-                frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-                if "y" in archive.files:
-                    frame["y"] = archive["y"]
-                return frame
-        frame = pd.read_csv(file)
-    except (ValueError, OSError) as exc:
-        raise CommandError(f"cannot read {path}: {exc}") from None
-    except pd.errors.ParserError as exc:
-        raise CommandError(f"cannot parse {path} as CSV: {exc}") from None
-    if frame.empty:
-        raise CommandError(f"{path} has no data rows")
-    return frame
 
 
 def stored_preprocessing(net: Network, model_path: str) -> TablePreprocessor:

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from chainrule._version import __version__
 from chainrule.cli import demo, evaluate, explain, export, info, plot, predict, train
 from chainrule.errors import ChainruleError
+from chainrule.live import command as playground
 
-COMMANDS = (train, predict, evaluate, explain, plot, demo, export, info)
+COMMANDS = (train, predict, evaluate, explain, plot, demo, export, info, playground)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,126 @@
+"""The live training page: watch a network learn on your own data, and see every number of a step.
+
+>>> from chainrule.live import playground
+>>> handle = playground(open_browser=False)  # doctest: +SKIP
+>>> handle.url  # doctest: +SKIP
+'http://127.0.0.1:8750/'
+>>> handle.stop()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import threading
+import webbrowser
+from typing import Any
+
+from chainrule.live.data import read_path
+from chainrule.live.server import MAX_UPLOAD, PlaygroundServer
+from chainrule.live.session import Session
+
+DEFAULT_PORT = 8750
+
+__all__ = ["DEFAULT_PORT", "Playground", "playground"]
+
+
+class Playground:
+    """A running playground: its server, its training thread and its URL.
+
+    Attributes
+    ----------
+    url : str
+        The page's address, such as ``http://127.0.0.1:8750/``.
+    session : Session
+        The data, network and optimizer behind the page.
+    """
+
+    def __init__(self, server: PlaygroundServer, session: Session) -> None:
+        self.server, self.session = server, session
+        host, port = server.server_address[:2]
+        shown = f"[{host}]" if ":" in str(host) else str(host)
+        self.url = f"http://{shown}:{port}/"
+        self._stop = server.stopping
+        self._threads = [
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True),
+            threading.Thread(target=session.run, args=(self._stop,), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop training and the server, and close its socket."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def wait(self) -> None:
+        """Block until `stop` is called (or Ctrl-C)."""
+        self._stop.wait()
+
+    def __enter__(self) -> Playground:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _repr_html_(self) -> str:
+        url = html.escape(self.url, quote=True)
+        return f'<iframe src="{url}" width="100%" height="820" style="border:0"></iframe>'
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stop.is_set() else "running"
+        return f"Playground({self.url!r}, {state})"
+
+
+def playground(
+    data: Any = None,
+    target: str | None = None,
+    *,
+    port: int = DEFAULT_PORT,
+    host: str = "127.0.0.1",
+    open_browser: bool = True,
+    max_upload: int = MAX_UPLOAD,
+) -> Playground:
+    """Start the live training page in the background and return its handle.
+
+    Parameters
+    ----------
+    data : str, path or pandas.DataFrame, optional
+        A table to start with: a file path (CSV, or ``.npz``/``.npy``, read as ``chainrule train``
+        reads it) or a DataFrame. Default: the built-in circle data set.
+    target : str, optional
+        The column to predict; default the last column.
+    port : int
+        The port to listen on; if it is taken, a free one is used instead.
+    host : str
+        The address to bind; the default serves this machine only.
+    open_browser : bool
+        Open the page in the default web browser.
+    max_upload : int
+        The largest CSV upload accepted, in bytes.
+
+    Returns
+    -------
+    Playground
+        With ``.url``, ``.stop()``, and an IFrame for Jupyter (``_repr_html_``).
+    """
+    frame, source = data, ""
+    if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
+        source = str(data)
+        frame = read_path(source)
+    session = Session(frame, target, source)
+    try:
+        server = PlaygroundServer((host, port), session, max_upload)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        server = PlaygroundServer((host, 0), session, max_upload)
+    handle = Playground(server, session)
+    if open_browser:
+        webbrowser.open(handle.url)
+    return handle

@@ -1,0 +1,253 @@
+"""The playground's data: built-in 2-D sets, and tables read exactly as ``chainrule train`` reads them.
+
+This module holds the playground's only two imports from inside the library's modules
+(`TablePreprocessor` and `read_table`), so a restructuring of the package is one edit here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import chainrule as cr
+from chainrule.io.tables import read_table
+from chainrule.io.preprocessing import TablePreprocessor
+
+BUILTIN = {
+    "circle": "circle (2 classes)",
+    "xor": "XOR (2 classes)",
+    "gauss": "two Gaussians (2 classes)",
+    "spiral": "spiral (2 classes)",
+    "blobs3": "3 blobs (3 classes)",
+    "blobs5": "5 blobs (5 classes)",
+    "surface": "regression surface",
+}
+MAX_VIEW_POINTS = 2000
+
+
+class DataError(cr.ChainruleError):
+    """A data set the playground cannot use, with a message for the page."""
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise DataError('the playground reads tables with pandas: pip install "chainrule[cli]"') from None
+    return pd
+
+
+def builtin_frame(name: str, n: int = 300, noise: float = 0.0, seed: int = 0) -> Any:
+    """A built-in 2-D data set as a table with columns ``x1``, ``x2`` and the target.
+
+    Coordinates lie in about [-6, 6] as in TensorFlow Playground; ``noise`` (0 to 1) blurs the
+    classes. Classification sets have an integer ``label``; the regression surface a real ``y``.
+    """
+    if name not in BUILTIN:
+        raise DataError(f"unknown data set {name!r}; choose one of: {', '.join(BUILTIN)}")
+    rng = np.random.default_rng([int(seed), 7])
+    n = int(np.clip(n, 10, 5000))
+    noise = float(np.clip(noise, 0.0, 1.0))
+    if name == "surface":
+        points = rng.uniform(-6, 6, (n, 2))
+        x, y = points[:, 0], points[:, 1]
+        value = np.sin(x / 2) * 3 + np.cos(y / 2.5) * 2 + 0.1 * x * y
+        value = value + rng.normal(0, 3 * noise + 1e-3, n)
+        return _pandas().DataFrame({"x1": points[:, 0], "x2": points[:, 1], "y": value})
+    points, labels = _CLASSIFIERS[name](rng, n)
+    points = points + rng.normal(0, 1.0, points.shape) * noise * 1.5
+    return _pandas().DataFrame({"x1": points[:, 0], "x2": points[:, 1], "label": labels})
+
+
+def _circle(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    inside = np.arange(n) % 2 == 0
+    radius = np.where(inside, rng.uniform(0, 2.5, n), rng.uniform(3.5, 5.0, n))
+    angle = rng.uniform(0, 2 * np.pi, n)
+    return np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]), inside.astype(int)
+
+
+def _xor(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    points = rng.uniform(-5, 5, (n, 2))
+    points += np.sign(points) * 0.3  # a margin around the axes
+    return points, (points[:, 0] * points[:, 1] >= 0).astype(int)
+
+
+def _gauss(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.arange(n) % 2
+    centres = np.where(labels[:, None] == 1, 2.0, -2.0)
+    return centres + rng.normal(0, 1.0, (n, 2)), labels
+
+
+def _spiral(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.arange(n) % 2
+    t = rng.uniform(0, 1, n)
+    r = 5 * t
+    angle = 1.75 * t * 2 * np.pi + labels * np.pi
+    return np.column_stack([r * np.sin(angle), r * np.cos(angle)]), labels
+
+
+def _blobs(k: int) -> Any:
+    def make(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.arange(n) % k
+        angle = 2 * np.pi * labels / k + 0.3
+        centres = np.column_stack([3.5 * np.cos(angle), 3.5 * np.sin(angle)])
+        return centres + rng.normal(0, 0.9, (n, 2)), labels
+
+    return make
+
+
+_CLASSIFIERS = {
+    "circle": _circle,
+    "xor": _xor,
+    "gauss": _gauss,
+    "spiral": _spiral,
+    "blobs3": _blobs(3),
+    "blobs5": _blobs(5),
+}
+
+
+def read_path(path: str) -> Any:
+    """A table from a file named on the command line (CSV, or ``.npz``/``.npy`` as ``train`` reads)."""
+    _pandas()
+    return read_table(path)
+
+
+def read_upload(data: bytes, filename: str = "upload.csv") -> Any:
+    """A table from uploaded CSV bytes, read by the same function as ``chainrule train``.
+
+    The bytes go to a private temporary file (the page never names a path); messages name
+    the uploaded file, not the temporary one.
+    """
+    _pandas()
+    name = os.path.basename(filename or "upload.csv") or "upload.csv"
+    handle, path = tempfile.mkstemp(suffix=".csv", prefix="chainrule-upload-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        return read_table(path)
+    except (cr.ChainruleError, ValueError) as exc:
+        raise DataError(" ".join(str(exc).replace(path, name).split())) from None
+    finally:
+        os.unlink(path)
+
+
+@dataclass
+class Prepared:
+    """A table turned into network inputs and targets, split into training and test rows."""
+
+    frame: Any
+    prep: TablePreprocessor
+    X: np.ndarray
+    y: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    view: tuple[int, int] = (0, 1)
+    means: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def task(self) -> str:
+        return self.prep.task
+
+    @property
+    def features(self) -> list[str]:
+        return self.prep.feature_names
+
+    def labels(self) -> np.ndarray:
+        """Class index (classification) or scaled target value (regression) of every row."""
+        if self.task == "regression":
+            return self.y[:, 0]
+        return self.y.argmax(axis=1) if self.y.shape[1] > 1 else self.y[:, 0].astype(int)
+
+    def describe(self) -> dict[str, Any]:
+        """What the page needs to draw the points (at most `MAX_VIEW_POINTS` of them)."""
+        rows = np.arange(len(self.X))
+        if rows.size > MAX_VIEW_POINTS:
+            rows = np.sort(np.random.default_rng(0).choice(rows, MAX_VIEW_POINTS, replace=False))
+        is_test = np.zeros(len(self.X), dtype=bool)
+        is_test[self.test] = True
+        a, b = self.view
+        labels = self.labels()
+        return {
+            "task": self.task,
+            "target": self.prep.target,
+            "columns": [str(c) for c in self.frame.columns],
+            "features": self.features,
+            "classes": self.prep.classes,
+            "view": list(self.view),
+            "held_at_mean": [f for i, f in enumerate(self.features) if i not in self.view],
+            "domain": self.domain(),
+            "rows": len(self.X),
+            "target_scale": [self.prep.target_scaler.offset[0], self.prep.target_scaler.scale[0]]
+            if self.task == "regression"
+            else None,
+            "n_train": int(self.train.size),
+            "n_test": int(self.test.size),
+            "points": {
+                "index": rows.tolist(),
+                "x": np.round(self.X[rows, a], 5).tolist(),
+                "y": np.round(self.X[rows, b], 5).tolist() if b >= 0 else [0.0] * rows.size,
+                "label": np.round(labels[rows], 5).tolist(),
+                "test": is_test[rows].astype(int).tolist(),
+            },
+        }
+
+    def domain(self) -> list[float]:
+        """``[xmin, xmax, ymin, ymax]`` of the view in network (scaled) input units."""
+        out = []
+        for column in self.view:
+            values = self.X[:, column] if column >= 0 else np.zeros(1)
+            lo, hi = float(values.min()), float(values.max())
+            pad = max((hi - lo) * 0.08, 0.25)
+            out += [round(lo - pad, 4), round(hi + pad, 4)]
+        return out
+
+    def grid_inputs(self, size: int) -> np.ndarray:
+        """``size * size`` network inputs covering the view, row by row from the top.
+
+        The two viewed features vary; every other input is held at its training mean.
+        """
+        x0, x1, y0, y1 = self.domain()
+        xs = np.linspace(x0, x1, size)
+        ys = np.linspace(y1, y0, size)
+        gx, gy = np.meshgrid(xs, ys)
+        inputs = np.tile(self.means, (size * size, 1))
+        inputs[:, self.view[0]] = gx.ravel()
+        if self.view[1] >= 0:
+            inputs[:, self.view[1]] = gy.ravel()
+        return inputs
+
+
+def prepare(
+    frame: Any,
+    target: str | None = None,
+    *,
+    task: str | None = None,
+    train_ratio: float = 0.5,
+    seed: int = 0,
+    view: tuple[int, int] = (0, 1),
+) -> Prepared:
+    """Preprocess ``frame`` as ``chainrule train`` does (standard scaling) and split it.
+
+    ``target`` defaults to the last column; ``task`` to the inferred one.
+    """
+    target = target or str(frame.columns[-1])
+    try:
+        prep = TablePreprocessor.fit(frame, target, task=task or None, scale="standard")
+        X, y = prep.transform(frame), prep.encode_target(frame[target])
+    except (cr.ChainruleError, ValueError) as exc:
+        raise DataError(" ".join(str(exc).split())) from None
+    if len(X) < 4:
+        raise DataError(f"the table has {len(X)} rows: the playground needs at least 4")
+    rng = np.random.default_rng([int(seed), 11])
+    order = rng.permutation(len(X))
+    n_train = int(np.clip(round(len(X) * float(train_ratio)), 2, len(X) - 1))
+    train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
+    n = X.shape[1]
+    view = (min(int(view[0]), n - 1), min(int(view[1]), n - 1) if n > 1 else -1)
+    if n > 1 and view[0] == view[1]:
+        view = (view[0], (view[0] + 1) % n)
+    return Prepared(frame, prep, X, y, train, test, view, X[train].mean(axis=0))

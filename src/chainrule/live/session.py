@@ -1,0 +1,328 @@
+"""One playground session: the data, one `Network` and one optimizer, trained in a background thread.
+
+Training goes through the library's own `Network.fit`, one epoch per call (the optimizer
+instance keeps its state across calls); the seed of each epoch's shuffling and dropout is
+derived from the session's seed and the epoch number, so a run does not depend on timing.
+Frames for the page are built once and kept in a one-slot mailbox: a slow page skips frames
+instead of queueing them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+import chainrule as cr
+from chainrule.live import config as cfg
+from chainrule.live import views
+from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload
+
+FRAME_INTERVAL = 1 / 30  # at most 30 frames a second
+TRAIN_BUDGET = 0.02  # most seconds of training per frame (at least one epoch; at most `speed` epochs)
+
+
+class Mailbox:
+    """The latest frame and its number; readers wait for a newer one and skip any in between."""
+
+    def __init__(self) -> None:
+        self.version, self.text = 0, ""
+        self.changed = threading.Condition()
+
+    def put(self, text: str) -> None:
+        with self.changed:
+            self.version += 1
+            self.text = text
+            self.changed.notify_all()
+
+    def wait_newer(self, seen: int, timeout: float) -> tuple[int, str] | None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.version > seen, timeout):
+                return None
+            return self.version, self.text
+
+
+class Session:
+    """The state behind one playground page (shared by every open tab)."""
+
+    def __init__(self, frame: Any = None, target: str | None = None, source: str = "") -> None:
+        self.lock = threading.RLock()
+        self.mailbox = Mailbox()
+        self.config = dict(cfg.DEFAULTS)
+        self.table, self.source = frame, source
+        self.playing, self.message = False, None
+        self.focus: tuple[int, int] | None = None
+        self.data_version = 0
+        if frame is not None:
+            self.config = cfg.merge(self.config, {"dataset": "csv", "target": target})
+        self._load_data()
+        self.reset()
+
+    # ------------------------------------------------------------------------ building
+    def _load_data(self) -> None:
+        c = self.config
+        if c["dataset"] == "csv":
+            frame = self.table
+        else:
+            frame = builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"])
+        if frame is None:
+            raise DataError("no table has been uploaded: choose a built-in data set or upload a CSV")
+        task = None if c["task"] == "auto" else c["task"]
+        self.data: Prepared = prepare(
+            frame,
+            c["target"],
+            task=task,
+            train_ratio=c["train_ratio"],
+            seed=c["data_seed"],
+            view=tuple(c["view"]),
+        )
+        self.config["target"] = self.data.prep.target if c["dataset"] == "csv" else None
+        self.data_version += 1
+
+    def reset(self) -> None:
+        """A fresh network from the configured seed (the same starting weights every time)."""
+        with self.lock:
+            d = self.data
+            self.output, self.loss = cfg.output_and_loss(self.config, d.task, d.prep.n_outputs)
+            self.net = cfg.build_network(self.config, d.X.shape[1], d.prep.n_outputs, self.output)
+            self.optimizer, self.schedule = cfg.build_optimizer(self.config)
+            self.epoch = 0
+            self.history: dict[str, list[Any]] = {"loss": [], "val_loss": [], "metric": [], "val_metric": []}
+            self.playing, self.message = False, None
+            self.focus = None
+            self._evaluate_start()
+            self.publish()
+
+    def _evaluate_start(self) -> None:
+        """The epoch-0 point of the curves: the untrained network's loss and metric."""
+        d, metric = self.data, self._metric_name()
+        with np.errstate(all="ignore"):
+            train = self.net.evaluate(d.X[d.train], d.y[d.train], loss=self.loss, metrics=[metric])
+            test = self.net.evaluate(d.X[d.test], d.y[d.test], loss=self.loss, metrics=[metric])
+        self._record(train["loss"], test["loss"], train[metric], test[metric], metric)
+
+    def _metric_name(self) -> str:
+        return "mse" if self.data.task == "regression" else "accuracy"
+
+    def _record(self, loss: float, val_loss: float, metric: float, val_metric: float, name: str) -> None:
+        if name == "mse":  # R^2 of the scaled target, which equals R^2 in the target's units
+            d = self.data
+            metric = 1.0 - metric / max(float(np.var(d.y[d.train, 0])), 1e-12)
+            val_metric = 1.0 - val_metric / max(float(np.var(d.y[d.test, 0])), 1e-12)
+        for key, value in zip(self.history, (loss, val_loss, metric, val_metric), strict=True):
+            self.history[key].append(float(value))
+
+    # ------------------------------------------------------------------------ commands
+    def configure(self, changes: dict[str, Any]) -> None:
+        """Apply settings from the page; data and network changes start a fresh run."""
+        with self.lock:
+            old = self.config
+            new = cfg.merge(old, changes)
+            changed = {key for key in new if new[key] != old[key]}
+            self.config = new
+            try:
+                if changed & (cfg.DATA_KEYS | {"view"}):
+                    self._load_data()
+            except DataError:
+                self.config = old
+                raise
+            if changed & (cfg.DATA_KEYS | cfg.NETWORK_KEYS):
+                self.reset()
+                return
+            if changed & cfg.OPTIMIZER_KEYS:
+                self.optimizer, self.schedule = cfg.build_optimizer(self.config)
+            self.publish()
+
+    def upload(self, data: bytes, filename: str, target: str | None = None) -> None:
+        """Use an uploaded CSV table (read as ``chainrule train`` reads it)."""
+        frame = read_upload(data, filename)
+        with self.lock:
+            old = self.table, self.source
+            self.table, self.source = frame, filename
+            try:
+                self.configure({"dataset": "csv", "target": target, "view": [0, 1], "task": "auto"})
+            except DataError:
+                self.table, self.source = old
+                raise
+
+    def set_playing(self, playing: bool) -> None:
+        with self.lock:
+            self.playing = bool(playing)
+            if playing:
+                self.message = None
+            self.publish()
+
+    def step(self) -> None:
+        """Pause and train exactly one epoch."""
+        with self.lock:
+            self.playing = False
+            self.train_epoch()
+            self.publish()
+
+    def new_seed(self) -> None:
+        with self.lock:
+            self.config["seed"] = (self.config["seed"] + 1) % 2**31
+            self.reset()
+
+    def set_focus(self, layer: int | None, unit: int | None) -> None:
+        with self.lock:
+            self.focus = None if layer is None or unit is None else (int(layer), int(unit))
+            self.publish()
+
+    # ------------------------------------------------------------------------ training
+    def train_epoch(self) -> bool:
+        """One epoch through ``Network.fit``; False (and paused, with a message) if it failed."""
+        d, metric = self.data, self._metric_name()
+        if self.schedule is not None:
+            self.schedule.offset = self.epoch
+        batch = self.config["batch_size"] or None
+        try:
+            history = self.net.fit(
+                d.X[d.train],
+                d.y[d.train],
+                loss=self.loss,
+                optimizer=self.optimizer,
+                epochs=1,
+                batch_size=batch,
+                validation_data=(d.X[d.test], d.y[d.test]),
+                metrics=[metric],
+                seed=(self.config["seed"] * 1_000_003 + self.epoch) % 2**32,
+            )
+        except cr.DivergenceError as exc:
+            self._stop(f"Training diverged and is paused; the network keeps its last finite weights. {exc}")
+            return False
+        except (cr.InputError, ValueError) as exc:
+            self._stop(f"Cannot train with these settings: {exc}")
+            return False
+        self.epoch += 1
+        logs = {key: values[-1] for key, values in history.history.items()}
+        self._record(logs["loss"], logs["val_loss"], logs[metric], logs[f"val_{metric}"], metric)
+        return True
+
+    def _stop(self, text: str) -> None:
+        self.playing = False
+        self.message = {"kind": "error", "text": " ".join(text.split())}
+
+    def run(self, stop: threading.Event) -> None:
+        """The training thread: while playing, train for a time budget, publish, repeat."""
+        while not stop.is_set():
+            if not self.playing:
+                stop.wait(0.02)
+                continue
+            start = time.perf_counter()
+            with self.lock:
+                for _ in range(self.config["speed"]):
+                    trained = self.playing and self.train_epoch()
+                    if not trained or time.perf_counter() - start > TRAIN_BUDGET:
+                        break
+                self.publish()
+            stop.wait(max(0.0, FRAME_INTERVAL - (time.perf_counter() - start)))
+
+    # ------------------------------------------------------------------------ views
+    def publish(self) -> None:
+        """Build the current frame once and put it in the mailbox."""
+        with self.lock:
+            self.mailbox.put(json.dumps(self.frame(), allow_nan=False, separators=(",", ":")))
+
+    def frame(self) -> dict[str, Any]:
+        """What the page shows now (see ``GET /api/state``)."""
+        with self.lock:
+            last = {key: values[-1] for key, values in self.history.items()}
+            return {
+                "type": "frame",
+                "epoch": self.epoch,
+                "playing": self.playing,
+                "loss": _finite(last["loss"]),
+                "val_loss": _finite(last["val_loss"]),
+                "metric_name": "r2" if self.data.task == "regression" else "accuracy",
+                "metric": _finite(last["metric"]),
+                "val_metric": _finite(last["val_metric"]),
+                "lr": self.optimizer.lr,
+                "message": self.message,
+                "data_version": self.data_version,
+                "task": self.data.task,
+                "classes": self.data.prep.classes,
+                "sizes": self.net.sizes,
+                "output": self.output,
+                "loss_name": self.loss,
+                "shown": views.shown_units(self.net),
+                "weights": views.weights(self.net),
+                "config": self.config,
+                "source": self.source,
+                "history": {
+                    "epoch": views.thin([float(e) for e in range(len(self.history["loss"]))]),
+                    **{key: views.thin(values) for key, values in self.history.items()},
+                },
+                **views.pictures(self.data, self.net, self.focus),
+            }
+
+    def explain(self, split: str, index: int) -> dict[str, Any]:
+        """`cr.trace_step` of one sample (plain SGD at the current rate, weights left unchanged)."""
+        with self.lock:
+            d = self.data
+            rows = d.test if split == "test" else d.train
+            if not 0 <= index < len(d.X) or index not in set(rows.tolist()):
+                raise DataError(f"there is no {split} sample number {index}")
+            self.playing = False
+            self.publish()
+            trace = cr.trace_step(
+                self.net,
+                d.X[index : index + 1],
+                d.y[index : index + 1],
+                loss=self.loss,
+                optimizer=cr.SGD(lr=self.optimizer.lr),
+                apply=False,
+            )
+            row = {str(k): _plain(v) for k, v in d.frame.iloc[index].items()}
+            return {
+                "split": split,
+                "index": index,
+                "row": row,
+                "features": d.features,
+                "trace": views.trace_json(trace, self.net),
+            }
+
+    def model_metadata(self) -> dict[str, Any]:
+        """Metadata stored in a downloaded model, as ``chainrule train`` stores it."""
+        with self.lock:
+            c = self.config
+            summary = {
+                "data": self.source or f"playground:{c['dataset']}",
+                "rows": len(self.data.X),
+                "epochs_run": self.epoch,
+                "optimizer": self.optimizer.config(),
+                "batch_size": c["batch_size"] or None,
+                "seed": c["seed"],
+                "final": {k: _finite(v[-1]) for k, v in self.history.items()},
+                "playground": c,
+            }
+            return {"preprocessing": self.data.prep.to_dict(), "training": summary}
+
+    def model_bytes(self, kind: str = "npz") -> bytes:
+        """The network as a chainrule ``.npz`` (with its preprocessing) or an ONNX graph."""
+        with self.lock, tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:
+            path = os.path.join(folder, f"model.{kind}")
+            if kind == "onnx":
+                self.net.metadata.update(self.model_metadata())
+                cr.export_onnx(self.net, path)
+            else:
+                cr.save(self.net, path, metadata=self.model_metadata())
+            with open(path, "rb") as stream:
+                return stream.read()
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value if isinstance(value, (int, float, str, bool)) or value is None else str(value)

@@ -1,0 +1,167 @@
+// The page: wires the controls, views and explain panel to the server's frames and commands.
+import { command, configure, connect, explain, getJSON, upload } from "./api.js";
+import { Boundary } from "./boundary.js";
+import { drawChart } from "./chart.js";
+import { Controls } from "./controls.js";
+import { renderExplain } from "./explain.js";
+import { Diagram } from "./network.js";
+
+const $ = (id) => document.getElementById(id);
+const stats = { received: 0, drawn: 0 };
+const state = { frame: null, data: null, dataVersion: -1, pending: false, explaining: false, selected: null, sticky: null, note: null, hash: "" };
+const boundary = new Boundary($("boundary"));
+const diagram = new Diagram($("network"), $("thumbs"), $("tip"), focus);
+let controls = null;
+
+function showMessage(text, kind = "error") {
+  state.note = text ? { text, kind } : null;
+  paintMessage();
+}
+
+function paintMessage() {
+  const box = $("message"), note = (state.frame && state.frame.message) || state.note;
+  box.hidden = !note;
+  if (note) { box.textContent = note.text; box.className = `message ${note.kind}`; }
+}
+
+async function run(promise) {
+  try { return await promise; } catch (error) { showMessage(error.message); return null; }
+}
+
+function send(changes) { showMessage(null); return run(configure(changes)); }
+
+function focus(layer, unit, sticky) {
+  if (sticky) state.sticky = state.sticky && state.sticky[0] === layer && state.sticky[1] === unit ? null : [layer, unit];
+  diagram.sticky = state.sticky;
+  const target = layer === null && !sticky ? state.sticky : (sticky ? state.sticky : [layer, unit]);
+  command("focus", { layer: target ? target[0] : null, unit: target ? target[1] : null }).catch(() => {});
+}
+
+function onFrame(frame) {
+  stats.received++;
+  state.frame = frame;
+  if (state.note && state.note.lost) showMessage(null);
+  if (!state.pending) { state.pending = true; requestAnimationFrame(draw); }
+}
+
+async function draw() {
+  const frame = state.frame;
+  if (frame.data_version !== state.dataVersion) {
+    state.dataVersion = frame.data_version;
+    state.data = await getJSON("/api/data");
+    boundary.setData(state.data);
+    boundary.selected = state.selected = null;
+    controls.config = null;  // refresh the column pickers too
+    closeExplain();
+  }
+  state.pending = false;
+  const data = state.data, latest = state.frame;
+  controls.sync(latest.config, data);
+  $("epoch").textContent = latest.epoch;
+  $("loss").textContent = latest.loss === null ? "–" : latest.loss.toPrecision(4);
+  $("val-loss").textContent = latest.val_loss === null ? "–" : latest.val_loss.toPrecision(4);
+  $("metric-name").textContent = latest.metric_name === "r2" ? "R²" : "accuracy";
+  const pct = (v) => (v === null ? "–" : latest.metric_name === "r2" ? v.toFixed(3) : `${(100 * v).toFixed(1)}%`);
+  $("metric").textContent = pct(latest.metric);
+  $("val-metric").textContent = pct(latest.val_metric);
+  const play = $("play");
+  play.textContent = latest.playing ? "❚❚" : "▶";
+  play.classList.toggle("playing", latest.playing);
+  play.setAttribute("aria-pressed", String(latest.playing));
+  play.dataset.playing = String(latest.playing);
+  paintMessage();
+  boundary.draw(latest);
+  boundary.legend($("legend"), latest);
+  $("view-title").textContent = viewTitle(latest, data);
+  $("data-note").textContent = dataNote(latest, data);
+  diagram.update(latest, data);
+  drawChart($("chart"), latest.history);
+  const hash = `#config=${encodeURIComponent(JSON.stringify(latest.config))}`;
+  if (hash !== state.hash) { state.hash = hash; history.replaceState(null, "", hash); }
+  stats.drawn++;
+}
+
+function viewTitle(frame, data) {
+  const shown = frame.focus
+    ? `neuron ${frame.focus.unit} of layer ${frame.focus.layer + 1} (${frame.weights[frame.focus.layer].activation})`
+    : frame.task === "regression" ? `prediction of ${data.target}`
+      : frame.grid.kind === "classes" ? "most likely class (paler = less sure)" : `P(${data.target} = ${data.classes[1]})`;
+  const axes = data.features.length > 1 ? ` over ${data.features[data.view[0]]} (→) and ${data.features[data.view[1]]} (↑)` : "";
+  return `Showing: ${shown}${axes}`;
+}
+
+function dataNote(frame, data) {
+  const held = data.held_at_mean.length ? ` With ${data.features.length} inputs the view shows two; the others (${data.held_at_mean.join(", ")}) are held at their mean.` : "";
+  const source = frame.config.dataset === "csv" ? `${frame.source || "table"}: ` : "";
+  const task = data.task === "regression" ? "regression" : `${data.classes.length} classes`;
+  return `${source}${data.rows} rows (${data.n_train} training, ${data.n_test} test), ${task}; inputs standardised as chainrule train does.${held}`;
+}
+
+async function explainPoint(point) {
+  state.selected = boundary.selected = point;
+  state.explaining = true;
+  $("explain").classList.add("active");
+  const result = await run(explain(point.split, point.index));
+  if (result) renderExplain($("explain-panel"), result, closeExplain);
+}
+
+function closeExplain() {
+  state.explaining = false;
+  $("explain").classList.remove("active");
+  $("explain-panel").hidden = true;
+}
+
+function wire() {
+  $("play").addEventListener("click", () => run(command(state.frame && state.frame.playing ? "pause" : "play")));
+  $("step").addEventListener("click", async () => {
+    await run(command("step"));
+    if (state.explaining && state.selected) explainPoint(state.selected);
+  });
+  $("reset").addEventListener("click", () => { showMessage(null); run(command("reset")); });
+  $("new-seed").addEventListener("click", () => run(command("new_seed")));
+  $("explain").addEventListener("click", async () => {
+    await run(command("pause"));
+    state.explaining = true;
+    $("explain").classList.add("active");
+    if (state.selected) explainPoint(state.selected);
+    else showMessage("Explain: click a point in the output view to see its backpropagation step.", "info");
+  });
+  $("boundary").addEventListener("click", (event) => {
+    const point = boundary.pick(event);
+    if (point) { showMessage(null); explainPoint(point); }
+  });
+  $("show-test").addEventListener("change", (e) => { boundary.showTest = e.target.checked; if (state.frame) boundary.draw(state.frame); });
+  $("upload").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    if (file.size > state.maxUpload) {
+      showMessage(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the playground accepts tables up to ${(state.maxUpload / 1e6).toFixed(1)} MB.`);
+    } else {
+      const result = await run(upload(file));
+      if (result) showMessage(`${file.name}: ${result.rows} rows loaded.`, "info");
+    }
+    event.target.value = "";
+  });
+  $("copy-link").addEventListener("click", () => {
+    if (navigator.clipboard) navigator.clipboard.writeText(location.href).catch(() => {});
+    showMessage("The address of this page now reproduces this setup: copy it from the address bar (copied if allowed).", "info");
+  });
+}
+
+async function start() {
+  const initial = await getJSON("/api/state");
+  state.maxUpload = initial.max_upload;
+  controls = new Controls(initial.options, send);
+  wire();
+  const match = location.hash.match(/^#config=(.*)$/);
+  if (match) {
+    try { await send(JSON.parse(decodeURIComponent(match[1]))); } catch (error) { showMessage(`The link's setup could not be read: ${error.message}`); }
+  }
+  connect(onFrame, () => {
+    showMessage("Lost the connection to the playground server; reconnecting…", "info");
+    state.note.lost = true;
+  });
+}
+
+window.playground = { stats, state, pointPixel: (split, index) => boundary.pointPixel(split, index) };
+start();

@@ -1,0 +1,203 @@
+"""The page in a real browser (Debian's headless Chromium through Playwright), against a real server."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+
+import chainrule as cr
+from tests.playground.conftest import api, multiclass_csv
+
+PICTURE = "document.querySelector('[data-testid=boundary]').toDataURL()"
+
+
+def epoch(page) -> int:
+    return int(page.get_by_test_id("epoch").inner_text())
+
+
+def wait_epoch(page, test: str) -> None:
+    page.wait_for_function(
+        "(() => { const e = +document.querySelector('[data-testid=epoch]').textContent; "
+        f"return {test}; }})()"
+    )
+
+
+def test_play_trains_and_the_page_gets_at_least_ten_updates_a_second(page):
+    play = page.get_by_test_id("play")
+    assert play.get_attribute("data-playing") == "false"
+    play.click()
+    page.wait_for_selector("[data-testid=play][data-playing=true]")
+    wait_epoch(page, "e >= 5")
+    before, start = page.evaluate("window.playground.stats.received"), time.perf_counter()
+    page.wait_for_timeout(5000)
+    rate = (page.evaluate("window.playground.stats.received") - before) / (time.perf_counter() - start)
+    print(f"display updates received: {rate:.1f} per second")
+    assert rate >= 10
+    play.click()
+    page.wait_for_selector("[data-testid=play][data-playing=false]")
+    stopped = epoch(page)
+    page.wait_for_timeout(400)
+    assert epoch(page) == stopped > 5
+    assert float(page.get_by_test_id("loss").inner_text()) < 0.5
+
+
+def test_step_trains_one_epoch_and_reset_gives_the_same_picture(page):
+    first = page.evaluate(PICTURE)
+    for expected in (1, 2, 3):
+        page.get_by_test_id("step").click()
+        wait_epoch(page, f"e === {expected}")
+    assert page.evaluate(PICTURE) != first
+    page.get_by_test_id("reset").click()
+    wait_epoch(page, "e === 0")
+    page.wait_for_timeout(100)
+    assert page.evaluate(PICTURE) == first
+
+
+def test_an_uploaded_multiclass_csv(page, playground, tmp_path):
+    page.get_by_test_id("upload").set_input_files(str(multiclass_csv(tmp_path / "species.csv")))
+    page.wait_for_function("document.querySelector('#legend').textContent.includes('cat')")
+    assert page.locator("#legend").inner_text().split() == ["ant", "bee", "cat"]
+    assert "species.csv: 120 rows loaded" in page.get_by_test_id("message").inner_text()
+    assert page.locator("#network rect[data-layer='3']").count() == 3  # three softmax outputs
+    assert page.locator("#network rect[data-layer='0']").count() == 5  # 2 numbers + 3 one-hot colours
+    assert "held at their mean" in page.locator("#data-note").inner_text()
+    assert page.get_by_test_id("target").input_value() == "species"
+    for _ in range(15):
+        page.get_by_test_id("step").click()
+    wait_epoch(page, "e === 15")
+    assert playground.session.history["metric"][-1] > 0.8
+
+
+def test_regression_shows_r2_and_a_value_scale(page, playground):
+    page.get_by_test_id("set-dataset").select_option("surface")
+    page.wait_for_function("document.querySelector('#metric-name').textContent === 'R²'")
+    assert page.locator("#legend .ramp").count() == 1
+    assert "prediction of y" in page.locator("#view-title").inner_text()
+    page.get_by_test_id("set-speed").select_option("10")
+    page.get_by_test_id("play").click()
+    wait_epoch(page, "e >= 150")
+    page.get_by_test_id("play").click()
+    page.wait_for_selector("[data-testid=play][data-playing=false]")
+    page.wait_for_timeout(200)
+    r2 = float(page.locator("#metric").inner_text())
+    assert r2 > 0.5
+    assert abs(r2 - playground.session.history["metric"][-1]) < 1e-3
+
+
+def _trace_value(trace, key):
+    match = re.fullmatch(r"([a-zA-Z_]+?)(\d*)\[([\d,]+)\]", key)
+    if match is None:
+        return getattr(trace, key)
+    name, layer, index = match.group(1), match.group(2), tuple(int(i) for i in match.group(3).split(","))
+    if not layer:
+        return {"y": trace.y, "output": trace.output, "error": trace.error}[name][index]
+    record = trace.layers[int(layer) - 1]
+    arrays = {"input": record.input, "z": record.z, "a": record.output, "delta": record.delta}
+    arrays.update({"dW": record.changes["W"], "db": record.changes.get("b")})
+    return arrays[name][index]
+
+
+def _isolated_training_point(data) -> int:
+    """The training row farthest from any other point of the view (so a click hits it alone)."""
+    points = data.X[:, list(data.view)]
+    distance = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=2)
+    np.fill_diagonal(distance, np.inf)
+    rows = data.train
+    return int(rows[np.argmax(distance[rows].min(axis=1))])
+
+
+def test_explain_shows_exactly_the_numbers_of_trace_step(page, playground):
+    for expected in (1, 2):
+        page.get_by_test_id("step").click()
+        wait_epoch(page, f"e === {expected}")
+    page.get_by_test_id("explain").click()
+    session = playground.session
+    index = _isolated_training_point(session.data)
+    point = page.evaluate(f"window.playground.pointPixel('train', {index})")
+    page.mouse.click(point["x"], point["y"])
+    panel = page.get_by_test_id("explain-panel")
+    panel.locator("[data-key=loss_after]").wait_for()
+    assert f"train sample #{index}" in panel.inner_text()
+    x, y = session.data.X[index : index + 1], session.data.y[index : index + 1]
+    trace = cr.trace_step(
+        session.net, x, y, loss="binary_crossentropy", optimizer=cr.SGD(lr=0.03), apply=False
+    )
+    shown = page.evaluate(
+        "[...document.querySelectorAll('[data-testid=explain-panel] [data-key]')]"
+        ".map(e => [e.dataset.key, e.textContent])"
+    )
+    keys = {key for key, _ in shown}
+    assert {"z1[0,7]", "a3[0,0]", "delta1[0,7]", "dW2[7,7]", "db3[0]", "loss", "error[0,0]"} <= keys
+    assert len(shown) > 150
+    for key, text in shown:
+        expected = float(_trace_value(trace, key))
+        assert float(text) == np.float64(f"{expected:.6g}"), (key, text, expected)
+    assert page.get_by_test_id("play").get_attribute("data-playing") == "false"
+
+
+def test_divergence_is_a_message_with_training_paused(page, playground):
+    page.get_by_test_id("set-dataset").select_option("surface")
+    page.wait_for_function("document.querySelector('#metric-name').textContent === 'R²'")
+    for control, value in (
+        ("set-optimizer", "sgd"),
+        ("set-lr", "10"),
+        ("activation-0", "relu"),
+        ("activation-1", "relu"),
+    ):
+        page.get_by_test_id(control).select_option(value)
+        page.wait_for_function(f"window.playground.state.frame.config.lr === 10 || '{control}' !== 'set-lr'")
+    page.get_by_test_id("set-batch_size").fill("0")
+    page.get_by_test_id("set-batch_size").press("Enter")
+    page.wait_for_function("window.playground.state.frame.config.layers[1].activation === 'relu'")
+    page.get_by_test_id("play").click()
+    message = page.get_by_test_id("message")
+    page.wait_for_function("document.querySelector('[data-testid=message]').textContent.includes('diverged')")
+    assert "last finite weights" in message.inner_text()
+    page.wait_for_selector("[data-testid=play][data-playing=false]")
+    weights = playground.session.net.get_weights()
+    assert all(np.isfinite(array).all() for layer in weights for array in layer.values())
+
+
+def test_download_the_model(page, playground, tmp_path):
+    page.get_by_test_id("step").click()
+    wait_epoch(page, "e === 1")
+    with page.expect_download() as download:
+        page.get_by_test_id("download").click()
+    path = tmp_path / "model.npz"
+    download.value.save_as(path)
+    net = cr.load(path)
+    data = playground.session.data
+    np.testing.assert_array_equal(net.predict(data.X), playground.session.net.predict(data.X))
+    assert net.metadata["preprocessing"]["target"] == "label"
+
+
+def test_the_address_reproduces_the_setup(page, playground):
+    page.get_by_test_id("set-lr").select_option("0.1")
+    page.locator("#add-layer").click()
+    page.wait_for_function("window.playground.state.frame.config.layers.length === 3")
+    page.wait_for_function("location.hash.includes('config')")
+    link = page.url
+    api(playground, "POST", "/api/command", {"cmd": "config", "config": {"lr": 0.03, "layers": [4]}})
+    assert playground.session.config["lr"] == 0.03
+    second = page.context.new_page()  # a fresh tab (a new hash alone would not reload this one)
+    second.goto(link)
+    second.wait_for_function(
+        "window.playground.state.frame && window.playground.state.frame.config.layers.length === 3"
+    )
+    assert playground.session.config["lr"] == 0.1
+    assert playground.session.net.sizes == [2, 8, 8, 4, 1]
+
+
+def test_hovering_a_neuron_shows_its_own_heatmap(page):
+    title = page.locator("#view-title")
+    assert "P(label = 1)" in title.inner_text()
+    page.locator("#network rect[data-layer='1'][data-unit='2']").hover()
+    page.wait_for_function(
+        "document.querySelector('#view-title').textContent.includes('neuron 2 of layer 1')"
+    )
+    edge = page.locator("#network path.edge").first
+    edge.hover(force=True)
+    weight = float(edge.get_attribute("data-weight"))
+    assert f"{weight:.4g}"[:4] in page.locator("#tip").inner_text()

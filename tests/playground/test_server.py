@@ -1,0 +1,206 @@
+"""The playground's server without a browser: the JSON API, its safety rules, files, the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import socket
+import subprocess
+import urllib.request
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from tests.conftest import COMMAND, run
+from tests.playground.conftest import api, multiclass_csv, request
+
+
+def test_state_reports_what_the_page_shows(playground):
+    status, state = api(playground, "GET", "/api/state")
+    assert status == 200
+    assert state["epoch"] == 0 and state["task"] == "classification" and state["classes"] == ["0", "1"]
+    assert state["sizes"] == [2, 8, 8, 1]
+    assert state["loss"] > 0 and state["val_loss"] > 0
+    grid = state["grid"]
+    assert grid["kind"] == "probability"
+    import base64
+
+    assert len(base64.b64decode(grid["b64"])) == grid["size"] ** 2  # one byte per grid value
+    assert state["data"]["n_train"] + state["data"]["n_test"] == state["data"]["rows"] == 300
+
+
+def test_step_trains_one_epoch_and_reset_restores_the_starting_weights(playground):
+    start = [w["W"] for w in playground.session.net.get_weights() if "W" in w]
+    assert api(playground, "POST", "/api/command", {"cmd": "step"})[1]["epoch"] == 1
+    assert api(playground, "POST", "/api/command", {"cmd": "step"})[1]["epoch"] == 2
+    moved = [w["W"] for w in playground.session.net.get_weights() if "W" in w]
+    assert not all(np.array_equal(a, b) for a, b in zip(start, moved, strict=True))
+    assert api(playground, "POST", "/api/command", {"cmd": "reset"})[1]["epoch"] == 0
+    again = [w["W"] for w in playground.session.net.get_weights() if "W" in w]
+    assert all(np.array_equal(a, b) for a, b in zip(start, again, strict=True))
+    api(playground, "POST", "/api/command", {"cmd": "new_seed"})
+    other = [w["W"] for w in playground.session.net.get_weights() if "W" in w]
+    assert not np.array_equal(start[0], other[0])
+
+
+def test_a_foreign_host_is_refused(playground):
+    """DNS rebinding: a page on evil.example whose name now points to 127.0.0.1."""
+    port = playground.server.server_address[1]
+    for path in ("/", "/api/state", "/api/model"):
+        status, _, body = request(playground, "GET", path, headers={"Host": f"evil.example:{port}"})
+        assert status == 403 and b"Host" in body
+    status, _, _ = request(playground, "GET", "/api/state", headers={"Host": f"127.0.0.1:{port + 1}"})
+    assert status == 403
+    assert request(playground, "GET", "/api/state", headers={"Host": f"localhost:{port}"})[0] == 200
+
+
+def test_a_foreign_origin_cannot_change_state(playground):
+    port = playground.server.server_address[1]
+    step = {"cmd": "step"}
+    status, reply = api(playground, "POST", "/api/command", step, {"Origin": "http://evil.example"})
+    assert status == 403 and "another site" in reply["error"]
+    status, _ = api(playground, "POST", "/api/command", step, {"Origin": f"http://localhost:{port + 1}"})
+    assert status == 403
+    status, _ = api(playground, "POST", "/api/command", step, {"Sec-Fetch-Site": "cross-site"})
+    assert status == 403
+    assert playground.session.epoch == 0
+    status, _ = api(playground, "POST", "/api/command", step, {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 200 and playground.session.epoch == 1
+
+
+def test_upload_is_capped_with_a_clear_message(playground):
+    playground.server.max_upload = 1000
+    body = b"a,b\n" + b"1,2\n" * 400
+    status, reply = api(playground, "POST", "/api/upload?name=big.csv", body, {"Content-Type": "text/csv"})
+    assert status == 413
+    assert reply["error"] == "the file is 1.6 kB; the playground accepts tables up to 1.0 kB"
+    assert api(playground, "GET", "/api/state")[0] == 200
+
+
+def test_a_malformed_csv_gives_a_message_and_the_server_keeps_running(playground):
+    bad = b'a,b,c\n1,2,3\n4,"5\n'  # an unterminated quote
+    status, reply = api(playground, "POST", "/api/upload?name=broken.csv", bad, {"Content-Type": "text/csv"})
+    assert status == 400 and reply["error"].startswith("broken.csv:")
+    assert "chainrule-upload" not in reply["error"]  # the temporary file is not named
+    one_class = b"x,label\n1,a\n2,a\n3,a\n4,a\n"
+    status, reply = api(playground, "POST", "/api/upload?name=one.csv", one_class)
+    assert status == 400 and "single class" in reply["error"]
+    status, state = api(playground, "GET", "/api/state")
+    assert status == 200 and state["data"]["rows"] == 300  # the built-in data is still there
+
+
+def test_uploaded_table_is_read_as_chainrule_train_reads_it(playground, tmp_path):
+    csv = multiclass_csv(tmp_path / "species.csv")
+    status, reply = api(playground, "POST", "/api/upload?name=species.csv", csv.read_bytes())
+    assert status == 200 and reply["rows"] == 120
+    data = api(playground, "GET", "/api/data")[1]
+    assert data["classes"] == ["ant", "bee", "cat"] and data["target"] == "species"
+    assert data["features"] == ["size", "weight", "colour=blue", "colour=green", "colour=red"]
+    assert data["held_at_mean"] == ["colour=blue", "colour=green", "colour=red"]
+    assert api(playground, "GET", "/api/state")[1]["sizes"][-1] == 3
+
+
+def test_downloaded_model_works_with_chainrule_predict(playground, tmp_path):
+    csv = multiclass_csv(tmp_path / "species.csv")
+    api(playground, "POST", "/api/upload?name=species.csv", csv.read_bytes())
+    for _ in range(30):
+        api(playground, "POST", "/api/command", {"cmd": "step"})
+    status, headers, body = request(playground, "GET", "/api/model")
+    assert status == 200 and "attachment" in headers["Content-Disposition"]
+    (tmp_path / "model.npz").write_bytes(body)
+    net = cr.load(tmp_path / "model.npz")
+    assert net.metadata["preprocessing"]["classes"] == ["ant", "bee", "cat"]
+    assert net.metadata["training"]["epochs_run"] == 30
+    result = run("predict", "model.npz", "species.csv", cwd=tmp_path)
+    predicted = [line.split(",")[-1] for line in result.stdout.strip().splitlines()[1:]]
+    truth = csv.read_text().strip().splitlines()[1:]
+    correct = sum(p == t.split(",")[-1] for p, t in zip(predicted, truth, strict=True))
+    assert correct / len(truth) > 0.8
+
+
+def test_onnx_download_matches_the_network(playground):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    api(playground, "POST", "/api/command", {"cmd": "step"})
+    status, _, body = request(playground, "GET", "/api/model.onnx")
+    assert status == 200
+    session = ort.InferenceSession(body)
+    data = playground.session.data
+    frame = data.frame[["x1", "x2"]].to_numpy(dtype=np.float32)
+    onnx_out = session.run(None, {session.get_inputs()[0].name: frame})[0]
+    np.testing.assert_allclose(onnx_out, playground.session.net.predict(data.X), atol=1e-5)
+
+
+def test_explain_returns_the_numbers_of_trace_step(playground):
+    api(playground, "POST", "/api/command", {"cmd": "step"})
+    session = playground.session
+    index = int(session.data.train[5])
+    status, reply = api(playground, "POST", "/api/explain", {"split": "train", "index": index})
+    assert status == 200
+    x, y = session.data.X[index : index + 1], session.data.y[index : index + 1]
+    trace = cr.trace_step(session.net, x, y, loss=session.loss, optimizer=cr.SGD(lr=0.03), apply=False)
+    assert reply["trace"]["loss"] == trace.loss
+    for shown, record in zip(reply["trace"]["layers"], trace.layers, strict=True):
+        np.testing.assert_array_equal(shown["delta"], record.delta)
+        np.testing.assert_array_equal(shown["changes"]["W"], record.changes["W"])
+    status, reply = api(playground, "POST", "/api/explain", {"split": "test", "index": index})
+    assert status == 400 and "no test sample" in reply["error"]
+
+
+def test_divergence_pauses_and_keeps_finite_weights(playground):
+    relu = [{"units": 8, "activation": "relu"}]
+    change = {"dataset": "surface", "optimizer": "sgd", "lr": 10, "batch_size": 0, "layers": relu}
+    assert api(playground, "POST", "/api/command", {"cmd": "config", "config": change})[0] == 200
+    for _ in range(20):
+        api(playground, "POST", "/api/command", {"cmd": "step"})
+    state = api(playground, "GET", "/api/state")[1]
+    assert "diverged" in state["message"]["text"] and not state["playing"]
+    assert all(np.isfinite(w).all() for layer in playground.session.net.get_weights() for w in layer.values())
+
+
+def test_bad_settings_and_paths_are_refused(playground):
+    status, reply = api(playground, "POST", "/api/command", {"cmd": "config", "config": {"lr": "fast"}})
+    assert status == 400 and "lr must be a number" in reply["error"]
+    status, reply = api(
+        playground, "POST", "/api/command", {"cmd": "config", "config": {"path": "/etc/passwd"}}
+    )
+    assert status == 400 and "unknown setting" in reply["error"]
+    assert request(playground, "GET", "/static/../server.py")[0] == 404
+    assert request(playground, "GET", "/static/app.js")[0] == 200
+
+
+def test_a_taken_port_falls_back_to_a_free_one():
+    pytest.importorskip("pandas")
+    from chainrule.live import playground as start
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with start(port=port, open_browser=False) as handle:
+            assert handle.url != f"http://127.0.0.1:{port}/"
+            assert "<iframe" in handle._repr_html_() and handle.url in handle._repr_html_()
+            with urllib.request.urlopen(handle.url + "api/state") as reply:
+                assert json.load(reply)["epoch"] == 0
+
+
+def test_the_command_prints_the_url_first(tmp_path):
+    csv = multiclass_csv(tmp_path / "species.csv")
+    process = subprocess.Popen(
+        [str(COMMAND), "playground", str(csv), "--no-browser", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+        with urllib.request.urlopen(url + "api/data", timeout=30) as reply:
+            assert json.load(io.TextIOWrapper(reply))["target"] == "species"
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            assert b'data-testid="boundary"' in reply.read()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
