@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule.io.tables import read_table
 from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.io.tables import read_table
 
 BUILTIN = {
     "circle": "circle (2 classes)",
