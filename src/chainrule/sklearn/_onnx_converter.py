@@ -1,0 +1,5 @@
+"""stub"""
+
+
+def register_skl2onnx() -> None:
+    pass
