@@ -77,7 +77,9 @@ def blobs():
 def test_string_labels_probabilities_and_score(blobs):
     X, y = blobs
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = NeuralNetClassifier(hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0).fit(X, labels)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0).fit(
+        X, labels
+    )
     assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
     assert set(clf.predict(X)) <= set(clf.classes_)
     proba = clf.predict_proba(X)
@@ -89,9 +91,9 @@ def test_string_labels_probabilities_and_score(blobs):
 def test_multilabel_and_multioutput_targets():
     X, y = make_classification(n_samples=200, n_features=5, random_state=1)
     Y = np.column_stack([y, 1 - y, X[:, 0] > 0]).astype(int)
-    clf = NeuralNetClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=150, random_state=0).fit(
-        X, Y
-    )
+    clf = NeuralNetClassifier(
+        hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=150, random_state=0
+    ).fit(X, Y)
     assert clf.predict(X).shape == (200, 3) and clf.predict_proba(X).shape == (200, 3)
     assert (clf.predict(X) == Y).mean() > 0.85
     Xr, yr = make_regression(n_samples=200, n_features=4, n_targets=2, noise=0.1, random_state=0)

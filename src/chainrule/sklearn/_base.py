@@ -337,7 +337,12 @@ class NeuralNetBase(BaseEstimator):
         for key, attribute in (("loss", "loss_curve_"), ("val_loss", "validation_loss_curve_")):
             setattr(self, attribute, [*getattr(self, attribute, []), *history.history.get(key, [])])
         self.n_iter_ = (self.n_iter_ if incremental else 0) + history.epochs
-        if not incremental and not rule.stopped and history.epochs == self.max_iter and not history.interrupted:
+        if (
+            not incremental
+            and not rule.stopped
+            and history.epochs == self.max_iter
+            and not history.interrupted
+        ):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",

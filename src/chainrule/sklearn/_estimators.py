@@ -57,7 +57,9 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         optimizer: str | None = None,
         class_weight: dict[Any, float] | str | None = None,
     ) -> None:
-        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__", "class_weight")})
+        super().__init__(
+            **{k: v for k, v in locals().items() if k not in ("self", "__class__", "class_weight")}
+        )
         self.class_weight = class_weight
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetClassifier:
@@ -209,7 +211,9 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         optimizer: str | None = None,
         target_scaling: bool = True,
     ) -> None:
-        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__", "target_scaling")})
+        super().__init__(
+            **{k: v for k, v in locals().items() if k not in ("self", "__class__", "target_scaling")}
+        )
         self.target_scaling = target_scaling
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetRegressor:
