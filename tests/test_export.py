@@ -152,3 +152,24 @@ def test_missing_onnx_names_the_install_command(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r'pip install "chainrule\[onnx\]"'):
         cr.export_onnx(cr.Network([2, 1], seed=0), tmp_path / "x.onnx")
+
+
+@pytest.mark.parametrize("case", ["binary-integer-labels", "string-classes", "regressor-two-targets"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_skl2onnx_converts_pipelines_ending_in_an_estimator(case, dtype):
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model, X = estimator_cases()[case]
+    X = X * 10 + 3  # the scaler in the pipeline has work to do
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(StandardScaler(), clone(model)).fit(X, model.predict(X / 10 - 0.3))
+    options = {"zipmap": False} if hasattr(model, "classes_") else None
+    onx = skl2onnx.to_onnx(pipe, X[:1].astype(dtype), options=options)
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: X.astype(dtype)})
+    expected = expected_outputs(pipe, X)
+    assert_outputs_match(dict(zip(expected, got, strict=True)), expected)
