@@ -56,7 +56,7 @@ def floor_python(request) -> Path:
     given = os.environ.get("CHAINRULE_ORT_FLOOR_PYTHON")
     if given:
         return Path(given)
-    folder = request.config.cache.mkpath("onnxruntime-floor-venv")
+    folder = request.config.cache.mkdir("onnxruntime-floor-venv")
     python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     check = [
         str(python),
