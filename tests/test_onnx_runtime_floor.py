@@ -25,8 +25,8 @@ import pytest
 pytest.importorskip("onnx")
 pytest.importorskip("sklearn")
 
-import chainrule as cr  # noqa: E402
-from tests.test_export import assert_outputs_match, estimator_cases, expected_outputs  # noqa: E402
+import chainrule as cr
+from tests.test_export import assert_outputs_match, estimator_cases, expected_outputs
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 

@@ -13,7 +13,8 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 import chainrule as cr
-from chainrule.sklearn._base import ATTRIBUTES_DOC, PARAMETERS_DOC, NeuralNetBase
+from chainrule.sklearn._base import NeuralNetBase
+from chainrule.sklearn._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
 from chainrule.sklearn._solvers import HalfSquaredError, SummedBinaryLogLoss
 
 Array = np.ndarray
