@@ -13,12 +13,18 @@ validation-loss curve and ONNX export (``chainrule.export_onnx``, and a converte
 from __future__ import annotations
 
 import importlib.util
+import warnings
 
 from chainrule.sklearn._estimators import NeuralNetClassifier, NeuralNetRegressor
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor"]
 
-if importlib.util.find_spec("skl2onnx") is not None:  # pragma: no branch
-    from chainrule.sklearn._onnx_converter import register_skl2onnx
+if importlib.util.find_spec("skl2onnx") is not None:
+    try:
+        from chainrule.sklearn._onnx_converter import register_skl2onnx
 
-    register_skl2onnx()
+        register_skl2onnx()
+    except Exception as exc:  # a broken skl2onnx must not break the estimators
+        warnings.warn(
+            f"skl2onnx is installed but chainrule's converter was not registered: {exc}", stacklevel=2
+        )
