@@ -18,7 +18,7 @@ from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 from chainrule.sklearn import NeuralNetClassifier  # noqa: E402
 
-GRID = {"hidden_layer_sizes": [(4,), (16,)], "learning_rate": [0.001, 0.01], "dropout": [0.0, 0.2]}
+GRID = {"hidden_layer_sizes": [(4,), (16,)], "learning_rate_init": [0.001, 0.01], "dropout": [0.0, 0.2]}
 
 
 def search(n_jobs):

@@ -44,19 +44,79 @@ def test_float64_networks_export_as_float32(tmp_path, rng):
     assert np.max(np.abs(run_onnx(tmp_path / "n.onnx", X) - net.predict(X))) < 1e-5
 
 
-def test_scikit_learn_estimator_exports(tmp_path, rng):
+def estimator_cases():
+    """Fitted estimators of each kind, with the data they were fitted on."""
     pytest.importorskip("sklearn")
-    from chainrule.sklearn import NeuralNetClassifier
+    from chainrule.sklearn import NeuralNetClassifier, NeuralNetRegressor
 
-    X = rng.normal(size=(100, 3))
-    y = (X[:, 0] > 0).astype(int)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 4))
+    kinds = {
+        "binary-integer-labels": (NeuralNetClassifier, np.where(X[:, 0] > 0, 7, 3)),
+        "string-classes": (
+            NeuralNetClassifier,
+            np.array(["setosa", "versicolor", "virginica"])[X[:, :3].argmax(1)],
+        ),
+        "multilabel": (NeuralNetClassifier, np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)),
+        "regressor-target-scaling": (NeuralNetRegressor, 500.0 + 80.0 * X[:, 0] - 30.0 * X[:, 1]),
+        "regressor-two-targets": (NeuralNetRegressor, np.column_stack([X[:, 0], 1000.0 * X[:, 1]])),
+    }
+    cases = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = NeuralNetClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
-    cr.export_onnx(clf, tmp_path / "clf.onnx")
-    np.testing.assert_allclose(
-        run_onnx(tmp_path / "clf.onnx", X)[:, 0], clf.predict_proba(X)[:, 1], atol=1e-5
-    )
+        for name, (kind, y) in kinds.items():
+            cases[name] = (kind(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X, y), X)
+    return cases
+
+
+def expected_outputs(model, X):
+    if hasattr(model, "classes_"):
+        return {"label": model.predict(X), "probabilities": model.predict_proba(X)}
+    return {"output": model.predict(X).reshape(len(X), -1)}
+
+
+def assert_outputs_match(got, expected):
+    assert set(got) == set(expected)
+    for name, value in expected.items():
+        if name == "label":
+            np.testing.assert_array_equal(got[name].astype(value.dtype), value)
+        else:  # float32 graph: relative to the size of the numbers
+            np.testing.assert_allclose(got[name], value, rtol=2e-5, atol=2e-5 * np.abs(value).max())
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "binary-integer-labels",
+        "string-classes",
+        "multilabel",
+        "regressor-target-scaling",
+        "regressor-two-targets",
+    ],
+)
+def test_scikit_learn_estimator_exports(case, tmp_path):
+    model, X = estimator_cases()[case]
+    exported = cr.export_onnx(model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    names = [output.name for output in session.get_outputs()]
+    got = dict(zip(names, session.run(None, {"input": X.astype(np.float32)}), strict=True))
+    assert_outputs_match(got, expected_outputs(model, X))
+    if hasattr(model, "classes_"):
+        props = {p.key: p.value for p in exported.metadata_props}
+        assert props["classes"].split(",") == [str(c) for c in model.classes_]
+
+
+def test_files_use_what_the_oldest_allowed_onnxruntime_reads(tmp_path):
+    """onnxruntime 1.17 (the extra's floor) reads IR version <= 9 and opset <= 20.
+
+    Its release notes list ONNX 1.15 support, which onnx's own table maps to IR 9, opset 20;
+    tests/test_onnx_runtime_floor.py loads the files in that runtime itself.
+    """
+    model = cr.export_onnx(cr.Network([3, 4, 2], output_activation="softmax", seed=0), tmp_path / "n.onnx")
+    ir_floor, opset_floor = next((ir, op) for v, ir, op, *_ in onnx.helper.VERSION_TABLE if v == "1.15.0")
+    assert (ir_floor, opset_floor) == (9, 20)
+    assert model.ir_version <= ir_floor and model.opset_import[0].version <= opset_floor
+    assert model.ir_version == onnx.helper.find_min_ir_version_for(list(model.opset_import))
 
 
 @pytest.mark.slow
@@ -92,3 +152,24 @@ def test_missing_onnx_names_the_install_command(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r'pip install "chainrule\[onnx\]"'):
         cr.export_onnx(cr.Network([2, 1], seed=0), tmp_path / "x.onnx")
+
+
+@pytest.mark.parametrize("case", ["binary-integer-labels", "string-classes", "regressor-two-targets"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_skl2onnx_converts_pipelines_ending_in_an_estimator(case, dtype):
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model, X = estimator_cases()[case]
+    X = X * 10 + 3  # the scaler in the pipeline has work to do
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(StandardScaler(), clone(model)).fit(X, model.predict(X / 10 - 0.3))
+    options = {"zipmap": False} if hasattr(model, "classes_") else None
+    onx = skl2onnx.to_onnx(pipe, X[:1].astype(dtype), options=options)
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: X.astype(dtype)})
+    expected = expected_outputs(pipe, X)
+    assert_outputs_match(dict(zip(expected, got, strict=True)), expected)

@@ -52,7 +52,7 @@ EARLY_STOP_ON_TINY_DATA = (
         ),
         (
             NeuralNetRegressor(
-                loss="mae", optimizer="rmsprop", dropout=0.1, early_stopping=True, random_state=0
+                loss="mae", solver="rmsprop", dropout=0.1, early_stopping=True, random_state=0
             ),
             {"check_sample_weight_equivalence_on_dense_data": RANDOM_MASKS},
         ),
@@ -77,7 +77,9 @@ def blobs():
 def test_string_labels_probabilities_and_score(blobs):
     X, y = blobs
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = NeuralNetClassifier(hidden_layer_sizes=(32,), learning_rate=0.01, random_state=0).fit(X, labels)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0).fit(
+        X, labels
+    )
     assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
     assert set(clf.predict(X)) <= set(clf.classes_)
     proba = clf.predict_proba(X)
@@ -89,13 +91,13 @@ def test_string_labels_probabilities_and_score(blobs):
 def test_multilabel_and_multioutput_targets():
     X, y = make_classification(n_samples=200, n_features=5, random_state=1)
     Y = np.column_stack([y, 1 - y, X[:, 0] > 0]).astype(int)
-    clf = NeuralNetClassifier(hidden_layer_sizes=(16,), learning_rate=0.01, max_iter=150, random_state=0).fit(
-        X, Y
-    )
+    clf = NeuralNetClassifier(
+        hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=150, random_state=0
+    ).fit(X, Y)
     assert clf.predict(X).shape == (200, 3) and clf.predict_proba(X).shape == (200, 3)
     assert (clf.predict(X) == Y).mean() > 0.85
     Xr, yr = make_regression(n_samples=200, n_features=4, n_targets=2, noise=0.1, random_state=0)
-    reg = NeuralNetRegressor(hidden_layer_sizes=(32,), learning_rate=0.01, max_iter=300, random_state=0)
+    reg = NeuralNetRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=300, random_state=0)
     reg.fit(Xr, yr / yr.std())
     assert reg.predict(Xr).shape == (200, 2) and reg.score(Xr, yr / yr.std()) > 0.9
 
@@ -103,7 +105,7 @@ def test_multilabel_and_multioutput_targets():
 def test_pipeline_and_grid_search(blobs):
     X, y = blobs
     pipe = make_pipeline(
-        StandardScaler(), NeuralNetClassifier(learning_rate=0.01, max_iter=60, random_state=0)
+        StandardScaler(), NeuralNetClassifier(learning_rate_init=0.01, max_iter=60, random_state=0)
     )
     search = GridSearchCV(pipe, {"neuralnetclassifier__hidden_layer_sizes": [(8,), (32,)]}, cv=3)
     with warnings.catch_warnings():
@@ -170,7 +172,7 @@ def test_any_chainrule_loss_mae_for_regression():
     maes = {}
     for loss in ("mse", "mae"):
         reg = NeuralNetRegressor(
-            hidden_layer_sizes=(16,), loss=loss, learning_rate=0.01, max_iter=300, random_state=0
+            hidden_layer_sizes=(16,), loss=loss, learning_rate_init=0.01, max_iter=300, random_state=0
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -211,7 +213,7 @@ def test_early_stopping_restores_the_best_validation_weights(blobs):
     snapshot = cr.LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(clf.network_.get_weights()))
     clf = NeuralNetClassifier(
         hidden_layer_sizes=(64,),
-        learning_rate=0.05,
+        learning_rate_init=0.05,
         early_stopping=True,
         n_iter_no_change=5,
         max_iter=300,
@@ -219,10 +221,12 @@ def test_early_stopping_restores_the_best_validation_weights(blobs):
         callbacks=[snapshot],
     )
     clf.fit(X, y)
-    curve = clf.validation_loss_curve_
-    assert len(curve) == len(clf.loss_curve_) == clf.n_iter_ == len(snapshots) < 300
-    best = int(np.argmin(curve))
-    assert best < len(curve) - 1  # it went on past the best epoch, then stopped...
+    scores = clf.validation_scores_  # scikit-learn's rule: the held-out accuracy
+    assert len(scores) == len(clf.validation_loss_curve_) == len(clf.loss_curve_) == clf.n_iter_
+    assert clf.n_iter_ == len(snapshots) < 300 and clf.best_loss_ is None
+    best = int(np.argmax(scores))
+    assert clf.best_validation_score_ == scores[best]
+    assert best < len(scores) - 1  # it went on past the best epoch, then stopped...
     for got, kept in zip(clf.network_.get_weights(), snapshots[best], strict=True):  # ...and kept the best
         for key in kept:
             np.testing.assert_array_equal(got[key], kept[key])
@@ -249,7 +253,7 @@ def test_optimizers_and_partial_fit_and_warm_start(blobs):
     X, y = blobs
     for optimizer in ("sgd", "adam", "rmsprop"):
         clf = NeuralNetClassifier(
-            hidden_layer_sizes=(16,), optimizer=optimizer, learning_rate=0.01, random_state=0
+            hidden_layer_sizes=(16,), solver=optimizer, learning_rate_init=0.01, random_state=0
         )
         for _ in range(3):
             clf.partial_fit(X, y, classes=np.unique(y))
@@ -261,7 +265,9 @@ def test_optimizers_and_partial_fit_and_warm_start(blobs):
         warm.fit(X, y)
         first = warm.network_.get_weights()[0]["W"].copy()
         warm.fit(X, y)
-    assert warm.n_iter_ == 10 and not np.array_equal(first, warm.network_.get_weights()[0]["W"])
+    # as in scikit-learn: n_iter_ counts this fit's epochs, loss_curve_ goes on from the last fit
+    assert warm.n_iter_ == 5 and len(warm.loss_curve_) == 10
+    assert not np.array_equal(first, warm.network_.get_weights()[0]["W"])
 
 
 def test_the_mlp_comparison_is_like_for_like(blobs):

@@ -5,13 +5,22 @@ Each Dense layer becomes ``MatMul`` + ``Add`` and its activation the matching ON
 is the identity at inference and is left out. A model trained by ``chainrule train`` carries
 its scaling into the graph: the input is the table's feature columns in original units (the
 categorical ones one-hot, in the order of the ``feature_names`` metadata entry), and a
-regression output comes back in the target's units. Needs ``pip install "chainrule[onnx]"``.
+regression output comes back in the target's units. A fitted `NeuralNetRegressor` carries
+its target scaling the same way; a fitted `NeuralNetClassifier` exports as scikit-learn
+classifiers do in ONNX: a ``label`` output (the class, integer or string; a 0/1 matrix for
+multi-label targets) and a ``probabilities`` output (one column per class, in ``classes_``
+order; the ``classes`` metadata entry lists them).
+
+The file uses opset 13 (the first with today's ``Softmax(axis=-1)``) and the lowest IR
+version that opset allows (7), so onnxruntime 1.17, the oldest the ``onnx`` extra allows,
+reads it (it reads IR <= 9 and opset <= 20). Needs ``pip install "chainrule[onnx]"``.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,7 +28,118 @@ from chainrule.io.atomic import atomic_write
 from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.nn.layers import Dense, Dropout, Layer
 
-OPSET = 17
+if TYPE_CHECKING:
+    from chainrule.network import Network
+
+OPSET = 13
+
+
+class Emitter:
+    """Collects graph pieces, with names unique in the graph: nodes and constants.
+
+    `export_onnx` turns them into a graph; the skl2onnx converter adds them to its container.
+    """
+
+    def __init__(self, dtype: np.dtype, unique: Callable[[str], str] = lambda name: name) -> None:
+        self.dtype, self.unique = np.dtype(dtype), unique
+        self.nodes: list[tuple[str, list[str], str, dict[str, Any]]] = []
+        self.constants: list[tuple[str, np.ndarray]] = []
+
+    def constant(self, name: str, value: Any, keep_type: bool = False) -> str:
+        """Add a constant (of the graph's float type unless ``keep_type``); return its name."""
+        name = self.unique(name)
+        self.constants.append((name, np.asarray(value) if keep_type else np.asarray(value, dtype=self.dtype)))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        """Add an ``op`` node with one output; return the output's name."""
+        output = self.unique(output)
+        self.nodes.append((op, inputs, output, attributes))
+        return output
+
+
+def network_of(model: Any) -> Network:
+    """The `Network` of a network or fitted chainrule estimator; TypeError for anything else."""
+    net = getattr(model, "network_", model)
+    layers = getattr(net, "layers", None)
+    if not isinstance(layers, list) or not all(isinstance(layer, Layer) for layer in layers):
+        raise TypeError(
+            f"export_onnx needs a chainrule Network or fitted estimator, got {type(model).__name__}"
+        )
+    return net
+
+
+def emit_model(model: Any, source: str, emit: Emitter) -> dict[str, str]:
+    """Add ``model``'s inference graph reading ``source``; return its outputs by name.
+
+    The outputs are ``{"output": ...}``, or ``{"label": ..., "probabilities": ...}`` for a
+    chainrule classifier estimator.
+    """
+    net = network_of(model)
+    prep = (
+        TablePreprocessor.from_dict(net.metadata["preprocessing"])
+        if "preprocessing" in net.metadata
+        else None
+    )
+    current = source
+    if prep is not None and prep.numeric:
+        n_onehot = net.n_inputs - len(prep.numeric)
+        offset = np.concatenate([prep.scaler.offset, np.zeros(n_onehot)])
+        scale = np.concatenate([prep.scaler.scale, np.ones(n_onehot)])
+        centred = emit.node("Sub", [current, emit.constant("scaler_offset", offset)], "centred")
+        current = emit.node("Div", [centred, emit.constant("scaler_scale", scale)], "scaled")
+    number = 0
+    for layer in net.layers:
+        if isinstance(layer, Dropout):
+            continue
+        if not isinstance(layer, Dense):
+            raise TypeError(f"cannot export layer {layer!r} to ONNX")
+        number += 1
+        current = emit.node(
+            "MatMul", [current, emit.constant(f"W{number}", layer.params["W"])], f"xw{number}"
+        )
+        if layer.bias:
+            current = emit.node(
+                "Add", [current, emit.constant(f"b{number}", layer.params["b"])], f"z{number}"
+            )
+        current = _activation(emit, layer, current, f"a{number}")
+    target = None
+    if prep is not None and prep.task == "regression":
+        target = (prep.target_scaler.scale, prep.target_scaler.offset)
+    elif hasattr(model, "_y_scale"):  # NeuralNetRegressor's target_scaling
+        target = (model._y_scale, model._y_mean)
+    if target is not None:
+        scaled = emit.node("Mul", [current, emit.constant("target_scale", target[0])], "target_scaled")
+        current = emit.node("Add", [scaled, emit.constant("target_offset", target[1])], "target")
+    if hasattr(model, "classes_") and hasattr(model, "_label_binarizer"):
+        return _classifier_outputs(model, current, emit)
+    return {"output": current}
+
+
+def _classifier_outputs(model: Any, probabilities: str, emit: Emitter) -> dict[str, str]:
+    from onnx import TensorProto
+
+    if model._multilabel():
+        above = emit.node("Greater", [probabilities, emit.constant("half", [0.5])], "above_half")
+        indicators = emit.node("Cast", [above], "label_indicators", to=TensorProto.INT64)
+        return {"label": indicators, "probabilities": probabilities}
+    if model.network_.n_outputs == 1:
+        rest = emit.node("Sub", [emit.constant("one", [1.0]), probabilities], "negative")
+        probabilities = emit.node("Concat", [rest, probabilities], "both_probabilities", axis=1)
+    index = emit.node("ArgMax", [probabilities], "class_index", axis=1, keepdims=0)
+    classes = emit.constant("classes", onnx_classes(model.classes_), keep_type=True)
+    return {
+        "label": emit.node("Gather", [classes, index], "class_label", axis=0),
+        "probabilities": probabilities,
+    }
+
+
+def onnx_classes(classes: Any) -> np.ndarray:
+    """Class labels as ONNX holds them: int64 for integer (or boolean) labels, else strings."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "iub" or (classes.dtype.kind == "f" and np.all(classes == np.round(classes))):
+        return classes.astype(np.int64)
+    return np.array([str(c) for c in classes], dtype=object)
 
 
 def export_onnx(
@@ -31,6 +151,8 @@ def export_onnx(
     ----------
     dtype : "float32" or "float64"
         The graph's input, weights and output type; float32 is what ONNX runtimes serve.
+    opset : int, default 13
+        The ONNX operator set; the IR version is the lowest it allows.
 
     Returns
     -------
@@ -43,93 +165,54 @@ def export_onnx(
     except ImportError:
         raise ImportError('ONNX export needs onnx: pip install "chainrule[onnx]"') from None
 
-    net = getattr(model, "network_", model)
-    layers = getattr(net, "layers", None)
-    if not isinstance(layers, list) or not all(isinstance(layer, Layer) for layer in layers):
-        raise TypeError(
-            f"export_onnx needs a chainrule Network or fitted estimator, got {type(model).__name__}"
-        )
+    net = network_of(model)
     np_dtype = np.dtype(dtype)
     if np_dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
     elem = TensorProto.FLOAT if np_dtype == np.float32 else TensorProto.DOUBLE
-    prep = (
-        TablePreprocessor.from_dict(net.metadata["preprocessing"])
-        if "preprocessing" in net.metadata
-        else None
-    )
-
-    nodes: list[Any] = []
-    initializers: list[Any] = []
-
-    def constant(name: str, value: Any) -> str:
-        initializers.append(numpy_helper.from_array(np.asarray(value, dtype=np_dtype), name))
-        return name
-
-    current = "input"
-    if prep is not None and prep.numeric:
-        n_onehot = net.n_inputs - len(prep.numeric)
-        offset = np.concatenate([prep.scaler.offset, np.zeros(n_onehot)])
-        scale = np.concatenate([prep.scaler.scale, np.ones(n_onehot)])
-        nodes.append(helper.make_node("Sub", [current, constant("scaler_offset", offset)], ["centred"]))
-        nodes.append(helper.make_node("Div", ["centred", constant("scaler_scale", scale)], ["scaled"]))
-        current = "scaled"
-    dense_count = 0
-    for layer in net.layers:
-        if isinstance(layer, Dropout):
-            continue
-        if not isinstance(layer, Dense):
-            raise TypeError(f"cannot export layer {layer!r} to ONNX")
-        dense_count += 1
-        z = f"z{dense_count}"
-        nodes.append(
-            helper.make_node(
-                "MatMul",
-                [current, constant(f"W{dense_count}", layer.params["W"])],
-                [f"xw{dense_count}" if layer.bias else z],
-            )
-        )
-        if layer.bias:
-            nodes.append(
-                helper.make_node(
-                    "Add", [f"xw{dense_count}", constant(f"b{dense_count}", layer.params["b"])], [z]
-                )
-            )
-        current = _activation(helper, nodes, layer, z, f"a{dense_count}")
-    if prep is not None and prep.task == "regression":
-        nodes.append(
-            helper.make_node(
-                "Mul", [current, constant("target_scale", prep.target_scaler.scale)], ["target_scaled"]
-            )
-        )
-        nodes.append(
-            helper.make_node(
-                "Add", ["target_scaled", constant("target_offset", prep.target_scaler.offset)], ["target"]
-            )
-        )
-        current = "target"
-    nodes.append(helper.make_node("Identity", [current], ["output"]))
-
+    emit = Emitter(np_dtype)
+    outputs = emit_model(model, "input", emit)
+    nodes = [
+        helper.make_node(op, inputs, [output], name=f"{op}_{output}", **attributes)
+        for op, inputs, output, attributes in emit.nodes
+    ]
+    graph_outputs = []
+    for name, value in outputs.items():
+        nodes.append(helper.make_node("Identity", [value], [name], name=f"Identity_{name}"))
+        if name == "label":
+            label_type = helper.np_dtype_to_tensor_dtype(onnx_classes(model.classes_).dtype)
+            shape = ["batch", net.n_outputs] if model._multilabel() else ["batch"]
+            graph_outputs.append(helper.make_tensor_value_info(name, label_type, shape))
+        else:
+            width = len(model.classes_) if name == "probabilities" else net.n_outputs
+            graph_outputs.append(helper.make_tensor_value_info(name, elem, ["batch", width]))
     graph = helper.make_graph(
         nodes,
         "chainrule_network",
         [helper.make_tensor_value_info("input", elem, ["batch", net.n_inputs])],
-        [helper.make_tensor_value_info("output", elem, ["batch", net.n_outputs])],
-        initializers,
+        graph_outputs,
+        [numpy_helper.from_array(value, name) for name, value in emit.constants],
     )
     from chainrule._version import __version__
 
+    opsets = [helper.make_opsetid("", opset)]
     onnx_model = helper.make_model(
         graph,
         producer_name="chainrule",
         producer_version=__version__,
-        opset_imports=[helper.make_opsetid("", opset)],
+        opset_imports=opsets,
+        ir_version=helper.find_min_ir_version_for(opsets),
     )
     metadata = {"sizes": "-".join(map(str, net.sizes))}
-    if prep is not None:
+    if "preprocessing" in net.metadata:
+        prep = TablePreprocessor.from_dict(net.metadata["preprocessing"])
         metadata.update(
             feature_names=",".join(prep.feature_names), task=prep.task, classes=",".join(prep.classes)
         )
+    if hasattr(model, "classes_"):
+        metadata["classes"] = ",".join(map(str, model.classes_))
+    if hasattr(model, "feature_names_in_"):
+        metadata["feature_names"] = ",".join(map(str, model.feature_names_in_))
     helper.set_model_props(onnx_model, metadata)
     onnx.checker.check_model(onnx_model, full_check=True)
     with atomic_write(path) as stream:
@@ -137,16 +220,12 @@ def export_onnx(
     return onnx_model
 
 
-def _activation(helper: Any, nodes: list[Any], layer: Dense, z: str, out: str) -> str:
+def _activation(emit: Emitter, layer: Dense, z: str, out: str) -> str:
     name = layer.activation.name
     if name == "identity":
         return z
     if name == "leaky_relu":
-        nodes.append(helper.make_node("LeakyRelu", [z], [out], alpha=layer.activation.alpha))
-    elif name == "softmax":
-        nodes.append(helper.make_node("Softmax", [z], [out], axis=-1))
-    else:
-        nodes.append(
-            helper.make_node({"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}[name], [z], [out])
-        )
-    return out
+        return emit.node("LeakyRelu", [z], out, alpha=layer.activation.alpha)
+    if name == "softmax":
+        return emit.node("Softmax", [z], out, axis=-1)
+    return emit.node({"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}[name], [z], out)

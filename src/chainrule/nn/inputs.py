@@ -60,8 +60,23 @@ def _check_finite(array: Array, what: str) -> None:
             )
 
 
+def _refuse_gpu_arrays(data: Any, what: str) -> None:
+    """Raise a clear error for a CuPy (or other CUDA) array: chainrule computes with NumPy."""
+    module = type(data).__module__ or ""
+    if hasattr(type(data), "__cuda_array_interface__") or module.split(".")[0] == "cupy":
+        raise InputError(
+            f"{what} is a GPU array ({module}.{type(data).__name__}); chainrule computes on the CPU "
+            f"with NumPy: copy it to host memory first, with {what}.get() or cupy.asnumpy({what}) "
+            f"for CuPy ({what}.cpu().numpy() for a PyTorch tensor)"
+        )
+
+
 def _numeric(data: Any, what: str) -> Array:
-    if hasattr(data, "to_numpy"):  # pandas DataFrame or Series, without importing pandas
+    _refuse_gpu_arrays(data, what)
+    is_pandas = (type(data).__module__ or "").split(".")[0] == "pandas"
+    if hasattr(data, "to_numpy") and not is_pandas:  # polars (nulls become NaN), pyarrow, xarray...
+        data = data.to_numpy()
+    elif is_pandas and hasattr(data, "to_numpy"):  # without importing pandas
         try:  # nullable columns (Int64 with <NA>) become NaN, reported below with their row
             return data.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):

@@ -1,0 +1,278 @@
+"""`NeuralNetClassifier` and `NeuralNetRegressor`: MLPClassifier's and MLPRegressor's interface."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+import chainrule as cr
+from chainrule.sklearn._base import NeuralNetBase
+from chainrule.sklearn._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
+from chainrule.sklearn._solvers import HalfSquaredError, SummedBinaryLogLoss
+
+Array = np.ndarray
+
+
+class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
+    _y_numeric = False
+    _sklearn_loss = "log_loss"
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] = (100,),
+        activation: str | Sequence[str] = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str | float = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | None = None,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        loss: str | None = None,
+        dropout: float | Sequence[float] = 0.0,
+        restore_best_weights: bool = True,
+        callbacks: Sequence[cr.Callback] | None = None,
+        dtype: str = "float64",
+        optimizer: str | None = None,
+        class_weight: dict[Any, float] | str | None = None,
+    ) -> None:
+        super().__init__(
+            **{k: v for k, v in locals().items() if k not in ("self", "__class__", "class_weight")}
+        )
+        self.class_weight = class_weight
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetClassifier:
+        """Train on ``X`` of shape (n_samples, n_features) and labels ``y``; returns ``self``."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> NeuralNetClassifier:
+        """One epoch on ``(X, y)``; the first call needs ``classes`` (all labels there will be)."""
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError("the first call to partial_fit needs classes=[every label]")
+            self._partial_classes = np.asarray(classes)
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _encode_targets(self, y: Array, first: bool, incremental: bool, weights: Array | None) -> Array:
+        check_classification_targets(y)
+        if first:
+            self._label_binarizer = LabelBinarizer()
+            classes = getattr(self, "_partial_classes", None) if incremental else None
+            self._label_binarizer.fit(classes if classes is not None else y)
+            self.classes_ = self._label_binarizer.classes_
+            if type_of_target(y) == "multilabel-indicator":
+                self.classes_ = np.arange(y.shape[1])
+        elif not set(np.unique(y)) <= set(self.classes_) and type_of_target(y) != "multilabel-indicator":
+            unknown = sorted(set(np.unique(y)) - set(self.classes_))
+            raise ValueError(
+                f"y has labels {unknown} that were not seen in the first fit (classes_: {self.classes_})"
+            )
+        if len(self._label_binarizer.classes_) < 2:
+            raise ValueError(
+                f"the classifier needs samples of at least 2 classes; got 1 class ({self.classes_[0]!r})"
+            )
+        return self._label_binarizer.transform(y).astype(self.dtype)
+
+    def _multilabel(self) -> bool:
+        return self._label_binarizer.y_type_ == "multilabel-indicator"
+
+    def _output_activation(self, Y: Array) -> str:
+        return "sigmoid" if Y.shape[1] == 1 or self._multilabel() else "softmax"
+
+    def _default_loss(self) -> cr.Loss:
+        if self.out_activation_ == "softmax":
+            return cr.get_loss("categorical_crossentropy")
+        return SummedBinaryLogLoss()
+
+    def _stratify(self, y: Any) -> bool:
+        return not self._multilabel()
+
+    def _weights(self, y: Any, X: Array, sample_weight: Any) -> Array | None:
+        weights = super()._weights(y, X, sample_weight)
+        if self.class_weight is not None:
+            if type_of_target(y) == "multilabel-indicator":
+                raise ValueError("class_weight is not supported for multi-label targets")
+            per_class = compute_sample_weight(self.class_weight, y)
+            weights = per_class if weights is None else weights * per_class
+        return weights
+
+    def _decode(self, out: Array) -> Array:
+        if self._multilabel():
+            return (out > 0.5).astype(int)
+        if out.shape[1] == 1:
+            return self._label_binarizer.inverse_transform(out[:, 0] > 0.5)
+        return self.classes_[out.argmax(axis=1)]
+
+    def _score_network(self, X: Array, y: Any, weights: Array | None) -> float:
+        return float(accuracy_score(y, self._decode(self.network_.predict(X)), sample_weight=weights))
+
+    def predict_proba(self, X: Any) -> Array:
+        """Class probabilities, shape (n_samples, n_classes), in `classes_` order."""
+        out = self._forward(X)
+        if out.shape[1] == 1 and not self._multilabel():
+            return np.hstack([1.0 - out, out])
+        return out
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """Logarithm of `predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> Array:
+        """Predicted labels (a 0/1 indicator matrix for multi-label targets)."""
+        return self._decode(self._forward(X))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+NeuralNetClassifier.__doc__ = f"""A feed-forward network classifier, a drop-in for ``MLPClassifier``.
+
+    It takes ``MLPClassifier``'s parameters and trains as it does: the same losses (log-loss
+    summed over the outputs for binary and multi-label targets, categorical cross-entropy
+    for several classes), the same L2 penalty scaling, SGD (Nesterov by default) and Adam
+    updates, learning-rate schedules and stopping rule; from the same initial weights
+    without shuffling, the two follow the same trajectory (tests/test_sklearn_trajectories.py).
+    chainrule adds per-layer activations, leaky ReLU, dropout, other losses, RMSprop,
+    ``class_weight``, callbacks and ONNX export. Labels may be strings or integers.
+
+    Where it deliberately differs from scikit-learn: initial weights come from chainrule's
+    initialisers (He for ReLU, Glorot otherwise) and shuffling from chainrule's generator,
+    so runs are not identical unless weights are copied in and ``shuffle=False``; there is
+    no "lbfgs" solver; ``partial_fit`` ignores ``early_stopping`` instead of raising.
+{PARAMETERS_DOC}
+    class_weight : dict, "balanced" or None
+        chainrule: weights per class, multiplied into ``sample_weight``.
+{ATTRIBUTES_DOC}
+    classes_ : ndarray
+    """
+
+
+class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
+    _y_numeric = True
+    _sklearn_loss = "squared_error"
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] = (100,),
+        activation: str | Sequence[str] = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str | float = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | None = None,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        loss: str | None = "squared_error",
+        dropout: float | Sequence[float] = 0.0,
+        restore_best_weights: bool = True,
+        callbacks: Sequence[cr.Callback] | None = None,
+        dtype: str = "float64",
+        optimizer: str | None = None,
+        target_scaling: bool = True,
+    ) -> None:
+        super().__init__(
+            **{k: v for k, v in locals().items() if k not in ("self", "__class__", "target_scaling")}
+        )
+        self.target_scaling = target_scaling
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetRegressor:
+        """Train on ``X`` of shape (n_samples, n_features) and targets ``y``; returns ``self``."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetRegressor:
+        """One epoch on ``(X, y)``, continuing from the current weights."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _encode_targets(self, y: Array, first: bool, incremental: bool, weights: Array | None) -> Array:
+        Y = np.asarray(y, dtype=np.float64)
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        if first:
+            self._single_output = np.ndim(y) == 1
+            self._y_mean, self._y_scale = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
+            if self.target_scaling:  # weighted, so a weight of 2 equals a repeated row
+                self._y_mean = np.average(Y, axis=0, weights=weights)
+                spread = np.sqrt(np.average((Y - self._y_mean) ** 2, axis=0, weights=weights))
+                self._y_scale = np.where(spread > 0, spread, 1.0)
+        return ((Y - self._y_mean) / self._y_scale).astype(self.dtype)
+
+    def _output_activation(self, Y: Array) -> str:
+        return "identity"
+
+    def _default_loss(self) -> cr.Loss:
+        return HalfSquaredError()
+
+    def _stratify(self, y: Any) -> bool:
+        return False
+
+    def _decode(self, out: Array) -> Array:
+        out = out * self._y_scale + self._y_mean
+        return out[:, 0] if self._single_output else out
+
+    def _score_network(self, X: Array, y: Any, weights: Array | None) -> float:
+        return float(r2_score(y, self._decode(self.network_.predict(X)), sample_weight=weights))
+
+    def predict(self, X: Any) -> Array:
+        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
+        return self._decode(self._forward(X))
+
+
+NeuralNetRegressor.__doc__ = f"""A feed-forward network regressor, a drop-in for ``MLPRegressor``.
+
+    It takes ``MLPRegressor``'s parameters and trains as it does (half squared error, the
+    same penalty scaling, solvers, schedules and stopping rule; see `NeuralNetClassifier`),
+    with one deliberate difference in the defaults: ``target_scaling=True`` standardises
+    the target (mean 0, standard deviation 1, sample-weighted) before training and undoes
+    it in ``predict``, so targets far from unit size (house prices, disease progression)
+    train with the default learning rate. ``MLPRegressor`` does not, and scores R^2 < 0 on
+    such data with its defaults. With scaling on, ``loss_curve_`` and ``alpha`` act in
+    standardised units; ``target_scaling=False`` reproduces scikit-learn exactly.
+    For several targets scikit-learn reports its loss averaged over them but follows the
+    gradient of their sum; chainrule reports the sum it follows.
+{PARAMETERS_DOC}
+    target_scaling : bool, default True
+        chainrule: standardise the target (see above). With ``partial_fit`` the first
+        call's targets set the scaling.
+{ATTRIBUTES_DOC}"""
