@@ -163,10 +163,14 @@ def test_early_stopping_in_fit_stops_patience_epochs_after_the_best():
     net = cr.Network([2, 1], activation="sigmoid", seed=0)
     stopper = cr.EarlyStopping(patience=3, monitor="val_accuracy")
     history = net.fit(
-        rise_then_fall(), None, loss="binary_crossentropy", optimizer=cr.SGD(lr=2.0), epochs=30,
+        rise_then_fall(),
+        None,
+        loss="binary_crossentropy",
+        optimizer=cr.SGD(lr=2.0),
+        epochs=30,
         validation_data=linear_data(100, seed=1),
         callbacks=[stopper],
-    )  # fmt: skip
+    )
     accuracy = history["val_accuracy"]
     best = int(np.argmax(accuracy))
     assert stopper.best_epoch == best
@@ -193,10 +197,14 @@ def test_restore_best_weights_follows_the_mode(monitor, mode, pick):
     stopper = cr.EarlyStopping(patience=100, monitor=monitor, mode=mode, restore_best_weights=True)
     X_val, y_val = linear_data(100, seed=1)
     history = net.fit(
-        rise_then_fall(), None, loss="binary_crossentropy", optimizer=cr.SGD(lr=2.0), epochs=14,
+        rise_then_fall(),
+        None,
+        loss="binary_crossentropy",
+        optimizer=cr.SGD(lr=2.0),
+        epochs=14,
         validation_data=(X_val, y_val),
         callbacks=[record, stopper],
-    )  # fmt: skip
+    )
     values = history[monitor]
     assert np.any(np.diff(values) > 0) and np.any(np.diff(values) < 0)  # up and down
     best = int(pick(values))
@@ -211,9 +219,14 @@ def test_restore_best_weights_on_val_accuracy_ends_with_the_highest_accuracy():
     X_val, y_val = linear_data(100, seed=1)
     stopper = cr.EarlyStopping(patience=3, monitor="val_accuracy", restore_best_weights=True)
     history = net.fit(
-        rise_then_fall(), None, loss="binary_crossentropy", optimizer=cr.SGD(lr=2.0), epochs=30,
-        validation_data=(X_val, y_val), callbacks=[stopper],
-    )  # fmt: skip
+        rise_then_fall(),
+        None,
+        loss="binary_crossentropy",
+        optimizer=cr.SGD(lr=2.0),
+        epochs=30,
+        validation_data=(X_val, y_val),
+        callbacks=[stopper],
+    )
     accuracy = history["val_accuracy"]
     assert stopper.stopped_epoch is not None and accuracy[-1] < max(accuracy)  # the last was worse
     assert net.evaluate(X_val, y_val)["accuracy"] == max(accuracy) > 0.9  # ... and not kept
@@ -224,10 +237,14 @@ def test_without_restore_best_weights_the_last_weights_stay():
     last = {}
     record = cr.LambdaCallback(on_epoch_end=lambda e, logs: last.__setitem__("w", net.get_weights()))
     net.fit(
-        rise_then_fall(), None, loss="binary_crossentropy", optimizer=cr.SGD(lr=2.0), epochs=10,
+        rise_then_fall(),
+        None,
+        loss="binary_crossentropy",
+        optimizer=cr.SGD(lr=2.0),
+        epochs=10,
         validation_data=linear_data(100, seed=1),
         callbacks=[record, cr.EarlyStopping(patience=100, monitor="val_accuracy")],
-    )  # fmt: skip
+    )
     assert weights_equal(net.get_weights(), last["w"])
 
 
