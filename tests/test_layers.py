@@ -151,11 +151,6 @@ def test_dense_backward_before_a_training_forward_says_so(rng):
         layer.backward_delta(rng.normal(size=(5, 4)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Dense.backward before any training forward fails inside NumPy (an object-dtype "
-    "casting error from activation.backward(None, ...)) instead of backward_delta's RuntimeError",
-)
 def test_dense_backward_before_a_training_forward_raises_the_clear_error(rng):
     layer = dense(rng)
     with pytest.raises(RuntimeError, match="training-mode forward"):
@@ -381,12 +376,6 @@ def test_dropout_rate_must_be_in_0_1(rate):
         Dropout(rate)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Dropout.forward at inference clears the training mask, so a backward pass after an "
-    "inference call (e.g. a validation predict) passes the gradient unmasked, while Dense keeps "
-    "its training caches; Layer.backward is documented to use the last training-mode forward",
-)
 def test_dropout_backward_uses_the_last_training_mask_after_an_inference_pass(rng):
     layer = make_dropout(0.5)
     X, G = rng.normal(size=(8, 6)), rng.normal(size=(8, 6))

@@ -231,6 +231,8 @@ class Dense(Layer):
         The delta is ``grad_output * f'(z)`` (the activation's slope from its output), then
         `backward_delta` does the rest.
         """
+        if self.output is None:
+            raise RuntimeError("backward called before a training-mode forward pass")
         delta = self._buffer("delta", grad_output.shape, grad_output.dtype)
         self.activation.backward(self.output, grad_output, out=delta)
         return self.backward_delta(delta, need_input_grad)
@@ -318,8 +320,10 @@ class Dropout(Layer):
         self.rng = rng
 
     def forward(self, X: Array, training: bool = False) -> Array:
-        """``X * mask`` in training, ``X`` itself at inference."""
-        if not training or self.rate == 0.0:
+        """``X * mask`` in training, ``X`` itself at inference (the last training mask is kept)."""
+        if not training:
+            return X
+        if self.rate == 0.0:
             self.mask = None
             return X
         if self.fixed_mask is not None:
