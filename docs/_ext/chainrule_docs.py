@@ -1,0 +1,199 @@
+"""Build-time pieces of the documentation: numbers and command output produced by running code.
+
+A small Sphinx extension. When the builder starts it writes ``docs/_generated/`` (ignored by
+git), which the guides include:
+
+- ``backprop_step.out``: what ``guides/scripts/backprop_step.py`` prints (seed 001's step);
+- ``backprop_trace.md``: chainrule's own Markdown trace of that step;
+- ``cli_help.md``: ``chainrule COMMAND --help`` for every subcommand the installed CLI has;
+- ``names.md``: the activation, loss and optimizer names and the aliases they accept;
+- ``playground.md`` / ``backend.md``: what this build has of the playground and the Numba backend
+  (they render whichever way the code is when the site is built);
+- ``api_other.rst``: public symbols that no API page lists yet, so none goes undocumented.
+
+``backprop_step_numbers`` gives the MyST substitutions (``{{ dw_ho }}`` in a page) for conf.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import os
+import re
+import runpy
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+DOCS = Path(__file__).resolve().parents[1]
+GENERATED = DOCS / "_generated"
+STEP_SCRIPT = DOCS / "guides" / "scripts" / "backprop_step.py"
+
+
+def intersphinx_wanted() -> bool:
+    return os.environ.get("CHAINRULE_DOCS_INTERSPHINX", "") == "1"
+
+
+def _fmt(value, precision: int = 8) -> str:
+    return np.array2string(np.asarray(value), precision=precision, separator=", ")
+
+
+def backprop_step_numbers() -> dict[str, str]:
+    """Every number of seed 001's step, from the plain-NumPy script, checked against chainrule."""
+    script = runpy.run_path(str(STEP_SCRIPT))
+    lesson = script["lesson_step"]()
+    trace = script["chainrule_step"]()
+    dw_ho = trace.layers[1].changes["W"].ravel()
+    dW_ih = trace.layers[0].changes["W"]
+    if not (np.allclose(dw_ho, lesson["dw_ho"], rtol=1e-12) and np.allclose(dW_ih, lesson["dW_ih"], rtol=1e-12)):
+        raise RuntimeError("chainrule's traced step no longer equals the lesson's step")
+    numbers = {name: _fmt(value) for name, value in lesson.items()}
+    numbers.update(
+        {
+            "dw_ho_1": f"{dw_ho[0]:.8f}",
+            "dw_ho_2": f"{dw_ho[1]:.8f}",
+            "chainrule_delta2": _fmt(trace.layers[1].delta.ravel()),
+            "chainrule_delta1": _fmt(trace.layers[0].delta.ravel()),
+            "loss_after": f"{trace.loss_after:.10f}",
+            "loss_before": f"{trace.loss:.10f}",
+        }
+    )
+    return numbers
+
+
+def _write(name: str, text: str) -> None:
+    GENERATED.mkdir(exist_ok=True)
+    path = GENERATED / name
+    if not path.exists() or path.read_text() != text:  # unchanged files keep incremental builds quick
+        path.write_text(text)
+
+
+def write_backprop_step() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runpy.run_path(str(STEP_SCRIPT), run_name="__main__")
+    _write("backprop_step.out", out.getvalue())
+    trace = runpy.run_path(str(STEP_SCRIPT))["chainrule_step"]()
+    _write("backprop_trace.md", trace.format("markdown") + "\n")
+
+
+def _subcommands():
+    from chainrule.cli.main import build_parser
+
+    parser = build_parser()
+    for action in parser._subparsers._group_actions:  # argparse keeps subparsers here
+        if hasattr(action, "choices") and isinstance(action.choices, dict):
+            return parser, dict(action.choices)
+    return parser, {}
+
+
+def write_cli_help() -> None:
+    parser, commands = _subcommands()
+    os.environ.setdefault("COLUMNS", "100")
+    parts = ["## `chainrule`\n", "```text", parser.format_help().rstrip(), "```\n"]
+    for name, sub in commands.items():
+        parts += [f"## `chainrule {name}`\n", "```text", sub.format_help().rstrip(), "```\n"]
+    _write("cli_help.md", "\n".join(parts))
+
+
+def write_playground() -> None:
+    _, commands = _subcommands()
+    if "playground" in commands:
+        text = (
+            "This build has the playground. Its options, from `chainrule playground --help`:\n\n"
+            "```text\n" + commands["playground"].format_help().rstrip() + "\n```\n"
+        )
+    else:
+        text = (
+            ":::{note}\nThe playground is not part of the chainrule this site was built from "
+            f"(version {_version()}): `chainrule playground` will appear in the "
+            "[command-line reference](cli.md) once it is.\n:::\n"
+        )
+    _write("playground.md", text)
+
+
+def write_backend() -> None:
+    import chainrule
+
+    set_backend = getattr(chainrule, "set_backend", None)
+    if set_backend is None:
+        text = (
+            ":::{note}\nThe Numba backend is not part of the chainrule this site was built from "
+            f"(version {_version()}): `chainrule.set_backend` does not exist in it yet, and every "
+            "network runs on NumPy.\n:::\n"
+        )
+    else:
+        doc = inspect.getdoc(set_backend) or ""
+        first = doc.split("\n\n")[0]
+        text = (
+            f"This build has `chainrule.set_backend{inspect.signature(set_backend)}`:\n\n"
+            + textwrap.indent(first, "> ")
+            + "\n\nIts reference entry: {py:func}`chainrule.set_backend`.\n"
+        )
+    _write("backend.md", text)
+
+
+def _version() -> str:
+    import chainrule
+
+    return chainrule.__version__
+
+
+def write_names() -> None:
+    from chainrule.nn.activations import ACTIVATION_ALIASES, ACTIVATIONS
+    from chainrule.nn.losses import LOSS_ALIASES, LOSSES
+    from chainrule.train.optimizers import OPTIMIZERS
+
+    def table(kind: str, registry, aliases) -> list[str]:
+        rows = [f"| {kind} | also accepted (any case; `_`, `-` and spaces ignored) |", "|---|---|"]
+        for name in registry:
+            also = sorted(alias for alias, target in aliases.items() if target == name)
+            rows.append(f"| `{name}` | {', '.join(f'`{a}`' for a in also) or '—'} |")
+        return [*rows, ""]
+
+    lines = table("activation", ACTIVATIONS, ACTIVATION_ALIASES) + table("loss", LOSSES, LOSS_ALIASES)
+    lines += table("optimizer", OPTIMIZERS, {}) + [
+        "`momentum` also names an optimizer: `SGD` with `momentum=0.9`.",
+        "",
+    ]
+    _write("names.md", "\n".join(lines))
+
+
+def write_api_other() -> None:
+    import chainrule
+
+    listed = set()
+    for page in (DOCS / "api").glob("*.rst"):
+        listed.update(re.findall(r"chainrule\.(\w+)", page.read_text()))
+    missing = [name for name in chainrule.__all__ if name not in listed and name != "__version__"]
+    if not missing:
+        _write("api_other.rst", "Every public symbol is listed on one of the pages above.\n")
+        return
+    lines = [
+        "These public symbols are not on a topic page yet:",
+        "",
+        ".. currentmodule:: chainrule",
+        "",
+    ]
+    for name in missing:
+        obj = getattr(chainrule, name)
+        directive = "autoclass" if inspect.isclass(obj) else "autofunction" if callable(obj) else "autodata"
+        lines.append(f".. {directive}:: {name}")
+        lines.append("")
+    _write("api_other.rst", "\n".join(lines))
+
+
+def generate(app) -> None:
+    write_backprop_step()
+    write_cli_help()
+    write_playground()
+    write_backend()
+    write_names()
+    write_api_other()
+
+
+def setup(app):
+    app.connect("builder-inited", generate)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
