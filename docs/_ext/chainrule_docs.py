@@ -37,7 +37,7 @@ def intersphinx_wanted() -> bool:
 
 
 def _fmt(value, precision: int = 8) -> str:
-    return np.array2string(np.asarray(value), precision=precision, separator=", ")
+    return np.array2string(np.asarray(value), precision=precision, separator=", ", max_line_width=10_000)
 
 
 def backprop_step_numbers() -> dict[str, str]:

@@ -1,0 +1,45 @@
+"""
+Seed 002: XOR, biases and tanh, saved and loaded by another program
+===================================================================
+
+Ando Ki's slides train a 3-4-1 sigmoid network on XOR (the third input is a constant 1 that
+stands in for a bias), add real biases and a tanh hidden layer, plot the loss curve, and save the
+weights so that a separate inference program can use them. The slides' save file is a pickle with
+a ``.txt`` name that fails to load on Python 3; chainrule's is a ``.npz`` with a JSON header,
+which ``cr.load`` reads without running any code.
+"""
+
+# %%
+# Training, with both networks
+# ----------------------------
+import tempfile
+from pathlib import Path
+
+from chainrule.examples import seed_002_xor_predict, seed_002_xor_train
+
+folder = Path(tempfile.mkdtemp())
+model_file = str(folder / "xor_model.npz")
+seed_002_xor_train.main(model_file)
+
+# %%
+# Inference, in a program that shares only the file
+# -------------------------------------------------
+seed_002_xor_predict.main(model_file)
+
+# %%
+# The loss curves
+# ---------------
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for title, train in (
+    ("sigmoid, no biases", seed_002_xor_train.train_sigmoid),
+    ("tanh hidden layer, biases", seed_002_xor_train.train_tanh_with_biases),
+):
+    _, history = train()
+    ax.plot(history["loss"], label=title)
+ax.set_yscale("log")
+ax.set_xlabel("step")
+ax.set_ylabel("sum of squared errors")
+ax.legend()
+fig.tight_layout()
