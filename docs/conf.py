@@ -14,12 +14,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 
-import chainrule  # noqa: E402
 import chainrule_docs  # noqa: E402
+
+import chainrule  # noqa: E402
 
 project = "chainrule"
 author = "the chainrule authors"
-copyright = "the chainrule authors"  # noqa: A001
+copyright = "the chainrule authors"
 release = chainrule.__version__
 version = release
 

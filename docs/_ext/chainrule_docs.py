@@ -47,7 +47,8 @@ def backprop_step_numbers() -> dict[str, str]:
     trace = script["chainrule_step"]()
     dw_ho = trace.layers[1].changes["W"].ravel()
     dW_ih = trace.layers[0].changes["W"]
-    if not (np.allclose(dw_ho, lesson["dw_ho"], rtol=1e-12) and np.allclose(dW_ih, lesson["dW_ih"], rtol=1e-12)):
+    same = np.allclose(dw_ho, lesson["dw_ho"], rtol=1e-12) and np.allclose(dW_ih, lesson["dW_ih"], rtol=1e-12)
+    if not same:
         raise RuntimeError("chainrule's traced step no longer equals the lesson's step")
     numbers = {name: _fmt(value) for name, value in lesson.items()}
     numbers.update(
@@ -154,10 +155,8 @@ def write_names() -> None:
         return [*rows, ""]
 
     lines = table("activation", ACTIVATIONS, ACTIVATION_ALIASES) + table("loss", LOSSES, LOSS_ALIASES)
-    lines += table("optimizer", OPTIMIZERS, {}) + [
-        "`momentum` also names an optimizer: `SGD` with `momentum=0.9`.",
-        "",
-    ]
+    momentum = "`momentum` also names an optimizer: SGD with momentum 0.9."
+    lines += [*table("optimizer", OPTIMIZERS, {}), momentum, ""]
     _write("names.md", "\n".join(lines))
 
 

@@ -39,7 +39,8 @@ history = net.fit(
 best_epoch = int(np.argmin(history["val_loss"]))
 print(f"stopped after {history.epochs} epochs; best validation loss at epoch {best_epoch}")
 print("validation loss of the restored weights:", net.evaluate(X[1000:], y[1000:])["loss"])
-print("validation loss of the best checkpoint: ", cr.load(folder / "best.npz").evaluate(X[1000:], y[1000:])["loss"])
+checkpoint = cr.load(folder / "best.npz")
+print("validation loss of the best checkpoint: ", checkpoint.evaluate(X[1000:], y[1000:])["loss"])
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(history["loss"], label="training")
@@ -49,6 +50,7 @@ ax.set_xlabel("epoch")
 ax.set_ylabel("loss")
 ax.legend()
 fig.tight_layout()
+
 
 # %%
 # Resuming a run from a checkpoint

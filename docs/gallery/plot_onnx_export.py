@@ -24,7 +24,8 @@ net.fit(X, digits.target, optimizer="adam", lr=0.01, epochs=15, batch_size=32)
 
 path = Path(tempfile.mkdtemp()) / "digits.onnx"
 model = cr.export_onnx(net, path)
-print("inputs: ", [(i.name, [d.dim_value or d.dim_param for d in i.type.tensor_type.shape.dim]) for i in model.graph.input])
+for tensor in model.graph.input:
+    print("input:", tensor.name, [d.dim_value or d.dim_param for d in tensor.type.tensor_type.shape.dim])
 print("outputs:", [o.name for o in model.graph.output])
 print("operators:", sorted({node.op_type for node in model.graph.node}))
 
