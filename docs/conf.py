@@ -2,7 +2,7 @@
 
 Build: ``python -m sphinx -W --keep-going -b html docs docs/_build/html`` (warnings are errors).
 Everything the pages show as a number or as command output is produced by running code at build
-time: the gallery (sphinx-gallery executes ``docs/gallery/plot_*.py``) and ``_ext/chainrule_docs.py``
+time: the gallery (sphinx-gallery executes ``docs/gallery/*/plot_*.py``) and ``_ext/chainrule_docs.py``
 (the worked step's numbers, ``chainrule --help`` of every subcommand, the name tables).
 """
 
@@ -45,12 +45,12 @@ exclude_patterns = [
     "_generated",
     "architecture.md",
     "performance.md",
-    "gallery/README.txt",
-    "auto_gallery/*.ipynb",
-    "auto_gallery/*.py",
-    "auto_gallery/*.zip",
-    "auto_gallery/*.md5",
-    "auto_gallery/*.json",
+    "gallery/**README.txt",
+    "auto_gallery/**.ipynb",
+    "auto_gallery/**.py",
+    "auto_gallery/**.zip",
+    "auto_gallery/**.md5",
+    "auto_gallery/**.json",
 ]
 default_role = "py:obj"  # `Network` in a docstring links when Sphinx knows the name
 
@@ -78,6 +78,7 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib", "seaborn"),
+    "subsection_order": ["gallery/seeds", "gallery/practice"],
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
     "download_all_examples": False,
