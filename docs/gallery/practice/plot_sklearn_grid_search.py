@@ -28,13 +28,13 @@ pipeline = Pipeline(
 )
 grid = {
     "net__hidden_layer_sizes": [(8,), (32, 16)],
-    "net__learning_rate": [0.001, 0.01],
+    "net__learning_rate_init": [0.001, 0.01],
 }
 search = GridSearchCV(pipeline, grid, cv=3)
 search.fit(X_train, y_train)
 
 results = pd.DataFrame(search.cv_results_)[
-    ["param_net__hidden_layer_sizes", "param_net__learning_rate", "mean_test_score", "rank_test_score"]
+    ["param_net__hidden_layer_sizes", "param_net__learning_rate_init", "mean_test_score", "rank_test_score"]
 ]
 print(results.to_string(index=False))
 print("best:", search.best_params_)
