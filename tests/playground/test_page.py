@@ -59,7 +59,10 @@ def test_an_uploaded_multiclass_csv(page, playground, tmp_path):
     page.get_by_test_id("upload").set_input_files(str(multiclass_csv(tmp_path / "species.csv")))
     page.wait_for_function("document.querySelector('#legend').textContent.includes('cat')")
     assert page.locator("#legend").inner_text().split() == ["ant", "bee", "cat"]
-    assert "species.csv: 120 rows loaded" in page.get_by_test_id("message").inner_text()
+    # the message comes with the upload's reply, which may arrive after the new data's frame
+    page.wait_for_function(
+        "document.querySelector('[data-testid=message]').textContent.includes('species.csv: 120 rows loaded')"
+    )
     assert page.locator("#network rect[data-layer='3']").count() == 3  # three softmax outputs
     assert page.locator("#network rect[data-layer='0']").count() == 5  # 2 numbers + 3 one-hot colours
     assert "held at their mean" in page.locator("#data-note").inner_text()
@@ -113,6 +116,8 @@ def test_explain_shows_exactly_the_numbers_of_trace_step(page, playground):
         page.get_by_test_id("step").click()
         wait_epoch(page, f"e === {expected}")
     page.get_by_test_id("explain").click()
+    # In explain mode (and with its hint shown) before the point is located: the hint moves the view.
+    page.wait_for_selector("[data-testid=explain][data-explaining=true]")
     session = playground.session
     index = _isolated_training_point(session.data)
     point = page.evaluate(f"window.playground.pointPixel('train', {index})")
@@ -156,6 +161,7 @@ def test_divergence_is_a_message_with_training_paused(page, playground):
     page.wait_for_function("document.querySelector('[data-testid=message]').textContent.includes('diverged')")
     assert "last finite weights" in message.inner_text()
     page.wait_for_selector("[data-testid=play][data-playing=false]")
+    assert [layer["activation"] for layer in playground.session.config["layers"]] == ["relu", "relu"]
     weights = playground.session.net.get_weights()
     assert all(np.isfinite(array).all() for layer in weights for array in layer.values())
 
@@ -177,7 +183,11 @@ def test_the_address_reproduces_the_setup(page, playground):
     page.get_by_test_id("set-lr").select_option("0.1")
     page.locator("#add-layer").click()
     page.wait_for_function("window.playground.state.frame.config.layers.length === 3")
-    page.wait_for_function("location.hash.includes('config')")
+    # the address is rewritten when that frame is drawn (it held the first setup since the first one)
+    page.wait_for_function(
+        "location.hash.startsWith('#config=') && "
+        "JSON.parse(decodeURIComponent(location.hash.slice(8))).layers.length === 3"
+    )
     link = page.url
     api(playground, "POST", "/api/command", {"cmd": "config", "config": {"lr": 0.03, "layers": [4]}})
     assert playground.session.config["lr"] == 0.03

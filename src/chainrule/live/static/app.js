@@ -28,7 +28,13 @@ async function run(promise) {
   try { return await promise; } catch (error) { showMessage(error.message); return null; }
 }
 
-function send(changes) { showMessage(null); return run(configure(changes)); }
+// Settings are sent one after another, so the server applies them in the order they were made.
+let sending = Promise.resolve();
+function send(changes) {
+  showMessage(null);
+  sending = sending.then(() => run(configure(changes)));
+  return sending;
+}
 
 function focus(layer, unit, sticky) {
   if (sticky) state.sticky = state.sticky && state.sticky[0] === layer && state.sticky[1] === unit ? null : [layer, unit];
@@ -97,17 +103,24 @@ function dataNote(frame, data) {
   return `${source}${data.rows} rows (${data.n_train} training, ${data.n_test} test), ${task}; inputs standardised as chainrule train does.${held}`;
 }
 
+// Explain mode is shown on the button (class "active", aria-pressed, data-explaining="true").
+function setExplaining(on) {
+  state.explaining = on;
+  const button = $("explain");
+  button.classList.toggle("active", on);
+  button.setAttribute("aria-pressed", String(on));
+  button.dataset.explaining = String(on);
+}
+
 async function explainPoint(point) {
   state.selected = boundary.selected = point;
-  state.explaining = true;
-  $("explain").classList.add("active");
+  setExplaining(true);
   const result = await run(explain(point.split, point.index));
   if (result) renderExplain($("explain-panel"), result, closeExplain);
 }
 
 function closeExplain() {
-  state.explaining = false;
-  $("explain").classList.remove("active");
+  setExplaining(false);
   $("explain-panel").hidden = true;
 }
 
@@ -119,12 +132,13 @@ function wire() {
   });
   $("reset").addEventListener("click", () => { showMessage(null); run(command("reset")); });
   $("new-seed").addEventListener("click", () => run(command("new_seed")));
-  $("explain").addEventListener("click", async () => {
-    await run(command("pause"));
-    state.explaining = true;
-    $("explain").classList.add("active");
-    if (state.selected) explainPoint(state.selected);
-    else showMessage("Explain: click a point in the output view to see its backpropagation step.", "info");
+  $("explain").addEventListener("click", () => {
+    // Enter explain mode and show the hint now, inside the click: the hint moves the views down,
+    // so it must not appear later (after a round trip), under a pointer already aiming at a point.
+    if (state.selected) { explainPoint(state.selected); return; }  // the server pauses as it explains
+    setExplaining(true);
+    showMessage("Explain: click a point in the output view to see its backpropagation step.", "info");
+    run(command("pause"));
   });
   $("boundary").addEventListener("click", (event) => {
     const point = boundary.pick(event);

@@ -36,6 +36,7 @@ export class Controls {
     this.options = options;
     this.send = send;
     this.config = null;
+    this.wanted = null;  // the hidden layers last sent, until a frame shows them
     const top = document.getElementById("train-settings"), data = document.getElementById("data-settings");
     const number = (key, cast = Number) => (c) => c.addEventListener("change", () => send({ [key]: cast(c.value) }));
     const text = (key) => (c) => c.addEventListener("change", () => send({ [key]: c.value }));
@@ -72,13 +73,18 @@ export class Controls {
     document.getElementById("remove-layer").addEventListener("click", () => this.layers((l) => l.pop()));
   }
 
+  // A layer edit builds on the layers last asked for, not on the last frame drawn: two quick edits
+  // (before the first one's frame arrives) must not send the second with the first one undone.
   layers(change) {
-    const layers = structuredClone(this.config.layers);
+    const layers = structuredClone(this.wanted || this.config.layers);
     change(layers);
-    if (layers.length <= this.options.max_layers) this.send({ layers });
+    if (layers.length > this.options.max_layers) return;
+    this.wanted = layers;
+    this.send({ layers }).then((ok) => { if (!ok && this.wanted === layers) this.wanted = null; });
   }
 
   sync(config, data) {
+    if (this.wanted && JSON.stringify(config.layers) === JSON.stringify(this.wanted)) this.wanted = null;
     const fresh = JSON.stringify(config) !== JSON.stringify(this.config);
     this.config = config;
     if (!fresh) return;
