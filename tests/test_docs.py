@@ -10,11 +10,17 @@ import pytest
 
 import chainrule
 import chainrule.network
+import chainrule.nn.inputs
+import chainrule.teaching.trace
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-@pytest.mark.parametrize("module", [chainrule, chainrule.network], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [chainrule, chainrule.network, chainrule.nn.inputs, chainrule.teaching.trace],
+    ids=lambda m: m.__name__,
+)
 def test_docstring_examples(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

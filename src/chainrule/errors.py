@@ -24,6 +24,12 @@ class NotInitializedError(ChainruleError, RuntimeError):
 class DivergenceError(ChainruleError, FloatingPointError):
     """Training produced a NaN or infinite loss; the network keeps its last finite weights.
 
+    Parameters
+    ----------
+    message : str
+    epoch : int
+    history : History
+
     Attributes
     ----------
     epoch : int

@@ -365,6 +365,11 @@ def fit(
 def load(path: str | os.PathLike[str]) -> Network:
     """Read a network written by `save` (or a checkpoint, as a plain model).
 
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.npz`` model file.
+
     Loading never executes code: the arrays are read with ``allow_pickle=False`` and the
     header is plain JSON.
 

@@ -213,8 +213,19 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 
 
 def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
-    """Return an activation from a name (``"tanh"``, ``"ReLU"``, ``"logistic"``), a config dict, or
-    an instance."""
+    """Return an activation from a name, a config dict, or an instance.
+
+    Parameters
+    ----------
+    spec : str, dict or Activation
+        A name in any case (``"tanh"``, ``"ReLU"``, scikit-learn's ``"logistic"``), a config
+        such as ``{"name": "leaky_relu", "alpha": 0.1}``, or an instance (returned as is).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the choices.
+    """
     if isinstance(spec, Activation):
         return spec
     if isinstance(spec, dict):

@@ -122,7 +122,25 @@ def check_lengths(X: Array, y: Array) -> None:
 
 
 def one_hot(labels: Any, n_classes: int | None = None) -> Array:
-    """One-hot rows for integer class labels 0..n_classes-1."""
+    """One-hot rows for integer class labels 0..n_classes-1.
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (n_samples,)
+    n_classes : int, optional
+        Default: the largest label plus one.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> one_hot([0, 2, 1])
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]])
+    """
     labels = np.asarray(labels).ravel()
     if labels.dtype.kind not in "iu" and not np.all(labels == np.round(labels)):
         raise InputError("one_hot needs integer class labels 0, 1, ...")

@@ -252,8 +252,17 @@ LOSS_ALIASES = {
 def get_loss(spec: str | Loss) -> Loss:
     """Return a loss by name (any case; Keras and PyTorch spellings too) or pass an instance through.
 
-    ``"sparse_categorical_crossentropy"`` is categorical cross-entropy: integer class labels are
-    one-hot encoded by the network for softmax outputs.
+    Parameters
+    ----------
+    spec : str or Loss
+        ``"mse"``, ``"mean_squared_error"``, ``"MSELoss"``, ... or an instance.
+        ``"sparse_categorical_crossentropy"`` is categorical cross-entropy: integer class labels
+        are one-hot encoded by the network for softmax outputs.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the choices.
     """
     if isinstance(spec, Loss):
         return spec

@@ -20,6 +20,14 @@ class GradcheckResult:
     ||numeric||)`` (2-norms): scale-free, and not dominated by entries that are essentially
     zero, whose finite differences are mostly rounding noise. ``max_abs_diff`` is the largest
     entrywise difference.
+
+    Attributes
+    ----------
+    errors : dict of str to float
+        Relative error per parameter array (``"0.W"``, ``"1.b"``, ...).
+    max_abs_diff : float
+    analytic, numeric : dict of str to ndarray
+        The backpropagated and the finite-difference gradients.
     """
 
     errors: dict[str, float] = field(default_factory=dict)
@@ -50,6 +58,18 @@ def gradcheck(
     fused: bool = True,
 ) -> GradcheckResult:
     """Compare `Network.gradients` with central differences ``(L(p+eps) - L(p-eps)) / 2eps``.
+
+    Parameters
+    ----------
+    net : Network
+    X : array-like of shape (n_samples, n_inputs)
+    y : array-like of shape (n_samples, n_outputs)
+    loss : str or Loss, optional
+        Default: the network's own, else the one its output activation suggests.
+    eps : float
+        The finite-difference step.
+    fused : bool
+        Check the fused output delta (as training uses it) or the chain rule term by term.
 
     ``eps = 1e-5`` balances the truncation error of the difference (``~eps**2``) against
     rounding in the loss (``~1e-16 / eps``).

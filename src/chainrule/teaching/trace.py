@@ -40,7 +40,25 @@ class LayerStep:
 
 @dataclass
 class StepTrace:
-    """Everything one step computed; `format` prints it, ``str(trace)`` as plain text."""
+    """Everything one step computed; `format` prints it, ``str(trace)`` as plain text.
+
+    Attributes
+    ----------
+    X, y : ndarray
+        The batch and its targets.
+    output : ndarray
+        The network's outputs before the step.
+    loss_name, loss_formula, gradient_formula : str
+        The loss and its formulas as the trace prints them.
+    loss, loss_after : float
+        The batch loss before and after the step.
+    fused : bool
+        Whether the output delta took the fused ``(out - y)/n`` form.
+    optimizer : str
+    lr : float
+    layers : list of LayerStep
+        One record per Dense layer (input, z, output, delta, grads, changes, weights).
+    """
 
     X: Array
     y: Array
@@ -85,7 +103,41 @@ def trace_step(
 ) -> StepTrace:
     """Run one training step on ``(X, y)`` and return every intermediate value.
 
-    With ``apply=False`` the weights are put back afterwards, so the network is unchanged.
+    The step is `chainrule.train.step.train_step`, the one `fit` runs; the trace copies out
+    what each layer kept (input, ``z``, output, delta, gradients) and the weight changes.
+
+    Parameters
+    ----------
+    net : Network
+    X : array-like of shape (n_samples, n_inputs)
+        One sample (a 1-D array) or a batch.
+    y : array-like of shape (n_samples, n_outputs)
+    loss : str or Loss, optional
+        Default: the network's own, else the one its output activation suggests.
+    optimizer : str or Optimizer
+        The update rule; default plain ``"sgd"``. An instance's state advances by one step.
+    lr : float, optional
+        Learning rate for an optimizer given by name.
+    apply : bool
+        Keep the updated weights (default); ``False`` puts the old ones back.
+
+    Returns
+    -------
+    StepTrace
+        ``str(trace)`` prints the step in the seeds' terms; ``trace.format("markdown")``.
+
+    Raises
+    ------
+    DivergenceError
+        If the loss at these weights is not finite (there is no step to show).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 2, 1], activation="sigmoid", seed=0)
+    >>> trace = cr.trace_step(net, [[1.0, 0.0]], [[1.0]], loss="half_sse", lr=0.5, apply=False)
+    >>> [record.delta.shape for record in trace.layers]
+    [(1, 2), (1, 1)]
     """
     X, y = net.as_inputs(X), net.as_targets(y)
     loss_fn = net.resolve_loss(loss)
