@@ -123,6 +123,12 @@ def check_outputs(inputs: dict[str, str | None], outputs: list[Output]) -> None:
         if not out.path:
             continue
         target = Path(out.path)
+        identity = _identity(out.path)
+        if identity in seen:
+            raise CommandError(
+                f"{out.option} {out.path} is the same file as {seen[identity]}; writing it would destroy "
+                "that file: choose another name"
+            )
         suffix = target.suffix.lower()
         if out.suffixes and suffix not in out.suffixes:
             raise CommandError(
@@ -133,17 +139,9 @@ def check_outputs(inputs: dict[str, str | None], outputs: list[Output]) -> None:
         if target.is_dir():
             raise CommandError(f"{out.option} {out.path} is a folder; give a file name inside it")
         if not folder.is_dir():
-            raise CommandError(
-                f"{out.option} {out.path}: the folder {folder} does not exist; create it first"
-            )
+            raise CommandError(f"{out.option} {out.path}: there is no folder {folder}; create it first")
         if not os.access(folder, os.W_OK | os.X_OK):
             raise CommandError(f"{out.option} {out.path}: the folder {folder} is not writable")
-        identity = _identity(out.path)
-        if identity in seen:
-            raise CommandError(
-                f"{out.option} {out.path} is the same file as {seen[identity]}; writing it would destroy "
-                "that file: choose another name"
-            )
         seen[identity] = out.option
 
 

@@ -71,4 +71,6 @@ def print_training(training: dict[str, Any]) -> None:
 
 
 def _number(value: Any) -> str:
+    if value is None:
+        return "n/a"
     return f"{value:.4g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)

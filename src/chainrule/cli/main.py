@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,20 +25,34 @@ from chainrule.errors import ChainruleError
 COMMANDS = (train, predict, evaluate, explain, plot, demo, export, info)
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Help that shows every option's default (except flags and options without one)."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Help that shows every option's default, and wraps each line of a description on its own."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
         if (
-            "%(default)" in text
-            or "default" in text
-            or default in (None, False, argparse.SUPPRESS)
+            "default" in text
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
             or not action.option_strings
         ):
             return text
         return f"{text} (default: %(default)s)"
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = []
+        for line in text.splitlines():
+            lead = " " * (len(line) - len(line.lstrip()))
+            wrapped = textwrap.fill(
+                line.strip(),
+                width,
+                initial_indent=indent + lead,
+                subsequent_indent=indent + lead,
+            )
+            lines.append(wrapped)
+        return "\n".join(lines)
 
 
 class Parser(argparse.ArgumentParser):

@@ -213,7 +213,7 @@ def train_and_save(
             print(f"chainrule: no model written ({keep})", file=sys.stderr)
             return 130
     restored = stopper.best_epoch if stopper is not None else None
-    print(f"trained {history.epochs} epochs on {len(train_rows)} rows")
+    print(f"trained {history.epochs} epochs on {len(train_rows)} rows" + (" (interrupted)" if interrupted else ""))
     if stopper is not None and stopper.stopped_epoch is not None:
         print(f"early stopping: no better validation loss for {args.patience} epochs")
     if restored is not None:
@@ -271,8 +271,8 @@ def training_summary(
     report: dict[str, dict[str, Any]],
     recorder: OutputRecorder,
 ) -> dict[str, Any]:
-    """The ``training`` entry of the model's metadata (``chainrule info`` prints it)."""
-    return {
+    """The ``training`` entry of the model's metadata (``chainrule info`` prints it), JSON-safe."""
+    summary = {
         "data": str(args.data),
         "rows": rows,
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -285,6 +285,20 @@ def training_summary(
         "metrics": {split: {k: v for k, v in m.items() if k != "confusion"} for split, m in report.items()},
         "trajectory": recorder.trajectory(),
     }
+    return json_safe(summary)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NumPy numbers as Python ones and NaN or infinite floats as None (JSON null)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def save_outputs(

@@ -260,7 +260,12 @@ def hidden_activations(
         raise ValueError("the network has no hidden layer to show")
     if axes is None:
         _, axes = _pyplot().subplots(
-            2, len(dense), figsize=(3.6 * len(dense), 5.2), squeeze=False, height_ratios=[3, 2]
+            2,
+            len(dense),
+            figsize=(3.6 * len(dense), 5.4),
+            squeeze=False,
+            height_ratios=[3, 2],
+            layout="constrained",
         )
     fig = axes[0][0].figure
     a = net.as_inputs(X)
@@ -317,12 +322,14 @@ def output_vs_steps(
     """
     fig, ax = _axes(ax, (6.0, 4.0))
     curves = np.atleast_2d(np.asarray(outputs, dtype=float))
-    targets = [] if target is None else list(np.broadcast_to(np.asarray(target, dtype=float), len(curves)))
+    shared = target is not None and np.ndim(target) == 0
+    if shared:
+        ax.axhline(float(target), color="grey", ls="--", lw=0.8)  # type: ignore[arg-type]
     for i, curve in enumerate(curves):
         color = f"C{i % 10}" if len(curves) > 1 else "b"
         ax.plot(steps, curve, color=color, label=None if labels is None else labels[i])
-        if targets:
-            ax.axhline(targets[i], color=color if len(curves) > 1 else "grey", ls="--", lw=0.8)
+        if target is not None and not shared:
+            ax.axhline(float(np.asarray(target)[i]), color=color, ls="--", lw=0.8)
     if labels is not None:
         ax.legend(fontsize=8)
     ax.set_title(title)
