@@ -197,7 +197,11 @@ CASES = {
         ["plot", "history", "--out", "p.png"],
         "plot history takes HISTORY.csv, got 0",
     ),
-    "explain-seed003": ({}, ["explain", "seed003"], "seed003: seed 003's step is error backpropagation alone"),
+    "explain-seed003": (
+        {},
+        ["explain", "seed003"],
+        "seed003: seed 003's step is error backpropagation alone",
+    ),
     "demo-out-wrong-demo": ({}, ["demo", "001", "--out", "m2.npz"], "--out applies to demo 002 only"),
 }
 

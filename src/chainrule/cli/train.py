@@ -149,8 +149,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         return train_and_save(args, net, loss, prep, frame, X, y, train_rows, val_rows, recorder, say)
     except KeyboardInterrupt:  # outside the epochs (which fit itself rolls back): nothing written
-        print(f"chainrule: interrupted after {recorder.completed} epochs; no model written", file=sys.stderr)
-        return 130
+        return nothing_kept(recorder.completed, args.keep_interrupted, saving=recorder.completed > 0)
+
+
+def nothing_kept(done: int, keep: bool, saving: bool = False) -> int:
+    """Report an interrupted run that leaves no model file; return the exit code 130."""
+    print(f"chainrule: interrupted after {done} epochs", file=sys.stderr)
+    if not keep:
+        reason = "pass --keep-interrupted to keep it"
+    else:
+        reason = "interrupted while saving" if saving else "no epoch completed"
+    print(f"chainrule: no model written ({reason})", file=sys.stderr)
+    return 130
 
 
 def train_and_save(
@@ -202,18 +212,11 @@ def train_and_save(
                 f"(lr {args.lr:g}: try --lr {args.lr / 10:g}); no model written"
             ) from None
     interrupted = bool(getattr(history, "interrupted", False))
-    if interrupted:
-        print(f"chainrule: interrupted after {history.epochs} epochs", file=sys.stderr)
-        if not args.keep_interrupted or history.epochs == 0:
-            keep = (
-                "no epoch completed, nothing to keep"
-                if args.keep_interrupted
-                else "pass --keep-interrupted to keep it"
-            )
-            print(f"chainrule: no model written ({keep})", file=sys.stderr)
-            return 130
+    if interrupted and (not args.keep_interrupted or history.epochs == 0):
+        return nothing_kept(history.epochs, args.keep_interrupted)
     restored = stopper.best_epoch if stopper is not None else None
-    print(f"trained {history.epochs} epochs on {len(train_rows)} rows" + (" (interrupted)" if interrupted else ""))
+    suffix = " (interrupted)" if interrupted else ""
+    print(f"trained {history.epochs} epochs on {len(train_rows)} rows{suffix}")
     if stopper is not None and stopper.stopped_epoch is not None:
         print(f"early stopping: no better validation loss for {args.patience} epochs")
     if restored is not None:
@@ -228,6 +231,7 @@ def train_and_save(
     summary["interrupted"] = interrupted
     save_outputs(args, net, prep, history, summary)
     if interrupted:
+        print(f"chainrule: interrupted after {history.epochs} epochs", file=sys.stderr)
         print(f"chainrule: kept the model of epoch {history.epochs}, marked interrupted", file=sys.stderr)
         return 130
     return 0
