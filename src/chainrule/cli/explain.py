@@ -93,11 +93,18 @@ def run(args: argparse.Namespace) -> int:
     apply_options(step, args)
     optimizer = make_optimizer(step)
     trace = cr.trace_step(step.net, step.X, step.y, loss=step.loss, optimizer=optimizer, apply=False)
-    for note in step.notes:
-        print(note)
-    print(f"optimizer: {optimizer.name}, lr {optimizer.lr:g}")
-    print(weights_text(step.net, args.markdown))
-    print(trace.format("markdown" if args.markdown else "text"))
+    notes = [*step.notes, f"optimizer: {optimizer.name}, lr {optimizer.lr:g}"]
+    if args.markdown:  # the step's heading first, then where its numbers came from
+        print(trace.format("markdown"))
+        print("\n### What the step used\n")
+        print(
+            "\n".join(f"- {note}" if not note.startswith("  ") else f"  - {note.strip()}" for note in notes)
+        )
+        print(weights_text(step.net, markdown=True))
+    else:
+        print("\n".join(notes))
+        print(weights_text(step.net, markdown=False))
+        print(trace.format("text"))
     if optimizer.name in ("adam", "rmsprop"):
         print(
             f"note: {optimizer.name} divides each gradient by a running average of its size; from a fresh "
@@ -270,4 +277,6 @@ def weights_text(net: cr.Network, markdown: bool) -> str:
             label = f"  {key}{number} = "
             lines.append(label + first)
             lines.extend(" " * len(label) + row for row in rest)
-    return "```\n" + "\n".join(lines) + "\n```" if markdown else "\n".join(lines) + "\n"
+    if markdown:
+        return "\n" + lines[0] + "\n\n```\n" + "\n".join(lines[1:]) + "\n```"
+    return "\n".join(lines) + "\n"
