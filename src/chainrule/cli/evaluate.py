@@ -6,22 +6,33 @@ import argparse
 from typing import Any
 
 from chainrule.cli.inputs import CommandError, load_model, read_table, stored_preprocessing
+from chainrule.cli.predict import note_format
 from chainrule.cli.report import format_metrics, task_metrics
 
+USAGE = "chainrule evaluate MODEL DATA"
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the ``evaluate`` subcommand to the ``chainrule`` parser's subparsers."""
-    p = sub.add_parser("evaluate", help="metrics of a model on labelled rows")
-    p.add_argument("model")
-    p.add_argument("data")
+    p = sub.add_parser(
+        "evaluate",
+        parents=parents,
+        help="metrics of a model on labelled rows",
+        description="Score a model written by `chainrule train` on rows that include the target "
+        "column: accuracy, log loss and the confusion matrix for classification; mse, mae and "
+        "R^2 in the target's units for regression.",
+    )
+    p.add_argument("model", help="a model file written by chainrule train")
+    p.add_argument("data", help="labelled rows: CSV, .npz or .npy, with the target column")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule evaluate``; return the exit code."""
-    net = load_model(args.model)
+    net = load_model(args.model, USAGE)
     prep = stored_preprocessing(net, args.model)
-    frame = read_table(args.data)
+    frame = read_table(args.data, USAGE)
+    note_format(frame, args)
     if prep.target not in frame.columns:
         raise CommandError(f"{args.data} has no target column {prep.target!r} to evaluate against")
     print(f"{len(frame)} rows, {prep.task}")

@@ -1,8 +1,14 @@
-"""``chainrule explain``: one backpropagation step of a model, a seed, or sizes, every number printed."""
+"""``chainrule explain``: one backpropagation step of a model, a seed, or sizes, every number printed.
+
+Before the step it prints what the step uses: the weight matrices, the optimizer and learning
+rate (a model's own, from its training summary, unless overridden), the sample's columns with
+their raw and network values, and any input or target it made up.
+"""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +17,39 @@ import numpy as np
 import chainrule as cr
 from chainrule.cli.inputs import CommandError, load_model, pandas, split_list, stored_preprocessing
 from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.train.optimizers import OPTIMIZERS
+
+USAGE = "chainrule explain MODEL|seedNNN|SIZES [--input ...] [--target ...]"
+SEED_001_STEP = {
+    "weights": [[[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]], [[0.1], [-0.3]]],
+    "input": [[0.5, 0.1, -0.2]],
+    "target": [[0.6]],
+}
+NO_STEP = {
+    "003": "seed 003's step is error backpropagation alone (no forward pass): see `chainrule demo 003`"
+}
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the ``explain`` subcommand to the ``chainrule`` parser's subparsers."""
     p = sub.add_parser(
         "explain",
+        parents=parents,
         help="print one backprop step with its real numbers",
-        description="MODEL is a model file, 'seed001' (the Udacity worked step), or sizes like 3-4-1.",
+        description="Print one backpropagation step with every number: the weights used, the "
+        "forward pass, the output error, each layer's delta and each weight change. MODEL|SPEC is "
+        "a model file, a seed tutorial's step (seed000, seed001, seed002, seed004), or layer "
+        "sizes such as 3-4-1 (random weights).",
     )
-    p.add_argument("model", metavar="MODEL|SPEC")
+    p.add_argument("model", metavar="MODEL|SPEC", help="model file, seedNNN, or sizes like 3-4-1")
     p.add_argument("--input", help="comma-separated input values (original units for CLI-trained models)")
     p.add_argument("--target", help="comma-separated target value(s), or the class label")
-    p.add_argument("--lr", type=float, help="learning rate of the step")
+    p.add_argument(
+        "--optimizer",
+        choices=["sgd", "momentum", "adam", "rmsprop"],
+        help="update rule of the step (default: the model's own, else sgd)",
+    )
+    p.add_argument("--lr", type=float, help="learning rate of the step (default: the model's own)")
     p.add_argument("--loss", help="loss of the step (default: the model's)")
     p.add_argument("--activation", default="sigmoid", help="activation for a sizes spec")
     p.add_argument("--seed", type=int, default=0, help="weights seed for a sizes spec")
@@ -32,61 +58,225 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-SEED_001_STEP = {
-    "weights": [[[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]], [[0.1], [-0.3]]],
-    "input": "0.5,0.1,-0.2",
-    "target": "0.6",
-    "lr": 0.5,
-    "loss": "half_sse",
-}
+@dataclass
+class Step:
+    """What one explained step uses, and the notes that say where each part came from."""
+
+    net: cr.Network
+    X: np.ndarray | None = None
+    y: np.ndarray | None = None
+    loss: str | None = None
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    prep: TablePreprocessor | None = None
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule explain``; return the exit code."""
     spec = args.model
-    prep = None
+    key = spec.lower().removeprefix("seed").removeprefix("_")
     if Path(spec).is_file():
-        net = load_model(spec)
-        if "preprocessing" in net.metadata:
-            prep = stored_preprocessing(net, spec)
-        default_input = default_target = None
-        lr, loss = args.lr or 0.1, args.loss
-    elif spec == "seed001":
-        net = cr.Network(
-            [
-                cr.Dense(3, 2, "sigmoid", bias=False, weights=SEED_001_STEP["weights"][0]),
-                cr.Dense(2, 1, "sigmoid", bias=False, weights=SEED_001_STEP["weights"][1]),
-            ]
+        step = model_step(spec)
+    elif spec.lower().startswith("seed") and key in SEED_STEPS:
+        step = SEED_STEPS[key]()
+    elif spec.lower().startswith("seed"):
+        reason = NO_STEP.get(key, "there is no such seed")
+        raise CommandError(f"{spec}: {reason}; explain shows seed000, seed001, seed002 and seed004")
+    elif spec.count("-") >= 1 and all(part.isdigit() for part in spec.split("-")):
+        step = sizes_step(spec, args)
+    else:
+        raise CommandError(
+            f"{spec!r} is not a model file, a seed (seed000 .. seed004), or sizes such as 3-4-1"
         )
-        default_input, default_target = SEED_001_STEP["input"], SEED_001_STEP["target"]
-        lr, loss = args.lr or SEED_001_STEP["lr"], args.loss or SEED_001_STEP["loss"]
-    elif all(part.isdigit() for part in spec.split("-")) and spec.count("-") >= 1:
-        sizes = [int(part) for part in spec.split("-")]
-        net = cr.Network(sizes, activation=args.activation, seed=args.seed)
-        default_input = ",".join(["0.5"] * sizes[0])
-        default_target = ",".join(["1"] * sizes[-1])
-        lr, loss = args.lr or 0.5, args.loss or "half_sse"
+    apply_options(step, args)
+    optimizer = make_optimizer(step)
+    trace = cr.trace_step(step.net, step.X, step.y, loss=step.loss, optimizer=optimizer, apply=False)
+    notes = [*step.notes, f"optimizer: {optimizer.name}, lr {optimizer.lr:g}"]
+    if args.markdown:  # the step's heading first, then where its numbers came from
+        print(trace.format("markdown"))
+        print("\n### What the step used\n")
+        print(
+            "\n".join(f"- {note}" if not note.startswith("  ") else f"  - {note.strip()}" for note in notes)
+        )
+        print(weights_text(step.net, markdown=True))
     else:
-        raise CommandError(f"{spec!r} is not a model file, 'seed001', or sizes such as 3-4-1")
-    raw_input, raw_target = args.input or default_input, args.target or default_target
-    if raw_input is None or raw_target is None:
-        raise CommandError("explain needs --input and --target for a model file")
-    if prep is not None and not args.scaled:
-        pd = pandas()
-        columns = [*prep.numeric, *prep.categorical]
-        values = split_list(raw_input, "--input")
-        if len(values) != len(columns):
-            raise CommandError(f"--input needs {len(columns)} values, for the columns: {', '.join(columns)}")
-        row = pd.DataFrame([values], columns=columns)
-        X = prep.transform(row)
-        y = prep.encode_target(pd.Series([_parse_target(raw_target, prep)]))
-    else:
-        X = np.array([[float(v) for v in split_list(raw_input, "--input")]])
-        y = np.array([[float(v) for v in split_list(raw_target, "--target")]])
-    trace = cr.trace_step(net, X, y, loss=loss, optimizer=cr.SGD(lr=lr), apply=False)
-    print(trace.format("markdown" if args.markdown else "text"))
+        print("\n".join(notes))
+        print(weights_text(step.net, markdown=False))
+        print(trace.format("text"))
+    if optimizer.name in ("adam", "rmsprop"):
+        print(
+            f"note: {optimizer.name} divides each gradient by a running average of its size; from a fresh "
+            f"state its first step moves each weight by about lr = {optimizer.lr:g} against the gradient, "
+            "so the weight changes above are its own, not -lr * gradient"
+        )
     return 0
 
 
-def _parse_target(text: str, prep: TablePreprocessor) -> Any:
-    return float(text) if prep.task == "regression" else text
+def apply_options(step: Step, args: argparse.Namespace) -> None:
+    """Fold --input, --target, --optimizer, --lr and --loss into ``step``, noting each override."""
+    if args.optimizer or args.lr is not None:
+        step.optimizer = args.optimizer or step.optimizer
+        step.lr = args.lr if args.lr is not None else step.lr
+        step.config = {}
+        step.notes.append(f"using {step.optimizer} lr {step.lr:g}, as the command line asks")
+    step.loss = args.loss or step.loss
+    if step.prep is not None and not args.scaled:
+        if args.input is None or args.target is None:
+            columns = ", ".join([*step.prep.numeric, *step.prep.categorical])
+            raise CommandError(
+                f"explain needs --input (values for: {columns}) and --target ({step.prep.target}) "
+                "for this model"
+            )
+        step.X, step.y = table_sample(step.prep, args.input, args.target, step.notes)
+        return
+    if args.input is not None:
+        step.X = np.array([[float(v) for v in split_list(args.input, "--input")]])
+    if args.target is not None:
+        step.y = np.array([[float(v) for v in split_list(args.target, "--target")]])
+    if step.X is None or step.y is None:
+        raise CommandError("explain needs --input and --target for a model file")
+
+
+def model_step(path: str) -> Step:
+    """A model file's step: its own optimizer and learning rate when its summary records them."""
+    net = load_model(path, USAGE)
+    step = Step(net)
+    if "preprocessing" in net.metadata:
+        step.prep = stored_preprocessing(net, path)
+    training = net.metadata.get("training")
+    config = training.get("optimizer") if isinstance(training, dict) else None
+    if (
+        isinstance(config, dict)
+        and config.get("name") in OPTIMIZERS
+        and isinstance(config.get("lr"), (int, float))
+    ):
+        step.optimizer, step.lr, step.config = config["name"], float(config["lr"]), config
+        step.notes.append(
+            f"the model's own optimizer, from its training summary: {config['name']} lr {config['lr']:g}"
+        )
+    else:
+        step.notes.append(
+            f"{path} records no optimizer: using sgd lr {step.lr:g} (choose with --optimizer and --lr)"
+        )
+    return step
+
+
+def make_optimizer(step: Step) -> cr.Optimizer:
+    """The step's optimizer, with every setting its stored configuration has."""
+    if step.config:
+        settings = {k: v for k, v in step.config.items() if k != "name"}
+        try:
+            return OPTIMIZERS[step.optimizer](**settings)
+        except (TypeError, ValueError):
+            step.notes.append("(its stored settings are not all understood: using its name and lr only)")
+    return cr.get_optimizer(step.optimizer, step.lr)
+
+
+def table_sample(
+    prep: TablePreprocessor, raw_input: str, raw_target: str, notes: list[str]
+) -> tuple[Any, Any]:
+    """The network's input and target for one row given in the table's own units, noted column by column."""
+    pd = pandas()
+    columns = [*prep.numeric, *prep.categorical]
+    values = split_list(raw_input, "--input")
+    if len(values) != len(columns):
+        raise CommandError(f"--input needs {len(columns)} values, for the columns: {', '.join(columns)}")
+    row = pd.DataFrame([values], columns=columns)
+    for column in prep.numeric:
+        row[column] = pd.to_numeric(row[column], errors="coerce")
+    X = prep.transform(row)
+    target = float(raw_target) if prep.task == "regression" else raw_target
+    y = prep.encode_target(pd.Series([target]))
+    notes.append("the sample, column by column (raw value -> network input):")
+    position = len(prep.numeric)
+    for j, column in enumerate(prep.numeric):
+        notes.append(f"  {column}: {values[j]} -> {X[0, j]:.8g} ({prep.scaler.method} scaling)")
+    for column, categories in prep.categorical.items():
+        one_hot = ", ".join(f"{column}={c} {X[0, position + i]:g}" for i, c in enumerate(categories))
+        notes.append(f"  {column}: {row[column].iloc[0]} -> {one_hot}")
+        position += len(categories)
+    notes.append(f"  target {prep.target}: {raw_target} -> {np.array2string(y[0], precision=8)}")
+    return X, y
+
+
+def sizes_step(spec: str, args: argparse.Namespace) -> Step:
+    """A network of the given sizes with random weights; inputs and targets made up unless given."""
+    sizes = [int(part) for part in spec.split("-")]
+    if any(n < 1 for n in sizes):
+        raise CommandError(f"{spec}: every layer needs at least one unit")
+    net = cr.Network(sizes, activation=args.activation, seed=args.seed)
+    step = Step(net, loss="half_sse", lr=0.5)
+    step.notes.append(f"weights: random, drawn with --seed {args.seed}; activation {args.activation}")
+    if args.input is None:
+        step.X = np.full((1, sizes[0]), 0.5)
+        step.notes.append(f"no --input given: made up an input of 0.5 for each of the {sizes[0]} inputs")
+    if args.target is None:
+        step.y = np.ones((1, sizes[-1]))
+        step.notes.append(f"no --target given: made up a target of 1 for each of the {sizes[-1]} outputs")
+    step.notes.append("loss half_sse and sgd lr 0.5 unless --loss, --optimizer or --lr say otherwise")
+    return step
+
+
+def seed000() -> Step:
+    from chainrule.examples import seed_000_truth_table as seed
+
+    step = Step(seed.build_network(), seed.X.astype(float), seed.y.astype(float), "half_sse", "sgd", 1.0)
+    step.notes.append(
+        "seed 000: the truth table's first step, all 4 rows at once, step size 1, tutorial weights"
+    )
+    return step
+
+
+def seed001() -> Step:
+    weights = SEED_001_STEP["weights"]
+    net = cr.Network(
+        [
+            cr.Dense(3, 2, "sigmoid", bias=False, weights=weights[0]),
+            cr.Dense(2, 1, "sigmoid", bias=False, weights=weights[1]),
+        ]
+    )
+    step = Step(
+        net, np.array(SEED_001_STEP["input"]), np.array(SEED_001_STEP["target"]), "half_sse", "sgd", 0.5
+    )
+    step.notes.append("seed 001: the Udacity lesson's worked step (x = 0.5, 0.1, -0.2; target 0.6; lr 0.5)")
+    return step
+
+
+def seed002() -> Step:
+    from chainrule.examples import seed_002_xor_train as seed
+
+    step = Step(seed.build_sigmoid(), seed.X.astype(float), seed.y.astype(float), "sse", "sgd", 1.0)
+    step.notes.append("seed 002: XOR's first step, all 4 rows (third input the constant 1), step size 1")
+    return step
+
+
+def seed004() -> Step:
+    from chainrule.examples import seed_004_study_hours as seed
+
+    x_max = seed.X.max(axis=0)
+    step = Step(seed.build_network(), seed.X / x_max, seed.y / 100, "half_sse", "sgd", 1.0)
+    step.notes.append(
+        f"seed 004: hours studied and slept scaled by the training maxima {x_max}, scores by 100; "
+        "the first of 1000 full-batch steps"
+    )
+    return step
+
+
+SEED_STEPS = {"000": seed000, "001": seed001, "002": seed002, "004": seed004}
+
+
+def weights_text(net: cr.Network, markdown: bool) -> str:
+    """The weight matrices (and biases) the step multiplies, layer by layer."""
+    lines = ["weights used (W_l maps layer l-1 to layer l; rows: inputs, columns: units):"]
+    for number, layer in enumerate(net.dense_layers, start=1):
+        for key, value in layer.params.items():
+            text = np.array2string(value, precision=8, max_line_width=100)
+            first, *rest = text.splitlines()
+            label = f"  {key}{number} = "
+            lines.append(label + first)
+            lines.extend(" " * len(label) + row for row in rest)
+    if markdown:
+        return "\n" + lines[0] + "\n\n```\n" + "\n".join(lines[1:]) + "\n```"
+    return "\n".join(lines) + "\n"

@@ -5,20 +5,28 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chainrule.cli.inputs import load_model
-from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.cli.inputs import load_model, stored_preprocessing
+
+USAGE = "chainrule info MODEL"
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the ``info`` subcommand to the ``chainrule`` parser's subparsers."""
-    p = sub.add_parser("info", help="architecture, preprocessing and training summary of a model")
-    p.add_argument("model")
+    p = sub.add_parser(
+        "info",
+        parents=parents,
+        help="architecture, preprocessing and training summary of a model",
+        description="Print what a model file holds: its layers and parameter count, the stored "
+        "preprocessing (task, classes, scaling, one-hot columns) and the training summary "
+        "(data, epochs, optimizer, metrics; whether the run was interrupted).",
+    )
+    p.add_argument("model", help="a model file (.npz) written by chainrule")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule info``; return the exit code."""
-    net = load_model(args.model)
+    net = load_model(args.model, USAGE)
     n_params = sum(p.size for layer in net.layers for p in layer.params.values())
     print(f"model: {args.model}")
     print(
@@ -27,9 +35,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for i, layer in enumerate(net.layers):
         print(f"  layer {i}: {layer!r}")
-    prep_data = net.metadata.get("preprocessing")
-    if prep_data:
-        prep = TablePreprocessor.from_dict(prep_data)
+    if net.metadata.get("preprocessing"):
+        prep = stored_preprocessing(net, args.model)
         print(f"task: {prep.task}" + (f", classes: {', '.join(prep.classes)}" if prep.classes else ""))
         print(
             f"target: {prep.target}"
@@ -39,12 +46,31 @@ def run(args: argparse.Namespace) -> int:
         for column, categories in prep.categorical.items():
             print(f"categorical input {column}: one-hot over {', '.join(categories)}")
     training = net.metadata.get("training")
-    if training:
-        print(
-            f"trained on {training['data']} ({training['rows']} rows) at {training['trained_at']}, "
-            f"{training['epochs_run']} epochs, optimizer {training['optimizer']['name']} "
-            f"lr {training['optimizer']['lr']:g}"
-        )
-        for split, values in training.get("metrics", {}).items():
-            print(f"  {split}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+    if isinstance(training, dict):
+        print_training(training)
     return 0
+
+
+def print_training(training: dict[str, Any]) -> None:
+    """The training summary, tolerating missing or odd entries (older or edited files)."""
+    optimizer = training.get("optimizer") if isinstance(training.get("optimizer"), dict) else {}
+    print(
+        f"trained on {training.get('data', '?')} ({training.get('rows', '?')} rows) at "
+        f"{training.get('trained_at', '?')}, {training.get('epochs_run', '?')} epochs, optimizer "
+        f"{optimizer.get('name', '?')} lr {_number(optimizer.get('lr', '?'))}"
+    )
+    if training.get("interrupted"):
+        print(
+            f"INTERRUPTED: training was stopped by Ctrl-C after {training.get('epochs_run', '?')} "
+            "epochs; this model was kept with --keep-interrupted"
+        )
+    metrics = training.get("metrics")
+    for split, values in metrics.items() if isinstance(metrics, dict) else ():
+        if isinstance(values, dict):
+            print(f"  {split}: " + ", ".join(f"{k} {_number(v)}" for k, v in values.items()))
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)

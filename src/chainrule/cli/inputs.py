@@ -1,13 +1,19 @@
-"""What the commands read: tables, model files and their stored preprocessing, option lists."""
+"""What the commands read: tables, model files and their stored preprocessing, option lists.
+
+Files are recognised by their content (`chainrule.io.tables.sniff`), not their names. A CSV's
+delimiter is detected and reported; rows keep the editor's line numbers (the header is line 1)
+as the frame's index, named ``"line"``, so every error about a cell names the line to fix.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from chainrule.errors import ChainruleError
+from chainrule.cli.files import CommandError
+from chainrule.errors import ModelFileError
 from chainrule.io.preprocessing import TablePreprocessor
-from chainrule.io.tables import read_table
+from chainrule.io.tables import read_table, sniff
 from chainrule.network import Network, load
 
 __all__ = ["CommandError", "load_model", "pandas", "read_table", "split_list", "stored_preprocessing"]
@@ -15,8 +21,8 @@ __all__ = ["CommandError", "load_model", "pandas", "read_table", "split_list", "
 CLI_EXTRA = 'pip install "chainrule[cli]"'
 
 
-class CommandError(ChainruleError):
-    """A problem with the command line's arguments or files, reported as one line."""
+class CLIWarning(UserWarning):
+    """Something the command did that the user should know about (printed as one line)."""
 
 
 def pandas() -> Any:
@@ -36,14 +42,39 @@ def stored_preprocessing(net: Network, model_path: str) -> TablePreprocessor:
             f"{model_path} has no stored preprocessing (it was not trained by `chainrule train`); "
             "use the Python API (chainrule.load(path).predict(X)) with inputs prepared as in training"
         )
-    return TablePreprocessor.from_dict(data)
+    try:
+        return TablePreprocessor.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CommandError(
+            f"{model_path}: its stored preprocessing is damaged ({type(exc).__name__}: {exc}); "
+            "retrain the model with chainrule train"
+        ) from None
 
 
-def load_model(path: str) -> Network:
-    """The network in ``path``, or a `CommandError` if there is no such file."""
-    if not Path(path).is_file():
-        raise CommandError(f"no such model file: {path}")
-    return load(path)
+def load_model(path: str, usage: str = "") -> Network:
+    """The network in ``path``; a `CommandError` naming what the file is if it is not a model.
+
+    Parameters
+    ----------
+    path : str
+        The model file.
+    usage : str, optional
+        The command's usage line, shown when ``path`` is not a model.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise CommandError(f"no such model file: {path}" + (" (it is a folder)" if file.is_dir() else ""))
+    kind = sniff(file)
+    if kind.kind != "model":
+        raise CommandError(
+            f"{path} is {kind.description}, not a chainrule model" + (f"; usage: {usage}" if usage else "")
+        )
+    try:
+        return load(path)
+    except ModelFileError as exc:
+        if "pickle" in str(exc):  # never advise loading untrusted bytes with pickle
+            raise CommandError(f"{path} is not a readable chainrule model file") from None
+        raise
 
 
 def split_list(text: str | None, what: str) -> list[str]:

@@ -1,9 +1,10 @@
 """The ``chainrule`` command: its parser, one module per subcommand, and one-line errors.
 
-Every subcommand reports failure as one line on stderr and a non-zero exit code (``--debug``
-shows the traceback), and writes its output files atomically, so a failed run leaves none.
-pandas, matplotlib and tqdm come with ``pip install "chainrule[cli]"``; the subcommands that
-need them say so when they are missing.
+Every subcommand reports failure as one line on stderr and a non-zero exit code (``--debug``,
+accepted anywhere on the line, shows the traceback), checks its output paths before it starts,
+and writes its output files atomically, so a failed run leaves none. Warnings print once each
+as ``chainrule: warning: ...``. pandas, matplotlib and tqdm come with
+``pip install "chainrule[cli]"``; the subcommands that need them say so when they are missing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import textwrap
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
 from chainrule._version import __version__
 from chainrule.cli import demo, evaluate, explain, export, info, plot, predict, train
@@ -21,40 +26,138 @@ from chainrule.live import command as playground
 COMMANDS = (train, predict, evaluate, explain, plot, demo, export, info, playground)
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Help that shows every option's default, and wraps each line of a description on its own."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = []
+        for line in text.splitlines():
+            lead = " " * (len(line) - len(line.lstrip()))
+            wrapped = textwrap.fill(
+                line.strip(),
+                width,
+                initial_indent=indent + lead,
+                subsequent_indent=indent + lead,
+            )
+            lines.append(wrapped)
+        return "\n".join(lines)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, naming the command and its ``--help``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``chainrule COMMAND: error: MESSAGE (see --help)`` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
+def common_options(with_defaults: bool) -> argparse.ArgumentParser:
+    """``--debug`` and ``--quiet``, for the main parser and (not overriding it) each subcommand."""
+    parent = argparse.ArgumentParser(add_help=False)
+    default: Any = False if with_defaults else argparse.SUPPRESS
+    parent.add_argument(
+        "--debug", action="store_true", default=default, help="show the full traceback of an error"
+    )
+    parent.add_argument(
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="no progress or notes (warnings and errors still print)",
+    )
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``chainrule`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="chainrule",
         description="Train feed-forward networks by backpropagation, predict, and see how a step works.",
+        parents=[common_options(True)],
     )
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shared = common_options(False)
     for command in COMMANDS:
-        command.add_parser(sub)
+        command.add_parser(sub, [shared])
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``chainrule`` command with ``argv`` (default: the process's); return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "plot" and args.kind in ("history", "boundary") and not args.source:
-        parser.error(f"plot {args.kind} needs a file argument")
+    args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with one_line_warnings():
+            return args.func(args)
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         sys.stdout = open(os.devnull, "w")
         return 0
-    except (ChainruleError, ValueError, OSError, ImportError, KeyError) as exc:
+    except MemoryError:
         if args.debug:
             raise
-        message = str(exc) if not isinstance(exc, KeyError) else f"missing {exc}"
-        print(f"chainrule: error: {' '.join(message.split())}", file=sys.stderr)
+        print(
+            "chainrule: error: out of memory; use fewer rows, --dtype float32, or a smaller "
+            "--batch-size or network",
+            file=sys.stderr,
+        )
         return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"chainrule: error: {describe(exc)}", file=sys.stderr)
+        return 1
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an error: its message, or for an unexpected one its type and a way on."""
+    if isinstance(exc, KeyError):
+        message = f"missing {exc}"
+    elif isinstance(exc, (ChainruleError, ValueError, OSError, ImportError)):
+        message = str(exc)
+    else:  # a bug or an unforeseen failure: still one line, and how to see more
+        message = f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+    if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+        message = f"{exc.filename}: {message}"
+    return " ".join(message.split())
+
+
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Print each distinct warning once, as ``chainrule: warning: MESSAGE``, without a source line."""
+    shown: set[str] = set()
+
+    def show(
+        message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            print(f"chainrule: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.showwarning = show
+        yield
 
 
 if __name__ == "__main__":

@@ -1,58 +1,181 @@
-"""``chainrule plot``: loss curves, a decision boundary, activations, output against steps."""
+"""``chainrule plot``: loss curves, a decision boundary, a model's activations, its outputs over training.
+
+The command selects matplotlib's Agg backend itself (the library's plot functions never change
+the backend), draws with `chainrule.teaching.plots`, and closes each figure once written.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from chainrule.cli.inputs import CommandError, load_model, read_table, stored_preprocessing
+from chainrule.cli.files import CommandError, Output, check_outputs
+from chainrule.cli.inputs import load_model, read_table, stored_preprocessing
+from chainrule.cli.options import PLOT_SUFFIXES
+
+KINDS = {
+    "history": (
+        "HISTORY.csv",
+        "training and validation loss per epoch, from a file written by `train --history`",
+    ),
+    "boundary": (
+        "MODEL DATA",
+        "the predicted class over the plane of a two-input classifier, with DATA's points on top; "
+        "regions, points and legend share one colour per class",
+    ),
+    "activations": (
+        "[MODEL DATA]",
+        "with MODEL DATA: the distribution of each hidden layer's outputs on DATA's rows, and per "
+        "unit the share of rows where it is dead (ReLU at 0) or saturated (sigmoid/tanh); "
+        "without: every activation function and its derivative",
+    ),
+    "steps": (
+        "[MODEL]",
+        "with MODEL: the outputs of a few training rows after each epoch, as recorded by "
+        "`chainrule train`; without: seed 000's test output against its training steps",
+    ),
+}
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the ``plot`` subcommand to the ``chainrule`` parser's subparsers."""
-    p = sub.add_parser("plot", help="loss curves, decision boundary, activations, output vs steps")
-    p.add_argument("kind", choices=["history", "boundary", "activations", "steps"])
-    p.add_argument("source", nargs="?", help="history CSV (history) or model file (boundary)")
-    p.add_argument("data", nargs="?", help="data CSV (boundary)")
-    p.add_argument("--out", required=True, help="the .png or .svg to write")
+    kinds = "\n".join(f"  {kind} {args}\n      {text}" for kind, (args, text) in KINDS.items())
+    p = sub.add_parser(
+        "plot",
+        parents=parents,
+        help="loss curves, decision boundary, a model's activations, outputs over training",
+        description=f"Draw a figure and write it as PNG, SVG or PDF. The kinds:\n{kinds}",
+    )
+    p.add_argument("kind", choices=list(KINDS), help="what to draw (see above)")
+    p.add_argument(
+        "source", nargs="?", help="history CSV (history) or model file (boundary, activations, steps)"
+    )
+    p.add_argument("data", nargs="?", help="data file (boundary, activations)")
+    p.add_argument("--out", required=True, help="the .png, .svg or .pdf to write")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule plot``; return the exit code."""
-    from chainrule.teaching import plots
-
-    if args.kind == "history":
-        frame = read_table(args.source)
-        if "loss" not in frame.columns:
-            raise CommandError(f"{args.source} has no 'loss' column: pass a file written by train --history")
-        plots.loss_curves({c: frame[c].to_numpy() for c in frame.columns if c != "epoch"}, args.out)
-    elif args.kind == "boundary":
-        if not args.data:
-            raise CommandError("plot boundary needs the model and a data file: plot boundary MODEL DATA.csv")
-        net = load_model(args.source)
-        prep = stored_preprocessing(net, args.source)
-        if prep.categorical or len(prep.numeric) != 2:
-            raise CommandError("plot boundary needs a model with exactly two numeric input columns")
-        if prep.task != "classification":
-            raise CommandError("plot boundary needs a classification model")
-        frame = read_table(args.data)
-        points = frame[prep.numeric].to_numpy(dtype=float)
-        plots.decision_boundary(
-            net,
-            points,
-            frame[prep.target].astype(str).to_numpy(),
-            args.out,
-            feature_names=prep.numeric,
-            transform=prep.scaler.transform,
+    usage = f"chainrule plot {args.kind} {KINDS[args.kind][0]} --out FILE.png".replace("  ", " ")
+    wanted = KINDS[args.kind][0].strip("[]").split()
+    given = [value for value in (args.source, args.data) if value]
+    optional = KINDS[args.kind][0].startswith("[")
+    if len(given) > len(wanted) or (len(given) < len(wanted) and not (optional and not given)):
+        raise CommandError(
+            f"plot {args.kind} takes {KINDS[args.kind][0]}, got {len(given)} file(s); usage: {usage}"
         )
-    elif args.kind == "activations":
-        plots.activations(args.out)
-    elif args.kind == "steps":
-        from chainrule.examples import seed_000_truth_table
-
-        result = seed_000_truth_table.run()
-        plots.output_vs_steps(result["steps"], result["test_output_curve"], args.out, target=0.99)
+    check_outputs(
+        {"the model or history file": args.source, "the data file": args.data},
+        [Output("--out", args.out, PLOT_SUFFIXES)],
+    )
+    draw: Callable[[Any], Any] = DRAW[args.kind](args, usage)
+    with_agg(draw, args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def with_agg(draw: Callable[[Any], Any], path: str) -> None:
+    """Select matplotlib's Agg backend, let ``draw(plots)`` make a figure, write it to ``path``, close it."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise CommandError('plotting needs matplotlib: pip install "chainrule[cli]"') from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from chainrule.teaching import plots
+
+    fig = draw(plots)
+    try:
+        plots.save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def save_loss_plot(history: dict[str, Any], path: str, title: str = "") -> None:
+    """Write the loss curves of ``history`` to ``path`` (for ``train --plot``)."""
+    with_agg(lambda plots: plots.loss_curves(history, title=title), path)
+
+
+def _history(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
+    frame = read_table(args.source, usage)
+    if "loss" not in frame.columns:
+        raise CommandError(f"{args.source} has no 'loss' column: pass a file written by train --history")
+    curves = {c: frame[c].to_numpy(dtype=float) for c in frame.columns if c != "epoch"}
+    return lambda plots: plots.loss_curves(curves)
+
+
+def _boundary(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
+    net = load_model(args.source, usage)
+    prep = stored_preprocessing(net, args.source)
+    if prep.task != "classification":
+        raise CommandError("plot boundary needs a classification model; this one is a regression")
+    if prep.categorical or len(prep.numeric) != 2:
+        raise CommandError(
+            f"plot boundary needs a model with exactly two numeric input columns; this one has: "
+            f"{', '.join(prep.feature_names)}"
+        )
+    frame = read_table(args.data, usage)
+    prep.transform(frame)  # every needed column present and numeric, or a one-line error
+    if prep.target not in frame.columns:
+        raise CommandError(f"{args.data} has no target column {prep.target!r} to colour the points by")
+    points = frame[prep.numeric].to_numpy(dtype=float)
+    labels = prep.decode(prep.encode_target(frame[prep.target]))
+    return lambda plots: plots.decision_boundary(
+        net,
+        points,
+        labels,
+        classes=prep.classes,
+        feature_names=prep.numeric,
+        transform=prep.scaler.transform,
+    )
+
+
+def _activations(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
+    if not args.source:
+        print("no model given: drawing every activation function and its derivative", file=sys.stderr)
+        return lambda plots: plots.activation_functions()
+    net = load_model(args.source, usage)
+    prep = stored_preprocessing(net, args.source)
+    X = prep.transform(read_table(args.data, usage))
+    return lambda plots: plots.hidden_activations(net, X)
+
+
+def _steps(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
+    if not args.source:
+        from chainrule.examples import seed_000_truth_table
+
+        print("no model given: drawing seed 000's test output against its training steps", file=sys.stderr)
+        result = seed_000_truth_table.run()
+        return lambda plots: plots.output_vs_steps(result["steps"], result["test_output_curve"], target=0.99)
+    net = load_model(args.source, usage)
+    trajectory = (net.metadata.get("training") or {}).get("trajectory")
+    if not trajectory:
+        raise CommandError(
+            f"{args.source} has no recorded outputs over training (it was not trained by this "
+            "version of `chainrule train`); retrain it to plot them"
+        )
+    try:
+        rows, truth, epochs = trajectory["rows"], trajectory["truth"], trajectory["epochs"]
+        outputs, what = trajectory["outputs"], trajectory["output"]
+    except (KeyError, TypeError) as exc:
+        raise CommandError(f"{args.source}: its recorded outputs are damaged (missing {exc})") from None
+    classification = what != "prediction"
+    labels = [
+        f"{row} ({'class ' if classification else 'target '}{t})" for row, t in zip(rows, truth, strict=True)
+    ]
+    return lambda plots: plots.output_vs_steps(
+        epochs,
+        outputs,
+        target=1.0 if classification else truth,
+        labels=labels,
+        xlabel="epoch",
+        ylabel=what,
+        title=f"{args.source}: outputs of {len(rows)} training rows over training",
+    )
+
+
+DRAW = {"history": _history, "boundary": _boundary, "activations": _activations, "steps": _steps}

@@ -6,15 +6,25 @@ import argparse
 import sys
 from typing import Any
 
-from chainrule.cli.inputs import CommandError, load_model, read_table, stored_preprocessing
+from chainrule.cli.files import CommandError, Output, check_outputs
+from chainrule.cli.inputs import load_model, read_table, stored_preprocessing
 from chainrule.io.atomic import atomic_write
 
+USAGE = "chainrule predict MODEL DATA [--out PREDICTIONS.csv]"
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the ``predict`` subcommand to the ``chainrule`` parser's subparsers."""
-    p = sub.add_parser("predict", help="predict for new rows with the model's stored preprocessing")
-    p.add_argument("model")
-    p.add_argument("data")
+    p = sub.add_parser(
+        "predict",
+        parents=parents,
+        help="predict for new rows with the model's stored preprocessing",
+        description="Predict for the rows of DATA with a model written by `chainrule train`: the "
+        "rows are prepared with the model's stored encoding and scaling, and the output is DATA "
+        "with a predicted_TARGET column (class labels, or numbers in the target's units).",
+    )
+    p.add_argument("model", help="a model file written by chainrule train")
+    p.add_argument("data", help="rows to predict: CSV, .npz or .npy, with the training columns")
     p.add_argument("--out", help="CSV to write (default: standard output)")
     p.add_argument("--proba", action="store_true", help="add one probability column per class")
     p.set_defaults(func=run)
@@ -22,16 +32,21 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule predict``; return the exit code."""
-    net = load_model(args.model)
+    check_outputs(
+        {"the model": args.model, "the data file": args.data},
+        [Output("--out", args.out, (".csv", ".tsv", ".txt"))],
+    )
+    net = load_model(args.model, USAGE)
     prep = stored_preprocessing(net, args.model)
-    frame = read_table(args.data)
+    if args.proba and prep.task != "classification":
+        raise CommandError("--proba needs a classification model; this one is a regression")
+    frame = read_table(args.data, USAGE)
+    note_format(frame, args)
     outputs = net.predict(prep.transform(frame))
     result = frame.copy()
     column = f"predicted_{prep.target}"
     result[column] = prep.decode(outputs)
     if args.proba:
-        if prep.task != "classification":
-            raise CommandError("--proba needs a classification model; this one is a regression")
         for name, values in zip(prep.classes, prep.probabilities(outputs).T, strict=True):
             result[f"proba_{name}"] = values
     if args.out:
@@ -41,3 +56,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         result.to_csv(sys.stdout, index=False)
     return 0
+
+
+def note_format(frame: Any, args: argparse.Namespace) -> None:
+    """Say how a table that is not plain comma-separated CSV was read (unless ``--quiet``)."""
+    described = frame.attrs.get("format", "")
+    if described and described != "comma-separated" and not args.quiet:
+        print(f"read {args.data} as {described}", file=sys.stderr)

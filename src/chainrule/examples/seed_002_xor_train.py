@@ -19,9 +19,14 @@ X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
 y = np.array([[0], [1], [1], [0]])
 
 
+def build_sigmoid(seed: int = 2) -> cr.Network:
+    """The tutorial's untrained network: 3-4-1, sigmoid, no biases, uniform [0, 1) weights."""
+    return cr.Network([3, 4, 1], activation="sigmoid", bias=False, init="uniform01", seed=seed)
+
+
 def train_sigmoid(seed: int = 2) -> tuple[cr.Network, cr.History]:
-    """The tutorial's network: 3-4-1, sigmoid, no biases, uniform [0, 1) weights."""
-    net = cr.Network([3, 4, 1], activation="sigmoid", bias=False, init="uniform01", seed=seed)
+    """The tutorial's network (`build_sigmoid`) trained 1000 full-batch steps, step size 1."""
+    net = build_sigmoid(seed)
     history = net.fit(X, y, loss="sse", optimizer=cr.SGD(lr=1.0), epochs=1000)
     return net, history
 
@@ -44,7 +49,15 @@ def main(path: str = "xor_model.npz") -> None:
         print("  outputs:", np.round(net.predict(X if net.n_inputs == 3 else X[:, :2]).ravel(), 4))
     net, _ = train_sigmoid()
     cr.save(net, path)
-    print(f"saved the sigmoid network to {path}; run seed_002_xor_predict.py {path}")
+    print(f"saved the sigmoid network to {path}; load it with the separate inference program:")
+    print(f"  {predict_command(path)}")
+
+
+def predict_command(path: str) -> str:
+    """The exact command that runs the inference program on the model saved at ``path``."""
+    import shlex
+
+    return f"python -m chainrule.examples.seed_002_xor_predict {shlex.quote(str(path))}"
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def hidden_errors() -> tuple[np.ndarray, np.ndarray]:
     return WHO * E, errors
 
 
-def train_digits(seed: int = 0) -> tuple[cr.Network, cr.History, float]:
+def train_digits(seed: int = 0, epochs: int = 5) -> tuple[cr.Network, cr.History, float]:
     """64-64-10 sigmoid network, targets 0.01/0.99 as the tutorial, one sample per step."""
     images, labels = make_glyph_digits(3500, noise=0.05, seed=seed)
     targets = np.full((labels.size, 10), 0.01)
@@ -38,7 +38,7 @@ def train_digits(seed: int = 0) -> tuple[cr.Network, cr.History, float]:
         targets[:3000],
         loss="half_sse",
         optimizer=cr.SGD(lr=0.3),
-        epochs=5,
+        epochs=epochs,
         batch_size=1,
         metrics=["accuracy"],
     )

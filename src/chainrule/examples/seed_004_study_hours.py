@@ -18,9 +18,14 @@ y = np.array([[92], [86], [89]], dtype=float)
 NEW = np.array([4, 8], dtype=float)
 
 
+def build_network(seed: int = 0) -> cr.Network:
+    """The tutorial's untrained 2-3-1 sigmoid network without biases, standard normal weights."""
+    return cr.Network([2, 3, 1], activation="sigmoid", bias=False, init="standard_normal", seed=seed)
+
+
 def run(seed: int = 0) -> dict:
     x_max = X.max(axis=0)  # remember the training maxima: new inputs need the same scaling
-    net = cr.Network([2, 3, 1], activation="sigmoid", bias=False, init="standard_normal", seed=seed)
+    net = build_network(seed)
     history = net.fit(
         X / x_max, y / 100, loss="half_sse", optimizer=cr.SGD(lr=1.0), epochs=1000, metrics=["mse"]
     )

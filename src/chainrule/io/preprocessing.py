@@ -109,15 +109,16 @@ class TablePreprocessor:
         if unknown:
             raise InputError(f"--categorical names {sorted(unknown)}, which are not feature columns")
         numeric = [c for c in features if c not in forced and _is_number_column(frame[c])]
+        for column in features:
+            if column not in forced and column not in numeric:
+                _refuse_numeric_looking(frame[column], column)
+        check_missing(frame, [*features, target])
         cats = {
             c: sorted({_label(v) for v in frame[c].dropna()}, key=_natural)
             for c in features
             if c not in numeric
         }
         y = frame[target]
-        if y.isna().any():
-            row = int(np.flatnonzero(y.isna().to_numpy())[0])
-            raise InputError(f"row {row + 1}, column {target!r}: the target is missing; drop such rows first")
         task = task or infer_task(y)
         if task not in ("classification", "regression"):
             raise ValueError(f"task must be classification or regression, got {task!r}")
@@ -148,20 +149,18 @@ class TablePreprocessor:
         return 1 if len(self.classes) == 2 else len(self.classes)
 
     def transform(self, frame: Any) -> np.ndarray:
-        """Network inputs for the rows of ``frame``; errors name the row and column."""
+        """Network inputs for the rows of ``frame``; errors name the row (or line) and column."""
+        check_missing(frame, [*self.numeric, *self.categorical], needed=self._needed())
         blocks = [self.scaler.transform(self._numeric_block(frame))]
         for column, categories in self.categorical.items():
-            values = self._column(frame, column)
-            labels = [_label(v) for v in values]
+            labels = [_label(v) for v in self._column(frame, column)]
             index = {c: i for i, c in enumerate(categories)}
             one_hot = np.zeros((len(labels), len(categories)))
-            for row, (raw, label) in enumerate(zip(values, labels, strict=True)):
-                if _missing(raw):
-                    raise InputError(f"row {row + 1}, column {column!r}: missing value")
+            for row, label in enumerate(labels):
                 if label not in index:
                     raise InputError(
-                        f"row {row + 1}, column {column!r}: category {label!r} was not seen in training "
-                        f"(known: {', '.join(categories)})"
+                        f"{row_label(frame.index, row)}, column {column!r}: category {label!r} was not "
+                        f"seen in training (known: {', '.join(categories)})"
                     )
                 one_hot[row, index[label]] = 1.0
             blocks.append(one_hot)
@@ -177,8 +176,8 @@ class TablePreprocessor:
         if unknown:
             row, label = unknown[0]
             raise InputError(
-                f"row {row + 1}, column {self.target!r}: class {label!r} was not seen in training "
-                f"(known: {', '.join(self.classes)})"
+                f"{row_label(getattr(values, 'index', None), row)}, column {self.target!r}: class "
+                f"{label!r} was not seen in training (known: {', '.join(self.classes)})"
             )
         codes = np.array([index[label] for label in labels])
         if len(self.classes) == 2:
@@ -225,10 +224,14 @@ class TablePreprocessor:
         )
 
     # ------------------------------------------------------------------------ helpers
+    def _needed(self) -> str:
+        return ", ".join([*self.numeric, *self.categorical])
+
     def _column(self, frame: Any, column: str) -> Any:
         if column not in frame.columns:
-            needed = ", ".join([*self.numeric, *self.categorical])
-            raise InputError(f"column {column!r} is missing from the data (the model needs: {needed})")
+            raise InputError(
+                f"column {column!r} is missing from the data (the model needs: {self._needed()})"
+            )
         return frame[column].to_numpy(dtype=object)
 
     def _numeric_block(self, frame: Any) -> np.ndarray:
@@ -236,32 +239,103 @@ class TablePreprocessor:
 
         block = np.empty((len(frame), len(self.numeric)))
         for j, column in enumerate(self.numeric):
-            if column not in frame.columns:
-                self._column(frame, column)  # raises the missing-column error
+            self._column(frame, column)  # raises the missing-column error
             raw = frame[column]
             block[:, j] = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             bad = np.flatnonzero(~np.isfinite(block[:, j]))
             if bad.size:
-                row, value = int(bad[0]), raw.iloc[int(bad[0])]
-                problem = (
-                    "missing value; drop or fill such rows"
-                    if _missing(value)
-                    else (f"{value!r} is not a finite number")
+                cells = ", ".join(f"{row_label(frame.index, int(r))} {raw.iloc[int(r)]!r}" for r in bad[:10])
+                more = f" and {bad.size - 10} more" if bad.size > 10 else ""
+                raise InputError(
+                    f"column {column!r}: {_count(bad.size, 'cell')} not a finite number ({cells}{more})"
                 )
-                raise InputError(f"row {row + 1}, column {column!r}: {problem}")
         return block
 
 
 def infer_task(target: Any) -> str:
-    """Classification for text, booleans, or at most 10 distinct integer values; else regression."""
+    """``"classification"`` or ``"regression"`` for a target column (see `infer_task_reason`)."""
+    return infer_task_reason(target)[0]
+
+
+def infer_task_reason(target: Any) -> tuple[str, str]:
+    """The task a target column suggests, and the rule that decided it, in words.
+
+    Text and booleans are classification. A number column is regression if any value is
+    fractional, or if it has more than 10 distinct values, or more distinct values than a fifth
+    of the rows (a 10-row sample of prices is not 10 classes); otherwise classification.
+    """
     import pandas as pd
 
-    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
-        return "classification"
+    if pd.api.types.is_bool_dtype(target):
+        return "classification", "the target is true/false"
+    if not pd.api.types.is_numeric_dtype(target):
+        return "classification", "the target holds text"
     values = target.to_numpy(dtype=float)
-    if np.all(values == np.round(values)) and len(np.unique(values)) <= 10:
-        return "classification"
-    return "regression"
+    distinct = len(np.unique(values))
+    if not np.all(values == np.round(values)):
+        return "regression", "the target has fractional values"
+    if distinct > 10:
+        return "regression", f"the target has {distinct} distinct values, more than 10"
+    if distinct > max(2, len(values) // 5):
+        return (
+            "regression",
+            f"the target has {distinct} distinct values in {len(values)} rows, too many for classes",
+        )
+    return "classification", f"the target has {distinct} distinct whole numbers in {len(values)} rows"
+
+
+def row_label(index: Any, position: int) -> str:
+    """``"line N"`` (the editor's line of a CSV row, when the index says so) or ``"row N"``."""
+    if getattr(index, "name", None) == "line":
+        return f"line {index[position]}"
+    return f"row {position + 1}"
+
+
+def check_missing(frame: Any, columns: list[str], needed: str | None = None) -> None:
+    """Raise one `InputError` counting every missing cell of ``columns``, with where they are."""
+    reports, total = [], 0
+    for column in columns:
+        if column not in frame.columns:
+            if needed is None:
+                continue
+            raise InputError(f"column {column!r} is missing from the data (the model needs: {needed})")
+        rows = np.flatnonzero(frame[column].isna().to_numpy())
+        if rows.size:
+            total += rows.size
+            where = ", ".join(row_label(frame.index, int(r)).split()[1] for r in rows[:5])
+            kind = "line" if getattr(frame.index, "name", None) == "line" else "row"
+            kind += "s" if rows.size > 1 else ""
+            more = ", ..." if rows.size > 5 else ""
+            reports.append(f"{column!r} {rows.size} ({kind} {where}{more})")
+    if total:
+        raise InputError(
+            f"{_count(total, 'cell')} missing: {'; '.join(reports)}; drop or fill those rows first"
+        )
+
+
+def _refuse_numeric_looking(column: Any, name: str) -> None:
+    """A text column whose cells are mostly numbers has a few bad cells: name each one."""
+    import pandas as pd
+
+    present = column.dropna()
+    if present.empty:
+        return
+    parsed = pd.to_numeric(present, errors="coerce")
+    bad = present[parsed.isna() | ~np.isfinite(parsed.to_numpy(dtype=float, na_value=np.nan))]
+    if bad.empty or len(bad) > len(present) / 2:
+        return
+    positions = column.index.get_indexer(bad.index)
+    shown = zip(positions[:10], bad[:10], strict=True)
+    cells = ", ".join(f"{row_label(column.index, int(p))} {v!r}" for p, v in shown)
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    raise InputError(
+        f"column {name!r} looks numeric but {_count(len(bad), 'cell')} not a number: {cells}{more}; "
+        f"fix those cells, or pass --categorical {name} to treat the column as categories"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"1 {noun} is" if n == 1 else f"{n} {noun}s are"
 
 
 def _is_number_column(column: Any) -> bool:
@@ -286,14 +360,6 @@ def _natural(label: str) -> tuple[int, float, str]:
         return (0, float(label), label)
     except ValueError:
         return (1, 0.0, label)
-
-
-def _missing(value: Any) -> bool:
-    """None, NaN, or pandas' NA (whose truth value raises)."""
-    try:
-        return bool(value is None or value != value)
-    except TypeError:
-        return True
 
 
 def _names(columns: Any) -> str:

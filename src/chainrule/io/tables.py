@@ -1,17 +1,45 @@
-"""Reading tables: a CSV, or the arrays of a ``.npz``/``.npy`` file, as a pandas DataFrame.
+"""Reading tables as a new user's files come: a CSV with any common delimiter (or the arrays of a
+``.npz``/``.npy``), recognised by content, not name, with rows numbered as an editor shows them.
 
 The command line and the playground read data through here, so both read a file the same way.
-pandas comes with ``pip install "chainrule[cli]"``.
+`sniff` says what a file holds from its first bytes, so a PNG renamed ``.csv`` or a model given
+where a table goes is named for what it is. pandas comes with ``pip install "chainrule[cli]"``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from chainrule.errors import InputError
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+(,\d+)?\s*$")
+TABLES = "chainrule reads CSV text, .npz with arrays X and y, or .npy"
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip-compressed file (decompress it first)"),
+    (b"PAR1", "a Parquet file (save it as CSV)"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Microsoft Office file (save it as CSV)"),
+    (b"\x93NUMPY", "a NumPy .npy array"),
+)
+
+
+class TableWarning(UserWarning):
+    """Something reading a table did that the user should know about (an encoding guessed)."""
 
 
 def _pandas() -> Any:
@@ -22,36 +50,181 @@ def _pandas() -> Any:
     return pd
 
 
-def read_table(path: str) -> Any:
-    """A DataFrame from ``.csv``, or from ``.npz`` (arrays ``X`` and ``y``) or ``.npy``.
+@dataclass(frozen=True)
+class FileKind:
+    """What a file holds: ``kind`` is ``model``, ``npz``, ``npy``, ``text`` or ``other``."""
 
-    Columns of NumPy arrays are named ``x0, x1, ...``; the ``y`` of an ``.npz`` is ``y``.
+    kind: str
+    description: str
+
+
+def sniff(path: str | os.PathLike[str]) -> FileKind:
+    """Say what ``path`` holds from its first bytes (and, for a ZIP, its member names).
+
+    Parameters
+    ----------
+    path : str or path-like
+        An existing file.
+
+    Returns
+    -------
+    FileKind
+        The kind and a description such as ``"a PNG image"`` or ``"a CSV table"``.
+    """
+    with open(path, "rb") as stream:
+        head = stream.read(8192)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _sniff_zip(path)
+    for magic, description in MAGIC:
+        if head.startswith(magic):
+            return FileKind("npy" if magic == b"\x93NUMPY" else "other", description)
+    if not head:
+        return FileKind("text", "an empty file")
+    if b"\x00" in head:
+        return FileKind("other", "a binary file, not text")
+    return FileKind("text", "a CSV table" if _looks_tabular(head) else "a text file")
+
+
+def _sniff_zip(path: str | os.PathLike[str]) -> FileKind:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return FileKind("other", "a damaged or truncated ZIP archive")
+    if "__header__.npy" in names:
+        return FileKind("model", "a chainrule model")
+    if names and all(name.endswith(".npy") for name in names):
+        arrays = ", ".join(name[:-4] for name in names[:6])
+        return FileKind("npz", f"a NumPy .npz archive (arrays {arrays})")
+    if any(name.startswith("xl/") for name in names):
+        return FileKind("other", "an Excel workbook (save it as CSV)")
+    if any(name.startswith("word/") for name in names):
+        return FileKind("other", "a Word document")
+    return FileKind("other", "a ZIP archive")
+
+
+def _looks_tabular(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0]
+    return any(sep in first for sep in (b",", b";", b"\t", b"|"))
+
+
+def read_table(path: str, usage: str = "") -> Any:
+    """A DataFrame from a CSV (any common delimiter), an ``.npz`` (arrays X and y) or an ``.npy``.
+
+    Parameters
+    ----------
+    path : str
+        The file; its kind is read from its first bytes, whatever its name.
+    usage : str, optional
+        The command's usage line, shown when ``path`` is a model rather than a table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns of NumPy arrays are named ``x0, x1, ...`` (the ``y`` of an ``.npz`` is ``y``).
+        A CSV's index holds each row's line number in the file, and ``frame.attrs["format"]``
+        says how it was read (``"comma-separated"``, ``"semicolon-separated, decimal comma"``).
     """
     pd = _pandas()
     file = Path(path)
     if not file.is_file():
-        raise InputError(f"no such data file: {path}")
-    suffix = file.suffix.lower()
+        raise InputError(f"no such data file: {path}" + (" (it is a folder)" if file.is_dir() else ""))
+    kind = sniff(file)
+    if kind.kind == "model":
+        raise InputError(
+            f"{path} is a chainrule model, not a data table" + (f"; usage: {usage}" if usage else "")
+        )
+    if kind.kind == "other":
+        raise InputError(f"{path} is {kind.description}, not a data table; {TABLES}")
     try:
-        if suffix == ".npy":
-            array = np.load(file, allow_pickle=False)
-            array = array.reshape(len(array), -1)
-            return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-        if suffix == ".npz":
-            with np.load(file, allow_pickle=False) as archive:
-                if "X" not in archive.files:
-                    raise InputError(f"{path} has no array named X (found: {', '.join(archive.files)})")
-                X = archive["X"]
-                X = X.reshape(len(X), -1)
-                frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-                if "y" in archive.files:
-                    frame["y"] = archive["y"]
-                return frame
-        frame = pd.read_csv(file)
+        if kind.kind in ("npy", "npz"):
+            frame = _read_arrays(file, kind.kind, pd)
+        else:
+            frame = _read_csv(file, pd)
     except (ValueError, OSError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"cannot parse {path} as CSV: {exc}") from None
+        raise InputError(f"cannot read {path}: {' '.join(str(exc).split())}") from None
     if frame.empty:
         raise InputError(f"{path} has no data rows")
     return frame
+
+
+def _read_arrays(file: Path, kind: str, pd: Any) -> Any:
+    if kind == "npy":
+        array = np.load(file, allow_pickle=False)
+        array = array.reshape(len(array), -1)
+        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+    else:
+        with np.load(file, allow_pickle=False) as archive:
+            if "X" not in archive.files:
+                raise InputError(f"{file} has no array named X (found: {', '.join(archive.files)})")
+            X = archive["X"]
+            X = X.reshape(len(X), -1)
+            frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+            if "y" in archive.files:
+                frame["y"] = archive["y"]
+    frame.attrs["format"] = f"NumPy .{kind}"
+    return frame
+
+
+def _read_csv(file: Path, pd: Any) -> Any:
+    raw = file.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("cp1252", errors="replace")
+        warnings.warn(
+            f"{file} is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}); "
+            "read it as Windows-1252 (Latin-1): save it as UTF-8 to be sure of its accents",
+            TableWarning,
+            stacklevel=2,
+        )
+    delimiter = detect_delimiter(text)
+    options: dict[str, Any] = {"sep": delimiter}
+    described = f"{DELIMITERS[delimiter]}-separated"
+    try:
+        frame = pd.read_csv(io.StringIO(text), **options)
+        if delimiter != "," and _has_decimal_commas(frame, pd):
+            frame = pd.read_csv(io.StringIO(text), decimal=",", **options)
+            described += ", decimal comma"
+    except pd.errors.ParserError as exc:
+        raise InputError(f"cannot parse {file} as {described} CSV: {' '.join(str(exc).split())}") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{file} is empty: it needs a header line and data rows") from None
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()][1:]
+    if len(lines) == len(frame):
+        frame.index = pd.Index(lines, name="line")
+    frame.attrs["format"] = described
+    return frame
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter (comma, semicolon, tab or pipe) that splits the header and the first rows alike.
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+
+    Returns
+    -------
+    str
+        The delimiter; a comma when none splits the lines consistently (a one-column file).
+    """
+    sample = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_width = ",", 1
+    for delimiter in DELIMITERS:
+        widths = {len(row) for row in csv.reader(sample, delimiter=delimiter)}
+        if len(widths) == 1 and (width := widths.pop()) > best_width:
+            best, best_width = delimiter, width
+    return best
+
+
+def _has_decimal_commas(frame: Any, pd: Any) -> bool:
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if pd.api.types.is_numeric_dtype(values) or values.empty:
+            continue
+        texts = values.astype(str)
+        if texts.str.contains(",").any() and texts.str.match(DECIMAL_COMMA).all():
+            return True
+    return False

@@ -9,10 +9,13 @@ from typing import Any
 from chainrule.live import DEFAULT_PORT, playground
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``playground`` subcommand to the CLI's subparsers."""
+def add_parser(
+    subparsers: Any, parents: list[argparse.ArgumentParser] | None = None
+) -> argparse.ArgumentParser:
+    """Add the ``playground`` subcommand to the CLI's subparsers (with the shared ``parents`` options)."""
     p = subparsers.add_parser(
         "playground",
+        parents=parents or [],
         help="a live training page in the browser: your data, the network, every number of a step",
         description="Start a local web page that trains a network as you watch. The first line "
         "of output is the page's URL.",
