@@ -12,6 +12,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.train.callbacks import Monitor
+from tests.training_scenarios import linear_data, rise_then_fall
+from tests.training_scenarios import same_weights as weights_equal
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -26,29 +28,6 @@ def drive(callback: cr.Callback, values, key="loss", network=None, optimizer=Non
             callback.network.stop_training = False
             return [epoch]
     return []
-
-
-def linear_data(n=200, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 2))
-    return X, (X[:, 0] + X[:, 1] > 0).astype(float)[:, None]
-
-
-def rise_then_fall(switch=6):
-    """A batch function that teaches the true labels for ``switch`` epochs, then the opposite:
-    validation accuracy on the true labels rises, then falls to zero."""
-    X, y = linear_data(200, seed=0)
-    calls = []
-
-    def make_batches():
-        calls.append(None)
-        return [(X, y if len(calls) <= switch else 1.0 - y)]
-
-    return make_batches
-
-
-def weights_equal(a, b) -> bool:
-    return all(np.array_equal(la[k], lb[k]) for la, lb in zip(a, b, strict=True) for k in la)
 
 
 # ------------------------------------------------------------------------------- Monitor

@@ -10,29 +10,7 @@ import chainrule as cr
 from chainrule.errors import ModelFileError
 from chainrule.io.checkpoints import ModelCheckpoint, restore_checkpoint, save_checkpoint
 from chainrule.train.history import History, TrainingRun
-
-
-def linear_data(n, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 2))
-    return X, (X[:, 0] + X[:, 1] > 0).astype(float)[:, None]
-
-
-def rise_then_fall(switch=6):
-    """Batches of the true labels for ``switch`` epochs, then of the opposite labels: the
-    validation accuracy rises, then falls."""
-    X, y = linear_data(200, seed=0)
-    calls = []
-
-    def make_batches():
-        calls.append(None)
-        return [(X, y if len(calls) <= switch else 1.0 - y)]
-
-    return make_batches
-
-
-def same_weights(a, b) -> bool:
-    return all(np.array_equal(la[k], lb[k]) for la, lb in zip(a, b, strict=True) for k in la)
+from tests.training_scenarios import linear_data, rise_then_fall, same_weights
 
 
 class Capture(cr.Callback):
