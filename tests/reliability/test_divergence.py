@@ -14,10 +14,18 @@ def test_divergence_raises_names_the_epoch_and_keeps_finite_weights(rng):
     X = rng.normal(size=(20, 3)) * 100
     y = rng.normal(size=(20, 1)) * 100
     net = cr.Network([3, 16, 1], activation="relu", output_activation="identity", seed=0)
+    ends = {-1: net.get_weights()}  # the weights at the end of each epoch (-1: the start)
+    record = cr.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.update({epoch: net.get_weights()}))
     with pytest.raises(cr.DivergenceError, match=r"in epoch \d+.*learning rate") as info:
-        net.fit(X, y, loss="mse", optimizer=cr.SGD(lr=10.0), epochs=100)
+        net.fit(X, y, loss="mse", optimizer=cr.SGD(lr=10.0), epochs=100, callbacks=[record])
     error = info.value
-    assert error.epoch >= 1 and error.history.epochs == error.epoch
+    # the weights kept are those at the end of the last epoch the history lists, as the message says
+    kept = error.history.epochs
+    assert error.epoch >= 1 and kept in (error.epoch, error.epoch - 1)
+    assert f"from the start of epoch {kept}" in str(error)
+    for got, want in zip(net.get_weights(), ends[kept - 1], strict=True):
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
     for layer in net.get_weights():
         for value in layer.values():
             assert np.isfinite(value).all()
