@@ -76,3 +76,69 @@ def test_a_healthy_run_is_not_warned_about(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         net.fit(rng.normal(size=(16, 3)), rng.normal(size=(16, 1)), loss="mse", epochs=5)
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_the_last_update_is_checked_too(batch_size, rng):
+    """One epoch at lr=1e308: no later loss ever sees the bad weights, the epoch-end check does."""
+    X, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    net = cr.Network([3, 4, 1], activation="tanh", output_activation="identity", seed=0)
+    start = net.get_weights()
+    opt = cr.SGD(lr=1e308)
+    # full batch: only the check after the epoch sees it; mini-batch: the next batch's loss does
+    became = "weights became NaN or infinite" if batch_size is None else "loss became"
+    with pytest.raises(cr.DivergenceError, match=f"{became}.* in epoch 0") as info:
+        net.fit(X, y, loss="mse", optimizer=opt, epochs=1, batch_size=batch_size)
+    assert info.value.history.epochs == 0 and opt.iterations == 0
+    for got, want in zip(net.get_weights(), start, strict=True):
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+
+
+def test_weights_that_go_bad_in_the_last_epoch_of_many_are_rolled_back(rng):
+    X, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1)) * 1e3
+    net = cr.Network([3, 4, 1], activation="tanh", output_activation="identity", seed=0)
+    ends = {}
+
+    def blow_up_at_the_end(epoch, logs):
+        ends[epoch] = net.get_weights()
+        if epoch == 3:
+            opt.lr = 1e308  # the last epoch's steps overflow the weights
+
+    opt = cr.SGD(lr=0.01)
+    with pytest.raises(cr.DivergenceError, match="epoch 4") as info:
+        net.fit(X, y, loss="mse", optimizer=opt, epochs=5, callbacks=[blow_up_at_the_end])
+    assert info.value.history.epochs == 4
+    for got, want in zip(net.get_weights(), ends[3], strict=True):
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+    # the network can be saved, loaded and exported: its weights are the finite ones kept
+    assert all(np.isfinite(v).all() for layer in net.get_weights() for v in layer.values())
+
+
+def test_divergence_rolls_the_optimizer_back_with_the_weights(rng):
+    X, y = rng.normal(size=(16, 3)) * 50, rng.normal(size=(16, 1)) * 50
+    net = cr.Network([3, 8, 1], activation="relu", output_activation="identity", seed=1)
+    opt = cr.SGD(lr=1.0, momentum=0.9)
+    states = {}
+    record = cr.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: states.update(
+            {epoch + 1: ({k: v.copy() for k, v in opt.state_arrays().items()}, opt.iterations)}
+        )
+    )
+    with pytest.raises(cr.DivergenceError) as info:
+        net.fit(X, y, loss="mse", optimizer=opt, epochs=200, batch_size=4, callbacks=[record])
+    kept = info.value.history.epochs
+    want_state, want_iterations = states.get(kept, ({}, 0))
+    assert opt.iterations == want_iterations and sorted(opt.state_arrays()) == sorted(want_state)
+    for name, value in want_state.items():
+        np.testing.assert_array_equal(opt.state_arrays()[name], value)
+
+
+def test_export_refuses_non_finite_weights(tmp_path):
+    pytest.importorskip("onnx")
+    net = cr.Network([3, 2, 1], seed=0)
+    net.layers[0].params["W"][0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        cr.export_onnx(net, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()

@@ -49,6 +49,8 @@ def export_onnx(
         raise TypeError(
             f"export_onnx needs a chainrule Network or fitted estimator, got {type(model).__name__}"
         )
+    if not all(np.isfinite(value).all() for layer in layers for value in layer.params.values()):
+        raise ValueError("cannot export a network with NaN or infinite weights (did training diverge?)")
     np_dtype = np.dtype(dtype)
     if np_dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")

@@ -127,11 +127,12 @@ class Optimizer:
         ValueError
             If ``slots`` are given and the state does not fit them (a missing or unknown slot or
             key, a wrong shape or dtype, NaN or infinite values), or ``iterations``/``lr`` are
-            invalid. Nothing is changed then.
+            invalid. Nothing is changed then. Without ``slots`` nothing is checked (a roll-back
+            restores exactly what it saved).
         """
-        iterations = check_int("iterations", iterations, 0)
-        lr = check_float("lr", lr, 0.0)
-        if slots is not None:
+        if slots is not None:  # from a file: check everything first
+            iterations = check_int("iterations", iterations, 0)
+            lr = check_float("lr", lr, 0.0)
             self.check_state(arrays, iterations, slots)
         state: dict[str, dict[str, Array]] = {}
         for name, value in arrays.items():

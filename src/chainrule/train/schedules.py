@@ -23,6 +23,14 @@ class Schedule(Protocol):
     def __call__(self, epoch: int) -> float: ...
 
 
+def power(base: float, exponent: int) -> float:
+    """``base ** exponent``, infinite where Python's float power would overflow (and raise)."""
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
 class StepDecay:
     """``lr * factor ** floor(epoch / every)``: drop by ``factor`` every ``every`` epochs."""
 
@@ -36,7 +44,7 @@ class StepDecay:
         return {"name": "step_decay", "lr": self.lr, "factor": self.factor, "every": self.every}
 
     def __call__(self, epoch: int) -> float:
-        return self.lr * self.factor ** (epoch // self.every)
+        return self.lr * power(self.factor, epoch // self.every)
 
 
 class ExponentialDecay:
@@ -51,7 +59,7 @@ class ExponentialDecay:
         return {"name": "exponential_decay", "lr": self.lr, "rate": self.rate}
 
     def __call__(self, epoch: int) -> float:
-        return self.lr * self.rate**epoch
+        return self.lr * power(self.rate, epoch)
 
 
 class InverseTimeDecay:
