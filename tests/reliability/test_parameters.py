@@ -165,7 +165,7 @@ def test_a_rate_a_callback_breaks_is_refused_at_the_next_epoch_with_the_last_epo
             opt.lr = NAN
 
     opt = cr.SGD(lr=0.1)
-    with pytest.raises(ValueError, match="lr must be a finite number.*epoch 2"):
+    with pytest.raises(ValueError, match=r"lr must be a finite number.*epoch 2"):
         net.fit(X, Y, loss="mse", optimizer=opt, epochs=5, callbacks=[sabotage])
     for got, want in zip(net.get_weights(), ends[1], strict=True):
         for key in want:
