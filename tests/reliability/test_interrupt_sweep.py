@@ -9,6 +9,7 @@ and the optimizer's state, step count and learning rate must be those of the sam
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -23,13 +24,14 @@ PACKAGE = str(Path(cr.__file__).resolve().parent)
 
 
 class Interrupter:
-    """A trace function raising KeyboardInterrupt at the ``k``-th line run in chainrule's package."""
+    """A trace function raising KeyboardInterrupt at the ``k``-th line run in chainrule's package
+    (or in the files under ``prefix``)."""
 
-    def __init__(self, k: int) -> None:
-        self.k, self.count = k, 0
+    def __init__(self, k: int, prefix: str = PACKAGE) -> None:
+        self.k, self.count, self.prefix = k, 0, prefix
 
     def __call__(self, frame, event, arg):
-        return self.line if frame.f_code.co_filename.startswith(PACKAGE) else None
+        return self.line if frame.f_code.co_filename.startswith(self.prefix) else None
 
     def line(self, frame, event, arg):
         if event == "line":
@@ -93,7 +95,7 @@ CONFIGS = {
 }
 
 
-def run(config, k=None):
+def run(config, k=None, prefix=PACKAGE):
     """One fit, interrupted at the k-th chainrule line (never when k is None)."""
     X, y = data()
     net = cr.Network(config["layers"](), seed=3)
@@ -101,7 +103,7 @@ def run(config, k=None):
     start = capture(net, opt)
     recorder = Recorder()
     callbacks = [*config.get("callbacks", lambda: [])(), recorder]
-    tracer = Interrupter(k if k is not None else 0)
+    tracer = Interrupter(k if k is not None else 0, prefix)
     history, raised = None, False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -177,3 +179,36 @@ def test_the_sweep_can_fail():
     )
     with pytest.raises(AssertionError):
         assert_same_state(net, opt, cr.History(), reference[1], {}, "tampered")
+
+
+def test_an_interrupt_on_any_line_of_a_checkpoint_write_leaves_a_good_file_or_none(tmp_path, monkeypatch):
+    """Ctrl-C on every line of chainrule's file code (`chainrule.io`) while ModelCheckpoint saves."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)  # durability is not what is tested: speed
+    path = tmp_path / "run.npz"
+    config = {
+        **CONFIGS["full batch, SGD"],
+        "fit": dict(epochs=2),
+        "callbacks": lambda: [cr.ModelCheckpoint(path)],
+    }
+    io_code = str(Path(PACKAGE) / "io")
+    run(config, prefix=io_code)  # warm-up: first-call paths would make the line count differ
+    path.unlink()
+    _, _, history, _, lines, start, recorder, _ = run(config, prefix=io_code)
+    reference, full = [start, *recorder.states], history.history
+    assert lines > 100  # two saves' worth of lines
+    for k in range(1, lines + 1):
+        path.unlink(missing_ok=True)
+        net, opt, history, _, count, _, _, _ = run(config, k, prefix=io_code)
+        assert count == k
+        n = history.epochs
+        truncated = {key: values[:n] for key, values in full.items() if n}
+        assert_same_state(net, opt, history, reference[n], truncated, f"checkpoint, interrupt at line {k}")
+        assert [p.name for p in tmp_path.iterdir()] in ([], ["run.npz"]), (
+            f"line {k}: a temporary file is left"
+        )
+        if path.exists():  # a complete checkpoint of epoch 1 or 2, never a partial one
+            saved = cr.load(path)
+            epochs = saved.metadata["epoch"] + 1
+            for layer, want in zip(saved.get_weights(), reference[epochs].weights, strict=True):
+                for key in want:
+                    np.testing.assert_array_equal(layer[key], want[key])

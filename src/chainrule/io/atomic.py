@@ -54,7 +54,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb", **open_kwargs: 
     previous: Any = None
     temp: Path | None = None
     try:
-        previous = _catch_sigterm()
+        previous = _default_sigterm()  # recorded before ours goes in, so finally can put it back
+        if previous is not None:
+            signal.signal(signal.SIGTERM, _raise_terminated)
         temp, handle = _create_beside(target)
         if keep_mode is not None:
             os.chmod(temp, keep_mode)
@@ -92,15 +94,15 @@ def _create_beside(target: Path) -> tuple[Path, int]:
     raise FileExistsError(f"could not create a temporary file beside {target}")
 
 
-def _catch_sigterm() -> Any:
-    """Make SIGTERM raise `Terminated` while writing; return the handler to put back (or None)."""
+def _default_sigterm() -> Any:
+    """The default SIGTERM action if that (or ours) is in place and this is the main thread, so
+    ours can replace it while writing; else None: someone else's handler stays. (Writes are not
+    nested here; an inner one would put the default back before the outer one ends.)"""
     if threading.current_thread() is not threading.main_thread():
         return None
     previous = signal.getsignal(signal.SIGTERM)
-    if previous != signal.SIG_DFL:  # someone else's handler (or ours, nested): leave it alone
-        return None
-    signal.signal(signal.SIGTERM, _raise_terminated)
-    return previous
+    # ours, found installed, was left by a Ctrl-C during a clean-up: the default is what it replaced
+    return signal.SIG_DFL if previous in (signal.SIG_DFL, _raise_terminated) else None
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
