@@ -142,3 +142,19 @@ def test_export_refuses_non_finite_weights(tmp_path):
     with pytest.raises(ValueError, match="NaN or infinite"):
         cr.export_onnx(net, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "finite"), [(1e200, True), (-1e200, True), (np.nan, False), (np.inf, False), (-np.inf, False)]
+)
+def test_the_epoch_end_check_tells_huge_from_non_finite(value, finite):
+    """Its shortcut (a sum of squares) overflows for 1e200: that must not count as divergence."""
+    from chainrule.train.diagnostics import RollBack
+    from chainrule.train.optimizers import Slot
+
+    for dtype, huge in ((np.float32, 1e30), (np.float64, 1e200)):  # squares overflow in each
+        param = np.zeros((3, 2), dtype)
+        param[1, 1] = np.copysign(huge, value) if np.isfinite(value) else value
+        slot = Slot("0.W", param, np.zeros_like(param), decay=True)
+        with np.errstate(over="ignore", invalid="ignore"):  # as in fit, which checks after each epoch
+            assert RollBack([slot], cr.SGD(), cr.History()).params_finite() is finite

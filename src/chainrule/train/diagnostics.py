@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 from collections.abc import Sequence
@@ -51,7 +52,7 @@ class Snapshot:
 
     def take(self, params: list[Array], optimizer: Optimizer, epochs: int) -> None:
         """Copy the live state into this snapshot, reusing its arrays where the shapes allow."""
-        if [p.shape for p in self.params] != [p.shape for p in params]:
+        if len(self.params) != len(params):  # a training run's parameters keep their shapes
             self.params = [np.empty_like(p) for p in params]
         for saved, param in zip(self.params, params, strict=True):
             np.copyto(saved, param, casting="no")
@@ -115,8 +116,17 @@ class RollBack:
         return snapshot.epochs
 
     def params_finite(self) -> bool:
-        """Whether every parameter is finite (one pass over the weights: once per epoch)."""
-        return all(np.isfinite(param).all() for param in self.params)
+        """Whether every parameter is finite (one pass over the weights: once per epoch).
+
+        A sum of squares is finite only if every value is (NaN and inf propagate), and costs one
+        BLAS dot product; only when it is not (or it overflowed) is each value checked. `fit`
+        calls it with NumPy's overflow warnings off (`chainrule.nn.activations.overflow_ignored`).
+        """
+        for param in self.params:
+            flat = param.reshape(-1)
+            if not math.isfinite(flat @ flat) and not np.isfinite(flat).all():
+                return False
+        return True
 
 
 def divergence_message(epoch: int, what: str, optimizer: Optimizer, restored: str) -> str:
