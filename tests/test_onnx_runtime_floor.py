@@ -52,11 +52,13 @@ def runtime_floor() -> str:
 
 
 @pytest.fixture(scope="session")
-def floor_python(request) -> Path:
+def floor_python(request, tmp_path_factory) -> Path:
     given = os.environ.get("CHAINRULE_ORT_FLOOR_PYTHON")
     if given:
         return Path(given)
-    folder = request.config.cache.mkdir("onnxruntime-floor-venv")
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    name = "onnxruntime-floor-venv"
+    folder = cache.mkdir(name) if cache is not None else tmp_path_factory.mktemp(name)
     python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     check = [
         str(python),

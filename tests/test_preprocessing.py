@@ -132,15 +132,15 @@ def test_missing_values_and_columns_are_named(table):
     prep = TablePreprocessor.fit(table, "admit")
     gap = table.copy()
     gap.loc[2, "gpa"] = np.nan
-    with pytest.raises(InputError, match=r"row 3, column 'gpa': missing value"):
+    with pytest.raises(InputError, match=r"1 cell is missing: 'gpa' 1 \(row 3\)"):
         prep.transform(gap)
     gap = table.copy().astype({"city": object})
     gap.loc[0, "city"] = None
-    with pytest.raises(InputError, match=r"row 1, column 'city': missing value"):
+    with pytest.raises(InputError, match=r"1 cell is missing: 'city' 1 \(row 1\)"):
         prep.transform(gap)
     text = table.copy().astype({"gre": object})
     text.loc[4, "gre"] = "lots"
-    with pytest.raises(InputError, match=r"row 5, column 'gre': 'lots' is not a finite number"):
+    with pytest.raises(InputError, match=r"column 'gre': 1 cell is not a finite number \(row 5 'lots'\)"):
         prep.transform(text)
     with pytest.raises(InputError, match="'city' is missing"):
         prep.transform(table.drop(columns="city"))
@@ -169,7 +169,7 @@ def test_binary_target_is_a_0_1_column_and_decodes_to_labels(table):
 
 
 def test_multiclass_target_is_one_hot_in_class_order(table):
-    prep = TablePreprocessor.fit(table, "rank")
+    prep = TablePreprocessor.fit(table, "rank", task="classification")
     assert prep.task == "classification" and prep.classes == ["1", "2", "3", "4"] and prep.n_outputs == 4
     np.testing.assert_array_equal(prep.encode_target([4, 1, 3]), np.eye(4)[[3, 0, 2]])
     outputs = np.array([[0.1, 0.2, 0.6, 0.1], [0.7, 0.1, 0.1, 0.1]])
@@ -204,9 +204,10 @@ def test_regression_needs_a_numeric_target(table):
         (["a", "b", "a"], "classification"),
         ([True, False, True], "classification"),
         ([0, 1, 1, 0], "classification"),
-        ([1.0, 2.0, 3.0, 2.0], "classification"),  # integral floats, few values
-        (list(range(10)), "classification"),
-        (list(range(11)), "regression"),  # more than 10 distinct integers
+        ([1.0, 2.0, 3.0, 2.0] * 5, "classification"),  # integral floats, few values for the rows
+        (list(range(10)) * 5, "classification"),
+        (list(range(10)), "regression"),  # as many distinct values as rows: not classes
+        (list(range(11)) * 10, "regression"),  # more than 10 distinct integers
         ([0.5, 1.0, 1.5], "regression"),
     ],
 )
@@ -216,7 +217,9 @@ def test_infer_task(values, task):
 
 def test_fit_infers_the_task_unless_told(table):
     assert TablePreprocessor.fit(table, "gpa").task == "regression"
-    assert TablePreprocessor.fit(table, "rank").task == "classification"
+    assert TablePreprocessor.fit(table, "admit").task == "classification"
+    assert TablePreprocessor.fit(pd.concat([table] * 4), "rank").task == "classification"
+    assert TablePreprocessor.fit(table, "rank").task == "regression"  # 4 values in 6 rows
     assert TablePreprocessor.fit(table, "rank", task="regression").task == "regression"
     with pytest.raises(ValueError, match="task"):
         TablePreprocessor.fit(table, "rank", task="ranking")

@@ -64,11 +64,6 @@ def test_step_decay_needs_every_at_least_one(every):
         cr.StepDecay(0.1, 0.5, every=every)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CosineDecay accepts epochs=0 and then fails with ZeroDivisionError when called "
-    "(first by the optimizer's constructor); StepDecay validates its period, CosineDecay does not",
-)
 def test_cosine_decay_needs_at_least_one_epoch():
     with pytest.raises(ValueError, match="epochs"):
         cr.CosineDecay(0.1, epochs=0)

@@ -8,15 +8,16 @@ none of them imports it: the training loop needs only what a network does.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
 
 from chainrule.errors import ModelFileError
-from chainrule.io.checkpoints import restore_checkpoint
-from chainrule.io.model_file import read_model_file, save
+from chainrule.io.checkpoints import read_checkpoint
+from chainrule.io.model_file import MAX_MODEL_BYTES, read_model_file, save
 from chainrule.nn.activations import Activation
+from chainrule.nn.checks import check_int
 from chainrule.nn.inputs import as_matrix, as_targets, check_lengths
 from chainrule.nn.layers import Dense, Layer
 from chainrule.nn.losses import Loss, class_indices, default_loss, get_loss
@@ -50,10 +51,8 @@ class Network:
     seed : int or numpy.random.Generator, optional
         The source of all randomness: initial weights, shuffling, validation splits, dropout.
     dtype : {None, "float32", "float64"}
-        ``None`` (the default) follows the training data: the first `fit` on float32 arrays
-        makes a float32 network (no upcast copy of the data, as scikit-learn and PyTorch users
-        expect); anything else trains in float64 (the seeds' numbers). A dtype given here is
-        kept end to end.
+        ``None`` (default) follows the training data: a first `fit` on float32 arrays makes a
+        float32 network (no upcast copy), anything else float64. A dtype given is kept.
 
     Examples
     --------
@@ -75,8 +74,9 @@ class Network:
     ) -> None:
         if len(layers) == 0:
             raise ValueError("a network needs at least one layer")
-        if all(isinstance(n, (int, np.integer)) for n in layers):
-            layers = dense_stack([int(n) for n in layers], activation, output_activation, bias, init)
+        if not all(isinstance(layer, Layer) for layer in layers):
+            widths = [check_int(f"layers[{i}] (a width)", n, 1) for i, n in enumerate(layers)]
+            layers = dense_stack(widths, activation, output_activation, bias, init)
         self.layers: list[Layer] = list(layers)  # type: ignore[arg-type]
         self.dtype = np.dtype(dtype or "float64")
         #: Whether the next `fit` may still switch to its data's dtype (only when none was given).
@@ -323,6 +323,7 @@ def fit(
     verbose: int = 0,
     seed: int | None = None,
     resume_from: str | os.PathLike[str] | None = None,
+    resume_overrides: Collection[str] = (),
     sample_weight: Any = None,
 ) -> History:
     """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
@@ -332,16 +333,18 @@ def fit(
     Parameters
     ----------
     resume_from : path, optional
-        A checkpoint written by `ModelCheckpoint` (or `chainrule.save_checkpoint`): restores the
-        weights, the optimizer's state and the run's seed and history, and trains the
-        remaining epochs. With the same data and settings, the result is bit-identical to a
-        run that was never interrupted. Callbacks start afresh: the patience counters of
-        `EarlyStopping` and `ReduceLROnPlateau` are not part of a checkpoint.
+        A checkpoint by `ModelCheckpoint` (or `chainrule.save_checkpoint`): its weights,
+        optimizer state, seed and history continue, bit-identical to a run never interrupted
+        (callbacks' counters start afresh). Settings that differ from the checkpoint's (loss,
+        optimizer, lr, batch size, data) raise `ModelFileError` naming each, changing nothing.
+    resume_overrides : collection of str
+        Settings changed on purpose, e.g. ``{"lr"}`` (the caller's rate is then used);
+        see `chainrule.train.history.OVERRIDABLE`.
     """
     if net.dtype_from_data:  # float32 data trains a float32 network, without an upcast copy
         net.astype("float32" if getattr(X, "dtype", None) == np.float32 else net.dtype)
     opt = get_optimizer(optimizer, lr)
-    run = None if resume_from is None else restore_checkpoint(resume_from, net, opt)
+    run, start = (None, None) if resume_from is None else read_checkpoint(resume_from, net, opt)
     return loop.fit(
         net,
         X,
@@ -359,19 +362,24 @@ def fit(
         seed=seed,
         run=run,
         sample_weight=sample_weight,
+        resume=start,
+        resume_overrides=resume_overrides,
+        resume_source=str(resume_from),
     )
 
 
-def load(path: str | os.PathLike[str]) -> Network:
+def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> Network:
     """Read a network written by `save` (or a checkpoint, as a plain model).
+
+    Loading never executes code (no pickles; a JSON header) and is bounded: every array's
+    header is checked before any data is read; over ``max_bytes`` of arrays is refused.
 
     Parameters
     ----------
     path : str or path-like
         A ``.npz`` model file.
-
-    Loading never executes code: the arrays are read with ``allow_pickle=False`` and the
-    header is plain JSON.
+    max_bytes : int
+        The most array data to accept.
 
     Raises
     ------
@@ -381,7 +389,7 @@ def load(path: str | os.PathLike[str]) -> Network:
     FileNotFoundError
         If there is no such file.
     """
-    file = read_model_file(path)
+    file = read_model_file(path, max_bytes)
     try:
         net = Network(file.layers(), dtype=file.dtype)
         net.loss = get_loss(file.header["loss"]) if file.header.get("loss") else None

@@ -70,7 +70,9 @@ def test_keep_interrupted_saves_a_model_marked_interrupted(big):
     result = interrupt(big, "--keep-interrupted", wait_for="epoch  500/5000")
     assert result.returncode == 130, result.stderr
     done = int(result.stderr.split("interrupted after ")[1].split()[0])
-    assert 500 <= done < 5000
+    # "epoch 500" is printed by a callback before the epoch is committed: a Ctrl-C right after
+    # the line rolls back to epoch 499, which is what the model then holds.
+    assert 499 <= done < 5000
     assert f"kept the model of epoch {done}, marked interrupted" in result.stderr
     net = cr.load(big / "m.npz")
     assert net.metadata["training"]["interrupted"] is True

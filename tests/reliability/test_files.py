@@ -200,3 +200,58 @@ def test_random_mutations_load_as_a_valid_network_or_raise_model_file_error(vali
     # it loaded: then it must be a usable network
     out = loaded.predict(np.ones((2, loaded.n_inputs)))
     assert out.shape == (2, loaded.n_outputs)
+
+
+def valid_file(tmp_path, net):
+    path = tmp_path / "m.npz"
+    cr.save(net, path)
+    return path, path.read_bytes()
+
+
+def set_param(layer, key, value):
+    def change(net):
+        net.layers[layer].params[key] = value
+
+    return change
+
+
+# (what is wrong with the network, how to break it, what the message must contain)
+UNSAVABLE = [
+    ("NaN weight", lambda net: net.layers[0].params["W"].__setitem__((0, 0), np.nan), "NaN"),
+    ("inf bias", lambda net: net.layers[0].params["b"].__setitem__(0, np.inf), "NaN or infinite"),
+    ("text weights", set_param(0, "W", np.full((3, 5), "x")), "dtype"),
+    ("object weights", set_param(0, "W", np.full((3, 5), None, dtype=object)), "dtype"),
+    ("wrong shape", set_param(0, "W", np.zeros((5, 3))), "shape"),
+    ("0-d bias", set_param(0, "b", np.float64(0.0)), "shape"),
+    ("mixed dtype", set_param(0, "W", np.zeros((3, 5), np.float32)), "dtype"),
+    ("an extra parameter", set_param(0, "gamma", np.zeros(5)), "belong to no layer"),
+    ("a missing parameter", lambda net: net.layers[0].params.pop("b"), "missing"),
+    ("a metadata object", lambda net: net.metadata.update(when=object()), "JSON"),
+]
+
+
+@pytest.mark.parametrize(("breaks", "message"), [c[1:] for c in UNSAVABLE], ids=[c[0] for c in UNSAVABLE])
+def test_save_refuses_what_load_would_refuse_and_keeps_the_old_file(tmp_path, net, breaks, message):
+    path, original = valid_file(tmp_path, net)
+    breaks(net)
+    with pytest.raises((cr.ModelFileError, TypeError), match=message):
+        cr.save(net, path)
+    assert path.read_bytes() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_what_save_accepts_load_reads(tmp_path, net):
+    """The other direction: nothing `save` writes is refused (float32, dropout, checkpoints)."""
+    for dtype in ("float32", "float64"):
+        model = cr.Network(
+            [cr.Dense(3, 4, "relu"), cr.Dropout(0.5), cr.Dense(4, 2, "softmax")], dtype=dtype, seed=0
+        )
+        path = tmp_path / f"{dtype}.npz"
+        model.fit(
+            np.ones((4, 3)),
+            np.eye(2)[[0, 1, 0, 1]],
+            optimizer="adam",
+            epochs=1,
+            callbacks=[cr.ModelCheckpoint(path)],
+        )
+        assert cr.load(path).dtype == np.dtype(dtype)

@@ -1,19 +1,22 @@
 """Checkpoints: a model file plus the training state that resumes a run exactly.
 
-`save_checkpoint` writes one, `ModelCheckpoint` does so during `fit`, and
-`restore_checkpoint` puts one back into a network and an optimizer for
-``fit(..., resume_from=path)``. `chainrule.load` reads a checkpoint as a plain model.
+`save_checkpoint` writes one, `ModelCheckpoint` does so during `fit`, and `read_checkpoint`
+reads and checks one for ``fit(..., resume_from=path)``, which puts it in place only once the
+call's settings have been compared with the checkpoint's. `chainrule.load` reads a checkpoint
+as a plain model.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chainrule.errors import ModelFileError
 from chainrule.io.model_file import read_model_file, save
+from chainrule.nn.checks import check_bool, check_float, check_int
 from chainrule.train.callbacks import Callback, Logs, Monitor
+from chainrule.train.diagnostics import RollBack, Snapshot
 from chainrule.train.history import History, TrainingRun
 from chainrule.train.optimizers import Optimizer
 
@@ -24,10 +27,11 @@ if TYPE_CHECKING:
 def save_checkpoint(
     path: str | os.PathLike[str], net: Network, optimizer: Optimizer, run: TrainingRun
 ) -> None:
-    """Save the network with everything needed to resume its training exactly.
+    """Save the network with everything needed to resume its training exactly, and to check it.
 
-    Besides the model, the file holds the optimizer's state (momentum, moment estimates,
-    step count, current learning rate), the run's seed and its history; pass it to
+    Besides the model, the file holds the optimizer's configuration and state (momentum,
+    moment estimates, step count, current learning rate), the run's seed and history, and its
+    settings (loss, batch size, sample counts, validation: `TrainingRun.settings`); pass it to
     ``fit(..., resume_from=path)``. `chainrule.load` reads it as a plain model.
 
     Parameters
@@ -37,24 +41,41 @@ def save_checkpoint(
     optimizer : Optimizer
         The optimizer training ``net``, with its state.
     run : TrainingRun
-        The run's seed and history.
+        The run's seed, history and settings.
     """
     config = {
         "run_seed": run.run_seed,
         "history": run.history.history,
-        "optimizer": {"name": optimizer.name, "iterations": optimizer.iterations, "lr": optimizer.lr},
+        "settings": run.settings,
+        "optimizer": {
+            "name": optimizer.name,
+            "config": optimizer.config(),
+            "iterations": optimizer.iterations,
+            "lr": optimizer.lr,
+        },
     }
     save(net, path, checkpoint=(config, optimizer.state_arrays()))
 
 
-def restore_checkpoint(path: str | os.PathLike[str], net: Network, optimizer: Optimizer) -> TrainingRun:
-    """Put a checkpoint's weights into ``net`` and its state into ``optimizer``; return the run.
+def read_checkpoint(
+    path: str | os.PathLike[str], net: Network, optimizer: Optimizer
+) -> tuple[TrainingRun, Snapshot]:
+    """Read and check a checkpoint for ``net`` and ``optimizer``, changing neither.
+
+    Returns
+    -------
+    run : TrainingRun
+        The run's seed, history and settings (``fit`` compares them with its own).
+    start : Snapshot
+        The weights and optimizer state to continue from, put in place by ``fit`` once every
+        setting has been checked.
 
     Raises
     ------
     ModelFileError
-        If the file holds no training state, another network, dtype or optimizer, or an
-        invalid state.
+        If the file holds no training state, another network, dtype or optimizer, or a state
+        that does not fit (a missing or unknown slot or key, a wrong shape, NaN or infinite
+        values, an invalid step count, rate or history).
     """
     file = read_model_file(path)
     layers = file.layers()
@@ -72,19 +93,37 @@ def restore_checkpoint(path: str | os.PathLike[str], net: Network, optimizer: Op
     if file.dtype != net.dtype:
         raise ModelFileError(f"{path} holds {file.dtype.name} weights; the network is {net.dtype.name}")
     try:
-        name = checkpoint["optimizer"]["name"]
-        if name != optimizer.name:
-            raise ModelFileError(f"{path} was trained with {name}; resume it with the same optimizer")
-        optimizer.load_state(file.state, checkpoint["optimizer"]["iterations"], checkpoint["optimizer"]["lr"])
-        history = History()
-        history.history = {key: [float(v) for v in values] for key, values in checkpoint["history"].items()}
-        run = TrainingRun(int(checkpoint["run_seed"]), history)
+        saved_optimizer = checkpoint["optimizer"]
+        if saved_optimizer["name"] != optimizer.name:
+            raise ModelFileError(
+                f"{path} was trained with {saved_optimizer['name']}; resume it with the same optimizer"
+            )
+        iterations = check_int("iterations", saved_optimizer["iterations"], 0)
+        lr = check_float("lr", saved_optimizer["lr"], 0.0)
+        optimizer.check_state(file.state, iterations, net.slots())
+        run = TrainingRun(
+            int(checkpoint["run_seed"]), _history(checkpoint["history"]), checkpoint.get("settings")
+        )
+        if run.settings is not None and not isinstance(run.settings, dict):
+            raise TypeError(f"settings must be a dict, got {run.settings!r}")
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: its training state is incomplete or invalid ({exc})") from None
-    net.set_weights([layer.params for layer in layers])
-    return run
+    params = {f"{i}.{key}": value for i, layer in enumerate(layers) for key, value in layer.params.items()}
+    weights = [params[slot.name] for slot in net.slots()]
+    return run, Snapshot(weights, file.state, iterations, lr, run.history.epochs)
+
+
+def _history(saved: Any) -> History:
+    """A history from its JSON form (non-finite numbers stored as ``"inf"``, ``"nan"``)."""
+    if not isinstance(saved, dict):
+        raise TypeError(f"history must be a dict of lists, got {type(saved).__name__}")
+    history = History()
+    history.history = {str(key): [float(v) for v in values] for key, values in saved.items()}
+    if len({len(values) for values in history.history.values()}) > 1:
+        raise ValueError("the history's lists have different lengths")
+    return history
 
 
 class ModelCheckpoint(Callback):
@@ -116,10 +155,12 @@ class ModelCheckpoint(Callback):
         every: int = 1,
         mode: str = "auto",
     ) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be a str or path-like, got {path!r}")
         self.path = str(path)
-        self.save_best_only = save_best_only
+        self.save_best_only = check_bool("save_best_only", save_best_only)
         self.monitor = Monitor(monitor, 0.0, mode)
-        self.every = int(every)
+        self.every = check_int("every", every, 1)
 
     def on_train_begin(self) -> None:
         self.monitor.reset()
@@ -132,3 +173,27 @@ class ModelCheckpoint(Callback):
             return
         self.network.metadata.update({"epoch": epoch, "logs": logs})
         save_checkpoint(self.path.format(epoch=epoch), self.network, self.optimizer, self.run)
+
+
+def restore_checkpoint(path: str | os.PathLike[str], net: Network, optimizer: Optimizer) -> TrainingRun:
+    """Put a checkpoint's weights into ``net`` and its state into ``optimizer``; return the run.
+
+    `read_checkpoint` checks everything first, so a bad file changes nothing. ``fit(...,
+    resume_from=path)`` does this itself, after comparing the run's settings with its own.
+
+    Parameters
+    ----------
+    path : str or path-like
+    net : Network
+        A network of the same layers and dtype as the checkpoint's.
+    optimizer : Optimizer
+        An optimizer of the checkpoint's kind.
+
+    Returns
+    -------
+    TrainingRun
+        The run's seed, history and settings.
+    """
+    run, start = read_checkpoint(path, net, optimizer)
+    RollBack(net.slots(), optimizer, run.history, start).restore()
+    return run

@@ -166,6 +166,8 @@ def export_onnx(
         raise ImportError('ONNX export needs onnx: pip install "chainrule[onnx]"') from None
 
     net = network_of(model)
+    if not all(np.isfinite(value).all() for layer in net.layers for value in layer.params.values()):
+        raise ValueError("cannot export a network with NaN or infinite weights (did training diverge?)")
     np_dtype = np.dtype(dtype)
     if np_dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")

@@ -93,6 +93,23 @@ def get_initializer(spec: str | Initializer) -> Initializer:
         raise ValueError(f"unknown initializer {spec!r}; choose one of: {known}") from None
 
 
+def checked_draw(init: Initializer, shape: Shape, rng: np.random.Generator, name: object) -> np.ndarray:
+    """``init(shape, rng)``, checked: real numbers, exactly ``shape``, all finite.
+
+    Raises
+    ------
+    ValueError
+        Naming the initialiser, if it returns anything else.
+    """
+    values = np.asarray(init(shape, rng))
+    if values.dtype.kind not in "biuf" or values.shape != shape or not np.isfinite(values).all():
+        raise ValueError(
+            f"initializer {name!r} returned an array of {values.dtype} with shape {values.shape}; "
+            f"it must return finite real numbers of shape {shape}"
+        )
+    return values
+
+
 def default_initializer(activation_name: str) -> str:
     """He for rectifiers, Glorot otherwise: the usual pairing in Keras and PyTorch practice."""
     return "he_normal" if activation_name in ("relu", "leaky_relu") else "glorot_uniform"

@@ -17,7 +17,14 @@ import numpy as np
 
 from chainrule.errors import NotInitializedError
 from chainrule.nn.activations import Activation, get_activation
-from chainrule.nn.initializers import INITIALIZERS, Initializer, default_initializer, get_initializer
+from chainrule.nn.checks import check_bool, check_float, check_int
+from chainrule.nn.initializers import (
+    INITIALIZERS,
+    Initializer,
+    checked_draw,
+    default_initializer,
+    get_initializer,
+)
 
 Array = np.ndarray
 
@@ -144,11 +151,9 @@ class Dense(Layer):
         biases: Any = None,
     ) -> None:
         super().__init__()
-        self.n_in, self.n_out = int(n_in), int(n_out)
-        if self.n_in < 1 or self.n_out < 1:
-            raise ValueError(f"Dense needs positive widths, got n_in={n_in}, n_out={n_out}")
+        self.n_in, self.n_out = check_int("n_in", n_in, 1), check_int("n_out", n_out, 1)
         self.activation = get_activation(activation)
-        self.bias = bool(bias)
+        self.bias = check_bool("bias", bias)
         self.init = init if init is not None else default_initializer(self.activation.name)
         self._init = get_initializer(self.init)
         if weights is not None:
@@ -166,9 +171,14 @@ class Dense(Layer):
 
     @staticmethod
     def _checked(values: Any, shape: tuple[int, ...], what: str) -> Array:
-        array = np.array(values, dtype=np.result_type(np.asarray(values).dtype, np.float32))
+        given = np.asarray(values)
+        if given.dtype.kind not in "biuf":
+            raise ValueError(f"{what} must be real numbers, got an array of {given.dtype}")
+        array = np.array(given, dtype=np.result_type(given.dtype, np.float32))
         if array.shape != shape:
             raise ValueError(f"{what} must have shape {shape}, got {array.shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{what} hold NaN or infinite values")
         return array
 
     @property
@@ -179,7 +189,7 @@ class Dense(Layer):
         if "W" not in self.params:
             if rng is None:
                 raise NotInitializedError("Dense.initialize needs a random generator to draw weights")
-            self.params["W"] = np.asarray(self._init((self.n_in, self.n_out), rng))
+            self.params["W"] = checked_draw(self._init, (self.n_in, self.n_out), rng, self.init)
         if self.bias and "b" not in self.params:
             self.params["b"] = np.zeros(self.n_out)
         for key, value in self.params.items():
@@ -308,9 +318,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float) -> None:
         super().__init__()
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
+        self.rate = check_float("dropout rate", rate, 0.0, 1.0, high_open=True)
         self.rng: np.random.Generator | None = None
         self.mask: Array | None = None
         self.fixed_mask: Array | None = None

@@ -253,7 +253,7 @@ class NeuralNetBase(BaseEstimator):
             shuffle=self.shuffle,
             validation_data=None if validation is None else validation[:2],
             callbacks=[rule, *(self.callbacks or [])],
-            verbose=self.verbose,
+            verbose=int(self.verbose),
             sample_weight=weights,
             metrics=[],
         )

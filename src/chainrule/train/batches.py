@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from chainrule.errors import InputError
+from chainrule.nn.inputs import check_lengths
 from chainrule.nn.losses import class_indices
+
+if TYPE_CHECKING:
+    from chainrule.nn.losses import Loss
+    from chainrule.train.history import TrainingRun
 
 Array = np.ndarray
 Batch = tuple[Array, Array, Array | None]
+MakeBatches = Callable[[np.random.Generator | None], Iterable[Batch]]
+
+
+class Converts(Protocol):
+    """What data preparation needs from a network: its input and target checks."""
+
+    def as_inputs(self, X: Any) -> Array: ...
+    def as_targets(self, y: Any) -> Array: ...
 
 
 def batches(
@@ -94,3 +108,65 @@ def sample_weights(values: Any, n: int) -> Array:
     if not np.isfinite(weights).all() or weights.min() < 0 or weights.sum() <= 0:
         raise InputError("sample_weight must be finite, non-negative, and not all zero")
     return weights
+
+
+@dataclass
+class TrainingData:
+    """The training data as `fit` uses it: a batch maker, the held-out data and the counts."""
+
+    make_batches: MakeBatches
+    shuffles: bool
+    validation: tuple[Array, Array] | None
+    samples: int | None  # training rows (None for a batch function)
+
+
+def prepare_data(
+    net: Converts,
+    X: Any,
+    y: Any,
+    loss_fn: Loss,
+    batch_size: int | None,
+    shuffle: bool,
+    validation_data: tuple[Any, Any] | None,
+    validation_split: float,
+    run: TrainingRun,
+    sample_weight: Any,
+) -> TrainingData:
+    """Check the data, split off validation rows, and say how each epoch's batches are made."""
+    if y is None and callable(X):
+        if validation_split or sample_weight is not None:
+            raise ValueError(
+                "validation_split and sample_weight need arrays; with a batch function pass validation_data"
+            )
+        batch_function = X
+        make_batches: MakeBatches = lambda rng: _checked_batches(net, batch_function())  # noqa: E731
+        data = TrainingData(make_batches, False, None, None)
+    else:
+        X, y = net.as_inputs(X), net.as_targets(y)
+        check_lengths(X, y)
+        loss_fn.check_targets(y)
+        weights = None if sample_weight is None else sample_weights(sample_weight, X.shape[0])
+        if validation_split:
+            if validation_data is not None:
+                raise ValueError("pass validation_data or validation_split, not both")
+            train, held_out = split_indices(y, validation_split, loss_fn.classification, run.split_rng())
+            validation_data = (X[held_out], y[held_out])
+            X, y = X[train], y[train]
+            weights = None if weights is None else weights[train]
+        shuffles = shuffle and batch_size is not None and batch_size < X.shape[0]
+        make_batches = lambda rng: batches(X, y, batch_size, rng, weights)  # noqa: E731
+        data = TrainingData(make_batches, shuffles, None, X.shape[0])
+    if validation_data is not None:
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val)")
+        X_val, y_val = net.as_inputs(validation_data[0]), net.as_targets(validation_data[1])
+        check_lengths(X_val, y_val)
+        data.validation = (X_val, y_val)
+    return data
+
+
+def _checked_batches(net: Converts, source: Iterable[tuple[Any, Any]]) -> Iterator[Batch]:
+    for X_batch, y_batch in source:
+        X_batch, y_batch = net.as_inputs(X_batch), net.as_targets(y_batch)
+        check_lengths(X_batch, y_batch)
+        yield X_batch, y_batch, None

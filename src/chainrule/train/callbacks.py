@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from chainrule.nn.checks import check_bool, check_float, check_int
+
 if TYPE_CHECKING:
     from chainrule.network import Network
     from chainrule.train.history import TrainingRun
@@ -49,6 +51,9 @@ class LambdaCallback(Callback):
             "on_train_begin": on_train_begin,
             "on_train_end": on_train_end,
         }
+        for name, hook in self._hooks.items():
+            if hook is not None and not callable(hook):
+                raise TypeError(f"LambdaCallback's {name} must be a function, got {hook!r}")
 
     def on_train_begin(self) -> None:
         if self._hooks["on_train_begin"]:
@@ -89,8 +94,10 @@ class Monitor:
     def __init__(self, monitor: str | None, min_delta: float, mode: str = "auto") -> None:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if monitor is not None and not isinstance(monitor, str):
+            raise TypeError(f"monitor must be a log key such as 'val_loss', got {monitor!r}")
         self.requested = monitor
-        self.min_delta = abs(float(min_delta))
+        self.min_delta = abs(check_float("min_delta", min_delta))  # its sign is ignored, as in Keras
         self.mode = mode
         self.reset()
 
@@ -153,9 +160,9 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = False,
         mode: str = "auto",
     ) -> None:
-        self.patience = int(patience)
+        self.patience = check_int("patience", patience, 0)
         self.monitor = Monitor(monitor, min_delta, mode)
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
         self.stopped_epoch: int | None = None
         self.best_epoch: int | None = None
         self._best_weights: list[dict[str, Any]] | None = None
@@ -210,9 +217,9 @@ class ReduceLROnPlateau(Callback):
         monitor: str | None = None,
         mode: str = "auto",
     ) -> None:
-        if not 0.0 < factor < 1.0:
-            raise ValueError(f"factor must be in (0, 1), got {factor}")
-        self.factor, self.patience, self.min_lr = float(factor), int(patience), float(min_lr)
+        self.factor = check_float("factor", factor, 0.0, 1.0, low_open=True, high_open=True)
+        self.patience = check_int("patience", patience, 0)
+        self.min_lr = check_float("min_lr", min_lr, 0.0)
         self.monitor = Monitor(monitor, min_delta, mode)
 
     def on_train_begin(self) -> None:
@@ -235,8 +242,8 @@ class ProgressLogger(Callback):
     """Print one line of the epoch's numbers every ``every`` epochs (and the last one)."""
 
     def __init__(self, epochs: int, every: int | None = None, stream: TextIO | None = None) -> None:
-        self.epochs = epochs
-        self.every = every or max(1, epochs // 20)
+        self.epochs = check_int("epochs", epochs, 0)
+        self.every = max(1, self.epochs // 20) if every is None else check_int("every", every, 1)
         self.stream = stream
 
     def on_train_begin(self) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 import numpy as np
+
+from chainrule.errors import ModelFileError
 
 
 class History:
@@ -30,6 +35,10 @@ class History:
     def epochs(self) -> int:
         """The number of completed epochs."""
         return len(self.history.get("loss", []))
+
+    def truncate(self, epochs: int) -> None:
+        """Keep the first ``epochs`` entries of every list (an interrupted epoch's are dropped)."""
+        self.history = {key: values[:epochs] for key, values in self.history.items() if values[:epochs]}
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
@@ -69,11 +78,18 @@ class TrainingRun:
         The seed every per-epoch generator derives from.
     history : History, optional
         The epochs already completed (a resumed run); default an empty one.
+    settings : dict, optional
+        What the run's result depends on besides the data's values (loss, optimizer settings,
+        batch size, sample counts, validation): set by `fit`, stored in checkpoints, and
+        compared by `check_resume` when a checkpoint is resumed.
     """
 
-    def __init__(self, run_seed: int, history: History | None = None) -> None:
+    def __init__(
+        self, run_seed: int, history: History | None = None, settings: dict[str, Any] | None = None
+    ) -> None:
         self.run_seed = int(run_seed)
         self.history = history if history is not None else History()
+        self.settings = settings
 
     @property
     def epochs_done(self) -> int:
@@ -101,3 +117,70 @@ def _sparkline(values: list[float], width: int = 120, height: int = 24) -> str:
         f'<svg width="{width}" height="{height}" viewBox="0 -1 {width} {height + 2}">'
         f'<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{coords}"/></svg>'
     )
+
+
+#: Settings a resumed run may change when named in ``resume_overrides``; the rest identify the run.
+OVERRIDABLE = frozenset(
+    {
+        "lr",
+        "weight_decay",
+        "momentum",
+        "nesterov",
+        "beta1",
+        "beta2",
+        "eps",
+        "rho",
+        "batch_size",
+        "shuffle",
+        "samples",
+        "validation_split",
+        "validation_samples",
+        "sample_weight",
+        "seed",
+    }
+)
+
+
+def check_resume(
+    source: str, saved: dict[str, Any] | None, now: dict[str, Any], overrides: Collection[str]
+) -> None:
+    """Refuse to resume a run whose settings differ from the checkpoint's, unless overridden.
+
+    Parameters
+    ----------
+    source : str
+        The checkpoint, for the message.
+    saved : dict or None
+        The checkpoint's settings (None for a checkpoint older than settings: not compared).
+    now : dict
+        This call's settings.
+    overrides : collection of str
+        The settings the caller changes on purpose (``resume_overrides={"lr"}``).
+
+    Raises
+    ------
+    ValueError
+        If ``overrides`` names a setting that cannot be overridden.
+    ModelFileError
+        If a setting differs and is not in ``overrides``; the message names every difference.
+    """
+    unknown = sorted(set(overrides) - OVERRIDABLE)
+    if unknown:
+        raise ValueError(
+            f"resume_overrides: {unknown} cannot be overridden; choose from {sorted(OVERRIDABLE)}"
+        )
+    if saved is None:
+        return
+    differences = [
+        f"{key}={saved.get(key)!r} in the checkpoint, {now.get(key)!r} now"
+        for key in sorted(set(saved) | set(now))
+        if saved.get(key) != now.get(key) and key not in overrides
+    ]
+    if differences:
+        changed = [key for key in set(saved) | set(now) if saved.get(key) != now.get(key)]
+        allowed = sorted(key for key in changed if key in OVERRIDABLE)
+        hint = f"; to change it on purpose pass resume_overrides={set(allowed)}" if allowed else ""
+        raise ModelFileError(
+            f"{source} is a run with other settings than this call: {'; '.join(differences)}. "
+            f"Resume with the same settings{hint}"
+        )

@@ -10,27 +10,32 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from chainrule.errors import DivergenceError, InputError
 from chainrule.nn.activations import overflow_ignored
-from chainrule.nn.inputs import check_lengths
+from chainrule.nn.checks import check_bool, check_float, check_int
 from chainrule.nn.layers import Dropout, Layer
 from chainrule.nn.losses import Loss
 from chainrule.nn.metrics import default_metrics, get_metric
-from chainrule.train.batches import Batch, batches, sample_weights, split_indices
+from chainrule.train.batches import Batch, MakeBatches, TrainingData, prepare_data
 from chainrule.train.callbacks import Callback, LambdaCallback, progress_callback
-from chainrule.train.diagnostics import LastGoodWeights, divergence_message, warn_if_stuck
-from chainrule.train.history import History, TrainingRun
+from chainrule.train.diagnostics import (
+    RollBack,
+    Snapshot,
+    caller_stacklevel,
+    divergence_message,
+    warn_if_stuck,
+)
+from chainrule.train.history import History, TrainingRun, check_resume
 from chainrule.train.optimizers import Optimizer, get_optimizer
 from chainrule.train.schedules import Schedule
 from chainrule.train.step import Steppable, train_step
 
 Array = np.ndarray
-MakeBatches = Callable[[np.random.Generator | None], Iterable[Batch]]
 
 
 class Trainable(Steppable, Protocol):
@@ -66,6 +71,9 @@ def fit(
     seed: int | None = None,
     run: TrainingRun | None = None,
     sample_weight: Any = None,
+    resume: Snapshot | None = None,
+    resume_overrides: Collection[str] = (),
+    resume_source: str = "the checkpoint",
 ) -> History:
     """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
 
@@ -112,70 +120,116 @@ def fit(
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weight of each sample's term in the loss, as in scikit-learn: a weight of
         2 counts a sample twice (means become weighted means within each batch).
+    resume : Snapshot, optional
+        The state (weights, optimizer state, rate) to continue ``run`` from: a checkpoint's,
+        put into the network and optimizer only after every setting has been checked.
+    resume_overrides : collection of str
+        Settings that may differ from ``run.settings`` (see `check_resume`); any other
+        difference raises `ModelFileError`. With ``"lr"`` the caller's learning rate is used;
+        without it, the checkpoint's current rate (as a schedule or `ReduceLROnPlateau` left it).
+    resume_source : str
+        The checkpoint's name, for messages.
 
     Raises
     ------
     DivergenceError
-        When the loss becomes NaN or infinite. The network keeps the weights from the start
-        of the last epoch whose loss was finite; the error carries the history so far.
+        When a batch loss or, at the end of an epoch, a weight becomes NaN or infinite. The
+        network (and optimizer) go back to the start of the epoch (to the one before when the
+        epoch's very first loss was not finite); the error's history matches those weights.
+    ValueError, TypeError
+        For a setting out of range or of the wrong kind, before any weight changes.
 
     Notes
     -----
-    Ctrl-C (KeyboardInterrupt) does not lose the run: `fit` returns the network as of the
-    last completed epoch, with ``history.interrupted`` set.
+    Training is atomic per epoch. An epoch is complete once its batches, validation, history
+    entry and every callback's ``on_epoch_end`` have run. Ctrl-C (KeyboardInterrupt) anywhere
+    after the start of training returns the network, optimizer state and history as of the
+    last completed epoch (or the start), with ``history.interrupted`` set; any other exception
+    restores the same state and propagates. A Ctrl-C before training starts (argument checks)
+    propagates and changes nothing. Callbacks' own state and files they wrote are not rolled
+    back. Not thread-safe: one network (or optimizer) must not be trained from two threads.
     """
     loss_fn = net.resolve_loss(loss)
-    streamed = y is None and callable(X)
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
-    if epochs < 0:
-        raise ValueError(f"epochs must be non-negative, got {epochs}")
+    epochs = check_int("epochs", epochs, 0)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1)
+    shuffle = check_bool("shuffle", shuffle)
+    verbose = check_int("verbose", verbose, 0)
+    validation_split = check_float("validation_split", validation_split, 0.0, 1.0, high_open=True)
     opt = get_optimizer(optimizer, lr)
+    _check_schedule(opt, range(0 if run is None else run.epochs_done, epochs))
+    callback_list = _callbacks(callbacks)
     if run is None:
-        source = net.rng if seed is None else np.random.default_rng(seed)
+        source = net.rng if seed is None else np.random.default_rng(check_int("seed", seed, 0))
         run = TrainingRun(int(source.integers(2**63)))
-    if streamed:
-        if validation_split or sample_weight is not None:
-            raise ValueError(
-                "validation_split and sample_weight need arrays; with a batch function pass validation_data"
-            )
-        make_batches: MakeBatches = lambda rng: _checked_batches(net, X())  # noqa: E731
-        shuffles = False
-    else:
-        X, y = net.as_inputs(X), net.as_targets(y)
-        check_lengths(X, y)
-        loss_fn.check_targets(y)
-        weights = None if sample_weight is None else sample_weights(sample_weight, X.shape[0])
-        if validation_split:
-            if validation_data is not None:
-                raise ValueError("pass validation_data or validation_split, not both")
-            train, held_out = split_indices(y, validation_split, loss_fn.classification, run.split_rng())
-            validation_data = (X[held_out], y[held_out])
-            X, y = X[train], y[train]
-            weights = None if weights is None else weights[train]
-        shuffles = shuffle and batch_size is not None and batch_size < X.shape[0]
-        make_batches = lambda rng: batches(X, y, batch_size, rng, weights)  # noqa: E731
-    if validation_data is not None:
-        X_val, y_val = net.as_inputs(validation_data[0]), net.as_targets(validation_data[1])
-        check_lengths(X_val, y_val)
-        validation_data = (X_val, y_val)
+    data = prepare_data(
+        net, X, y, loss_fn, batch_size, shuffle, validation_data, validation_split, run, sample_weight
+    )
+    settings = _settings(loss_fn, opt, batch_size, shuffle, validation_split, data, sample_weight)
+    if resume is not None:
+        saved = None if run.settings is None else {**run.settings, "seed": run.run_seed}
+        run_seed = run.run_seed if seed is None else int(np.random.default_rng(seed).integers(2**63))
+        check_resume(resume_source, saved, {**settings, "seed": run_seed}, resume_overrides)
+        run.run_seed = run_seed
+        if "lr" in resume_overrides:  # the caller's rate, not the checkpoint's
+            resume.lr = opt.lr
+    run.settings = settings
     metric_names = list(metrics) if metrics is not None else default_metrics(loss_fn)
-    callback_list = [c if isinstance(c, Callback) else LambdaCallback(on_epoch_end=c) for c in callbacks]
     if verbose:
         callback_list.append(progress_callback(epochs, verbose))
     for callback in callback_list:
         callback.network, callback.optimizer, callback.run = net, opt, run
     net.loss = loss_fn
     trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run)
-    trainer.train(make_batches, shuffles, validation_data, range(run.epochs_done, epochs))
+    trainer.train(data.make_batches, data.shuffles, data.validation, range(run.epochs_done, epochs), resume)
     return run.history
 
 
-def _checked_batches(net: Trainable, source: Iterable[tuple[Any, Any]]) -> Iterator[Batch]:
-    for X_batch, y_batch in source:
-        X_batch, y_batch = net.as_inputs(X_batch), net.as_targets(y_batch)
-        check_lengths(X_batch, y_batch)
-        yield X_batch, y_batch, None
+def _settings(
+    loss_fn: Loss,
+    opt: Optimizer,
+    batch_size: int | None,
+    shuffle: bool,
+    validation_split: float,
+    data: TrainingData,
+    sample_weight: Any,
+) -> dict[str, Any]:
+    """What the run's numbers depend on besides the data's values: compared when resuming."""
+    settings: dict[str, Any] = {"loss": loss_fn.name}
+    for key, value in opt.config().items():
+        settings["optimizer" if key == "name" else key] = value
+    settings.update(
+        batch_size=batch_size,
+        shuffle=shuffle,
+        samples=data.samples,
+        validation_split=validation_split,
+        validation_samples=0 if data.validation is None else int(data.validation[0].shape[0]),
+        sample_weight=sample_weight is not None,
+    )
+    return settings
+
+
+def _check_schedule(opt: Optimizer, epochs: range) -> None:
+    """Check every rate a schedule gives for ``epochs`` before any weight changes."""
+    if opt.schedule is not None:
+        for epoch in epochs:
+            check_float(f"lr (the schedule's value at epoch {epoch})", opt.schedule(epoch), 0.0)
+
+
+def _callbacks(callbacks: Sequence[Callback | Any]) -> list[Callback]:
+    if isinstance(callbacks, Callback) or callable(callbacks) or isinstance(callbacks, str | bytes):
+        raise TypeError("callbacks must be a list of callbacks, e.g. callbacks=[EarlyStopping()]")
+    checked: list[Callback] = []
+    for position, callback in enumerate(callbacks):
+        if isinstance(callback, Callback):
+            checked.append(callback)
+        elif callable(callback):
+            checked.append(LambdaCallback(on_epoch_end=callback))
+        else:
+            raise TypeError(
+                f"callbacks[{position}] is {callback!r}: pass a Callback or a function f(epoch, logs)"
+            )
+    return checked
 
 
 class Trainer:
@@ -194,58 +248,105 @@ class Trainer:
         self.metric_names = metric_names
         self.metrics = [get_metric(name) for name in metric_names]
         self.callbacks = callbacks
-        self.keeper = LastGoodWeights(net.slots())
         self.dropout = [layer for layer in net.layers if isinstance(layer, Dropout)]
+        self.rollback: RollBack | None = None
+        self.logs: dict[str, float] = {}
 
     def train(
-        self, make_batches: MakeBatches, shuffles: bool, validation: tuple[Array, Array] | None, epochs: range
+        self,
+        make_batches: MakeBatches,
+        shuffles: bool,
+        validation: tuple[Array, Array] | None,
+        epochs: range,
+        start: Snapshot | None = None,
     ) -> None:
-        """Run ``epochs``; ``make_batches(rng)`` gives one epoch's batches (shuffled by ``rng``)."""
-        net, history = self.net, self.run.history
-        net.stop_training = False
-        logs: dict[str, float] = {}
-        for callback in self.callbacks:
-            callback.on_train_begin()
-        epoch = epochs.start
-        # A full batch in data order without dropout draws nothing: skip making generators.
-        draws = bool(self.dropout) or shuffles
-        try:
-            # A diverging run overflows on its way to a non-finite loss; the explicit check of
-            # every batch loss reports that, so NumPy's own warnings would only be noise.
-            with overflow_ignored():
-                for epoch in epochs:
-                    rng = self.run.epoch_rng(epoch) if draws else None
-                    for layer in self.dropout:
-                        layer.rng = rng
-                    logs = self.epoch(make_batches(rng if shuffles else None), epoch)
-                    if validation is not None:
-                        scores = net.evaluate(*validation, loss=self.loss, metrics=self.metric_names)
-                        logs.update({f"val_{name}": value for name, value in scores.items()})
-                    logs["lr"] = self.optimizer.lr
-                    history.append(logs)
-                    for callback in self.callbacks:
-                        callback.on_epoch_end(epoch, logs)
-                    if net.stop_training:
-                        break
-        except KeyboardInterrupt:
-            finished = history.epochs > epoch  # interrupted in on_epoch_end: the epoch is complete
-            restored = f"the end of epoch {epoch}" if finished else self.keeper.restore(first_batch=False)
+        """Run ``epochs`` (from ``start``, a checkpoint's state, if given), atomically per epoch.
+
+        ``make_batches(rng)`` gives one epoch's batches (shuffled by ``rng``). Ctrl-C anywhere in
+        here leaves the state of the last completed epoch and sets ``history.interrupted``.
+        """
+        self.net.stop_training = False
+        interrupted = self.guarded(self.epochs, make_batches, shuffles, validation, epochs, start)
+        interrupted = self.guarded(self.finish, interrupted) or interrupted
+        if interrupted:
+            history = self.run.history
             history.interrupted = True
             warnings.warn(
-                f"training interrupted in epoch {epoch}; the network keeps its weights from "
-                f"{restored} and the history of the {history.epochs} completed epochs",
+                f"training interrupted in epoch {history.epochs}; the network keeps its weights, "
+                f"optimizer state and history from the end of the {history.epochs} completed epochs",
                 RuntimeWarning,
-                stacklevel=4,
+                stacklevel=caller_stacklevel(),
             )
+
+    def guarded(self, step: Callable[..., None], *args: Any) -> bool:
+        """Run ``step``; on Ctrl-C roll back and return True, on another error roll back and raise."""
+        try:
+            step(*args)
+        except KeyboardInterrupt:
+            if self.rollback is not None:
+                self.rollback.restore()
+            return True
+        except DivergenceError:  # already rolled back, to the state its message names
+            raise
+        except BaseException:
+            if self.rollback is not None:
+                self.rollback.restore()
+            raise
+        return False
+
+    def epochs(
+        self,
+        make_batches: MakeBatches,
+        shuffles: bool,
+        validation: tuple[Array, Array] | None,
+        epochs: range,
+        start: Snapshot | None,
+    ) -> None:
+        """The epoch loop; each epoch ends by committing its state to the roll-back copy."""
+        net, history = self.net, self.run.history
+        self.rollback = RollBack(net.slots(), self.optimizer, history, start)
+        if start is not None:  # a checkpoint's state: committed first, then put in place
+            self.rollback.restore()
         for callback in self.callbacks:
-            callback.on_train_end(logs)
-        warn_if_stuck(net.layers)
+            callback.on_train_begin()
+        # A full batch in data order without dropout draws nothing: skip making generators.
+        draws = bool(self.dropout) or shuffles
+        # A diverging run overflows on its way to a non-finite loss; the explicit checks of
+        # every batch loss and of the weights after each epoch report that, so NumPy's own
+        # warnings would only be noise.
+        with overflow_ignored():
+            for epoch in epochs:
+                rng = self.run.epoch_rng(epoch) if draws else None
+                for layer in self.dropout:
+                    layer.rng = rng
+                logs = self.epoch(make_batches(rng if shuffles else None), epoch)
+                if validation is not None:
+                    scores = net.evaluate(*validation, loss=self.loss, metrics=self.metric_names)
+                    logs.update({f"val_{name}": value for name, value in scores.items()})
+                logs["lr"] = self.optimizer.lr
+                history.append(logs)
+                for callback in self.callbacks:
+                    callback.on_epoch_end(epoch, logs)
+                self.rollback.commit()
+                self.logs = logs
+                if net.stop_training:
+                    break
+
+    def finish(self, interrupted: bool) -> None:
+        """The callbacks' ``on_train_end``, then the stuck-layer warnings (after a full run)."""
+        for callback in self.callbacks:
+            callback.on_train_end(self.logs)
+        if not interrupted:
+            warn_if_stuck(self.net.layers)
 
     def epoch(self, epoch_batches: Iterable[Batch], epoch: int) -> dict[str, float]:
-        """One pass over the data: `train_step` on every batch; the epoch's mean loss and metrics."""
+        """One pass over the data: `train_step` on every batch; the epoch's mean loss and metrics.
+
+        Every batch loss is checked (a non-finite one means the previous step, or the epoch's
+        starting weights, went bad), and the weights once at the end, which covers the last step.
+        """
         net, loss, optimizer = self.net, self.loss, self.optimizer
         optimizer.start_epoch(epoch)
-        self.keeper.epoch_started(epoch)
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch)
         total, seen = 0.0, 0
@@ -253,9 +354,7 @@ class Trainer:
         for batch_number, (X_batch, y_batch, w_batch) in enumerate(epoch_batches):
             value, out = train_step(net, X_batch, y_batch, loss, optimizer, w_batch)
             if not math.isfinite(value):  # NaN or infinite: train_step updated nothing
-                restored = self.keeper.restore(first_batch=batch_number == 0)
-                message = divergence_message(epoch, value, optimizer, restored)
-                raise DivergenceError(message, epoch=epoch, history=self.run.history)
+                self.diverged(epoch, f"the training loss became {value}", first_batch=batch_number == 0)
             rows = X_batch.shape[0]
             for i, metric in enumerate(self.metrics):
                 metric_totals[i] += metric(y_batch, out) * rows
@@ -263,6 +362,20 @@ class Trainer:
             seen += rows
         if not seen:
             raise InputError(f"epoch {epoch} had no batches: the batch function returned nothing")
+        assert self.rollback is not None
+        if not self.rollback.params_finite():  # the epoch's last step, unchecked by any loss
+            self.diverged(epoch, "the weights became NaN or infinite", first_batch=False)
         logs = {"loss": total if loss.reduction == "sum" else total / seen}
         logs.update({name: t / seen for name, t in zip(self.metric_names, metric_totals, strict=True)})
         return logs
+
+    def diverged(self, epoch: int, what: str, first_batch: bool) -> None:
+        """Roll back to the last good state and raise `DivergenceError`.
+
+        A non-finite loss on an epoch's first batch means the epoch's starting weights are bad
+        already, so the state before the previous epoch is restored.
+        """
+        assert self.rollback is not None
+        epochs = self.rollback.restore(previous=first_batch)
+        message = divergence_message(epoch, what, self.optimizer, f"the start of epoch {epochs}")
+        raise DivergenceError(message, epoch=epoch, history=self.run.history)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.nn.checks import check_bool, check_float, check_int
 from chainrule.nn.names import lookup, normalized
 from chainrule.train.schedules import Schedule
 
@@ -50,18 +51,30 @@ class Optimizer:
     ) -> None:
         if learning_rate is not None:  # the Keras spelling
             lr = learning_rate
-        self.schedule = lr if callable(lr) else None
-        self.lr = float(lr(0) if callable(lr) else lr)
-        if self.lr < 0:
-            raise ValueError(f"learning rate must be non-negative, got {self.lr}")
-        self.weight_decay = float(weight_decay)
+        if callable(lr):
+            self.schedule: Schedule | None = lr
+            self.lr = check_float("lr (the schedule's value at epoch 0)", lr(0), 0.0)
+        else:
+            self.schedule = None
+            self.lr = check_float("lr", lr, 0.0)
+        self.base_lr = self.lr  # the configured rate; ``lr`` is the current one
+        self.weight_decay = check_float("weight_decay", weight_decay, 0.0)
         self.state: dict[str, dict[str, Array]] = {}
         self.iterations = 0
 
     def start_epoch(self, epoch: int) -> None:
-        """Set the learning rate for ``epoch`` from the schedule, if there is one."""
+        """Set the learning rate for ``epoch`` from the schedule, if there is one.
+
+        Raises
+        ------
+        ValueError
+            If the rate (from the schedule, or set by a callback) is negative, NaN or infinite:
+            checked here, before the epoch changes any weight.
+        """
         if self.schedule is not None:
-            self.lr = float(self.schedule(epoch))
+            self.lr = check_float(f"lr (the schedule's value at epoch {epoch})", self.schedule(epoch), 0.0)
+        elif not (math.isfinite(self.lr) and self.lr >= 0.0):  # a callback may have set it
+            raise ValueError(f"lr must be a finite number >= 0, got {self.lr!r} at epoch {epoch}")
 
     def step(self, slots: list[Slot]) -> None:
         """Update every slot's parameter in place from its gradient dLoss/dparam.
@@ -88,6 +101,10 @@ class Optimizer:
 
     _WORK_ARRAYS = ("scratch", "decayed")
 
+    def state_keys(self) -> tuple[str, ...]:
+        """The persistent state each slot has once stepped (``("m", "v")`` for Adam)."""
+        return ()
+
     def state_arrays(self) -> dict[str, Array]:
         """The persistent state (momentum, moment estimates) by ``"slot:key"``, for checkpoints."""
         return {
@@ -97,21 +114,77 @@ class Optimizer:
             if key not in self._WORK_ARRAYS
         }
 
-    def load_state(self, arrays: dict[str, Array], iterations: int, lr: float) -> None:
-        """Restore what `state_arrays`, ``iterations`` and ``lr`` described."""
-        self.state = {}
+    def load_state(
+        self, arrays: dict[str, Array], iterations: int, lr: float, slots: list[Slot] | None = None
+    ) -> None:
+        """Restore what `state_arrays`, ``iterations`` and ``lr`` described (copying the arrays).
+
+        Parameters
+        ----------
+        arrays : dict of str to ndarray
+            ``"slot:key"`` arrays, as `state_arrays` gives them.
+        iterations : int
+            Steps taken so far.
+        lr : float
+            The current learning rate.
+        slots : list of Slot, optional
+            The network's slots: when given, the state is checked against them first.
+
+        Raises
+        ------
+        ValueError
+            If ``slots`` are given and the state does not fit them (a missing or unknown slot or
+            key, a wrong shape or dtype, NaN or infinite values), or ``iterations``/``lr`` are
+            invalid. Nothing is changed then. Without ``slots`` nothing is checked (a roll-back
+            restores exactly what it saved).
+        """
+        if slots is not None:  # from a file: check everything first
+            iterations = check_int("iterations", iterations, 0)
+            lr = check_float("lr", lr, 0.0)
+            self.check_state(arrays, iterations, slots)
+        state: dict[str, dict[str, Array]] = {}
         for name, value in arrays.items():
             slot, key = name.rsplit(":", 1)
-            self.state.setdefault(slot, {})[key] = np.array(value)
-        for state in self.state.values():
-            state["scratch"] = np.empty_like(next(iter(state.values())))
-        self.iterations, self.lr = int(iterations), float(lr)
+            state.setdefault(slot, {})[key] = np.array(value)
+        for values in state.values():
+            values["scratch"] = np.empty_like(next(iter(values.values())))
+        self.state, self.iterations, self.lr = state, iterations, lr
+
+    def check_state(self, arrays: dict[str, Array], iterations: int, slots: list[Slot]) -> None:
+        """Raise `ValueError` unless ``arrays`` is this optimizer's state for ``slots``."""
+        keys = self.state_keys()
+        expected = {f"{slot.name}:{key}": slot.param for slot in slots for key in keys}
+        if iterations == 0 or not keys:
+            expected = {}
+        missing, unknown = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
+        if missing or unknown:
+            raise ValueError(
+                f"the {self.name} state after {iterations} steps needs arrays {sorted(expected)}; "
+                f"missing {missing}, unexpected {unknown}"
+            )
+        for name, value in arrays.items():
+            param = expected[name]
+            if value.shape != param.shape or value.dtype != param.dtype:
+                raise ValueError(
+                    f"state array {name} is {value.dtype}{list(value.shape)}, its parameter "
+                    f"{param.dtype}{list(param.shape)}"
+                )
+            if not np.isfinite(value).all():
+                raise ValueError(f"state array {name} holds NaN or infinite values")
 
     def _update(self, param: Array, grad: Array, state: dict[str, Array]) -> None:
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
-        return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay}
+        """The settings (not the state): name, the configured ``lr`` (a number, or the schedule's
+        description), weight decay and the optimizer's own hyper-parameters."""
+        lr = self.schedule_config() if self.schedule is not None else self.base_lr
+        return {"name": self.name, "lr": lr, "weight_decay": self.weight_decay}
+
+    def schedule_config(self) -> dict[str, Any]:
+        """The schedule's description (``{"name": "custom"}`` for a plain callable)."""
+        describe = getattr(self.schedule, "config", None)
+        return describe() if callable(describe) else {"name": "custom"}
 
 
 class SGD(Optimizer):
@@ -133,12 +206,13 @@ class SGD(Optimizer):
         learning_rate: float | Schedule | None = None,
     ) -> None:
         super().__init__(lr, weight_decay, learning_rate)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        if nesterov and momentum == 0.0:
+        self.momentum = check_float("momentum", momentum, 0.0, 1.0, high_open=True)
+        self.nesterov = check_bool("nesterov", nesterov)
+        if self.nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs a momentum > 0")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+
+    def state_keys(self) -> tuple[str, ...]:
+        return ("velocity",) if self.momentum else ()
 
     def _new_state(self, param: Array) -> dict[str, Array]:
         state = super()._new_state(param)
@@ -181,7 +255,12 @@ class Adam(Optimizer):
         learning_rate: float | Schedule | None = None,
     ) -> None:
         super().__init__(lr, weight_decay, learning_rate)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.beta1 = check_float("beta1", beta1, 0.0, 1.0, high_open=True)
+        self.beta2 = check_float("beta2", beta2, 0.0, 1.0, high_open=True)
+        self.eps = check_float("eps", eps, 0.0, low_open=True)
+
+    def state_keys(self) -> tuple[str, ...]:
+        return ("m", "v")
 
     def _new_state(self, param: Array) -> dict[str, Array]:
         return {**super()._new_state(param), "m": np.zeros_like(param), "v": np.zeros_like(param)}
@@ -224,7 +303,11 @@ class RMSprop(Optimizer):
         learning_rate: float | Schedule | None = None,
     ) -> None:
         super().__init__(lr, weight_decay, learning_rate)
-        self.rho, self.eps = float(rho), float(eps)
+        self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True)
+        self.eps = check_float("eps", eps, 0.0, low_open=True)
+
+    def state_keys(self) -> tuple[str, ...]:
+        return ("v",)
 
     def _new_state(self, param: Array) -> dict[str, Array]:
         return {**super()._new_state(param), "v": np.zeros_like(param)}

@@ -1,5 +1,9 @@
 """Learning-rate schedules: callables ``epoch -> learning rate``.
 
+Every setting is checked when the schedule is made (a finite ``lr >= 0``, a positive
+``factor``, ...), and the optimizer checks every value a schedule returns before the epoch
+that uses it changes a weight, so a custom callable returning NaN fails with a `ValueError`.
+
 Pass one as an optimizer's ``lr`` (``SGD(lr=StepDecay(0.1, 0.5, every=10))``); the training
 loop sets the rate at the start of each epoch. Reduce-on-plateau depends on the monitored
 loss, so it is a callback: `chainrule.train.callbacks.ReduceLROnPlateau`.
@@ -8,7 +12,9 @@ loss, so it is a callback: `chainrule.train.callbacks.ReduceLROnPlateau`.
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Any, Protocol
+
+from chainrule.nn.checks import check_float, check_int
 
 
 class Schedule(Protocol):
@@ -17,33 +23,55 @@ class Schedule(Protocol):
     def __call__(self, epoch: int) -> float: ...
 
 
+def power(base: float, exponent: int) -> float:
+    """``base ** exponent``, infinite where Python's float power would overflow (and raise)."""
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
 class StepDecay:
     """``lr * factor ** floor(epoch / every)``: drop by ``factor`` every ``every`` epochs."""
 
     def __init__(self, lr: float, factor: float = 0.5, every: int = 10) -> None:
-        if every < 1:
-            raise ValueError(f"every must be at least 1, got {every}")
-        self.lr, self.factor, self.every = float(lr), float(factor), int(every)
+        self.lr = check_float("lr", lr, 0.0)
+        self.factor = check_float("factor", factor, 0.0, low_open=True)
+        self.every = check_int("every", every, 1)
+
+    def config(self) -> dict[str, Any]:
+        """The schedule's description (stored in checkpoints, compared on resume)."""
+        return {"name": "step_decay", "lr": self.lr, "factor": self.factor, "every": self.every}
 
     def __call__(self, epoch: int) -> float:
-        return self.lr * self.factor ** (epoch // self.every)
+        return self.lr * power(self.factor, epoch // self.every)
 
 
 class ExponentialDecay:
     """``lr * rate ** epoch``."""
 
     def __init__(self, lr: float, rate: float = 0.96) -> None:
-        self.lr, self.rate = float(lr), float(rate)
+        self.lr = check_float("lr", lr, 0.0)
+        self.rate = check_float("rate", rate, 0.0, low_open=True)
+
+    def config(self) -> dict[str, Any]:
+        """The schedule's description (stored in checkpoints, compared on resume)."""
+        return {"name": "exponential_decay", "lr": self.lr, "rate": self.rate}
 
     def __call__(self, epoch: int) -> float:
-        return self.lr * self.rate**epoch
+        return self.lr * power(self.rate, epoch)
 
 
 class InverseTimeDecay:
     """``lr / (1 + decay * epoch)`` (scikit-learn's ``invscaling`` with power 1)."""
 
     def __init__(self, lr: float, decay: float = 0.01) -> None:
-        self.lr, self.decay = float(lr), float(decay)
+        self.lr = check_float("lr", lr, 0.0)
+        self.decay = check_float("decay", decay, 0.0)
+
+    def config(self) -> dict[str, Any]:
+        """The schedule's description (stored in checkpoints, compared on resume)."""
+        return {"name": "inverse_time_decay", "lr": self.lr, "decay": self.decay}
 
     def __call__(self, epoch: int) -> float:
         return self.lr / (1.0 + self.decay * epoch)
@@ -53,7 +81,13 @@ class CosineDecay:
     """Half a cosine from ``lr`` down to ``min_lr`` over ``epochs`` epochs, then ``min_lr``."""
 
     def __init__(self, lr: float, epochs: int, min_lr: float = 0.0) -> None:
-        self.lr, self.epochs, self.min_lr = float(lr), int(epochs), float(min_lr)
+        self.lr = check_float("lr", lr, 0.0)
+        self.epochs = check_int("epochs", epochs, 1)
+        self.min_lr = check_float("min_lr", min_lr, 0.0, self.lr)
+
+    def config(self) -> dict[str, Any]:
+        """The schedule's description (stored in checkpoints, compared on resume)."""
+        return {"name": "cosine_decay", "lr": self.lr, "epochs": self.epochs, "min_lr": self.min_lr}
 
     def __call__(self, epoch: int) -> float:
         t = min(epoch, self.epochs) / self.epochs
