@@ -66,7 +66,11 @@ CONSTRUCTOR_CASES = [
     ("EarlyStopping patience -1", lambda: cr.EarlyStopping(patience=-1), "patience"),
     ("EarlyStopping patience 2.5", lambda: cr.EarlyStopping(patience=2.5), "patience"),
     ("EarlyStopping min_delta NaN", lambda: cr.EarlyStopping(min_delta=NAN), "min_delta"),
-    ("EarlyStopping min_delta negative", lambda: cr.EarlyStopping(min_delta=-1.0), "min_delta"),
+    (
+        "EarlyStopping min_delta NaN",
+        lambda: cr.EarlyStopping(min_delta=float("nan")),
+        "min_delta",
+    ),  # its sign is ignored (Keras)
     (
         "EarlyStopping restore text",
         lambda: cr.EarlyStopping(restore_best_weights="yes"),
