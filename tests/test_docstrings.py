@@ -2,9 +2,7 @@
 
 Public means: everything in ``chainrule.__all__`` and the scikit-learn estimators. A class may
 put its Parameters section in the class docstring or in ``__init__``'s (numpydoc allows both); a
-dataclass of results may list its fields under Attributes instead. The second
-and third tests are marked xfail while the docstrings are being completed; remove the marks
-once they pass (they then guard against regressions like the first).
+dataclass of results may list its fields under Attributes instead.
 """
 
 from __future__ import annotations
@@ -85,13 +83,11 @@ def test_every_public_symbol_has_a_docstring(name):
     assert own_doc(PUBLIC[name]), f"chainrule.{name} has lost its docstring (the API reference shows it)"
 
 
-@pytest.mark.xfail(strict=False, reason="docstrings being completed")
 def test_every_public_function_and_constructor_with_parameters_documents_them():
     missing = missing_parameters_section()
     assert not missing, "no numpydoc 'Parameters' section: " + ", ".join(missing)
 
 
-@pytest.mark.xfail(strict=False, reason="docstrings being completed")
 def test_every_public_method_of_a_public_class_has_a_docstring():
     missing = public_methods_without_docstring()
     assert not missing, "public methods without a docstring: " + ", ".join(missing)

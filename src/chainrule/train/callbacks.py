@@ -29,14 +29,35 @@ class Callback:
     optimizer: Optimizer
     run: TrainingRun
 
-    def on_train_begin(self) -> None: ...
-    def on_epoch_begin(self, epoch: int) -> None: ...
-    def on_epoch_end(self, epoch: int, logs: Logs) -> None: ...
-    def on_train_end(self, logs: Logs) -> None: ...
+    def on_train_begin(self) -> None:
+        """Called once when `fit` starts, after `network`, `optimizer` and `run` are set."""
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Called before each epoch's first batch (``epoch`` counted from 0 over the run).
+
+        A learning rate set here takes effect for this epoch's steps.
+        """
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        """Called after each epoch with its numbers (``loss``, ``val_loss``, metrics, ``lr``).
+
+        Set ``self.network.stop_training = True`` to stop after this epoch.
+        """
+
+    def on_train_end(self, logs: Logs) -> None:
+        """Called once when training ends (also after an early stop or a Ctrl-C)."""
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``."""
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``.
+
+    Parameters
+    ----------
+    on_epoch_end : callable ``(epoch, logs)``, optional
+    on_epoch_begin : callable ``(epoch)``, optional
+    on_train_begin : callable ``()``, optional
+    on_train_end : callable ``(logs)``, optional
+    """
 
     def __init__(
         self,
@@ -239,7 +260,17 @@ class ReduceLROnPlateau(Callback):
 
 
 class ProgressLogger(Callback):
-    """Print one line of the epoch's numbers every ``every`` epochs (and the last one)."""
+    """Print one line of the epoch's numbers every ``every`` epochs (and the last one).
+
+    Parameters
+    ----------
+    epochs : int
+        The run's epoch count, for ``epoch 5/100``.
+    every : int, optional
+        Default: about 20 lines over the run.
+    stream : text stream, optional
+        Default standard error.
+    """
 
     def __init__(self, epochs: int, every: int | None = None, stream: TextIO | None = None) -> None:
         self.epochs = check_int("epochs", epochs, 0)

@@ -39,6 +39,15 @@ class Optimizer:
     ``weight_decay`` adds ``weight_decay * W`` to the gradient of every weight matrix (not
     the biases, as in scikit-learn's ``alpha``), i.e. L2 regularisation of strength
     ``weight_decay / 2 * sum(W**2)``.
+
+    Parameters
+    ----------
+    lr : float or Schedule
+        The learning rate, or a schedule of the epoch; read at every step.
+    weight_decay : float
+        L2 decay added to the weight matrices' gradients (not the biases').
+    learning_rate : float or Schedule, optional
+        Keras' name for ``lr``; wins when given.
     """
 
     name = ""
@@ -192,6 +201,19 @@ class SGD(Optimizer):
 
     Momentum as in PyTorch: ``v = momentum * v + g``; ``p -= lr * v`` (or, with Nesterov,
     ``p -= lr * (g + momentum * v)``).
+
+    Parameters
+    ----------
+    lr : float or Schedule
+        The learning rate, or a schedule of the epoch; read at every step.
+    learning_rate : float or Schedule, optional
+        Keras' name for ``lr``; wins when given.
+    momentum : float
+        In [0, 1); 0 is plain gradient descent.
+    nesterov : bool
+        Nesterov's look-ahead form (needs a momentum).
+    weight_decay : float
+        L2 decay added to the weight matrices' gradients (not the biases').
     """
 
     name = "sgd"
@@ -240,7 +262,20 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015) with PyTorch's bias correction and epsilon placement."""
+    """Adam (Kingma & Ba 2015) with PyTorch's bias correction and epsilon placement.
+
+    Parameters
+    ----------
+    lr : float or Schedule
+    beta1, beta2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    eps : float
+        Added to the root of the second moment, > 0.
+    weight_decay : float
+        L2 decay added to the weight matrices' gradients.
+    learning_rate : float or Schedule, optional
+        Keras' name for ``lr``.
+    """
 
     name = "adam"
 
@@ -289,7 +324,20 @@ class Adam(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Hinton): ``v = rho * v + (1 - rho) * g**2``; ``p -= lr * g / (sqrt(v) + eps)``."""
+    """RMSprop (Hinton): ``v = rho * v + (1 - rho) * g**2``; ``p -= lr * g / (sqrt(v) + eps)``.
+
+    Parameters
+    ----------
+    lr : float or Schedule
+    rho : float
+        Decay rate of the squared-gradient average, in [0, 1).
+    eps : float
+        Added to the root, > 0.
+    weight_decay : float
+        L2 decay added to the weight matrices' gradients.
+    learning_rate : float or Schedule, optional
+        Keras' name for ``lr``.
+    """
 
     name = "rmsprop"
 
@@ -334,8 +382,13 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": R
 def get_optimizer(spec: str | Optimizer, lr: float | Schedule | None = None) -> Optimizer:
     """Return an optimizer by name (``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"``, any case).
 
-    ``"momentum"`` is SGD with momentum 0.9. ``lr`` applies only to names; an instance
-    keeps its own.
+    Parameters
+    ----------
+    spec : str or Optimizer
+        A name (``"Adam"`` works too) or an instance, returned as is. ``"momentum"`` is SGD
+        with momentum 0.9.
+    lr : float or Schedule, optional
+        For a name only; an instance keeps its own.
     """
     if isinstance(spec, Optimizer):
         if lr is not None:

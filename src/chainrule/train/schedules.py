@@ -32,7 +32,17 @@ def power(base: float, exponent: int) -> float:
 
 
 class StepDecay:
-    """``lr * factor ** floor(epoch / every)``: drop by ``factor`` every ``every`` epochs."""
+    """``lr * factor ** floor(epoch / every)``: drop by ``factor`` every ``every`` epochs.
+
+    Parameters
+    ----------
+    lr : float
+        The rate at epoch 0.
+    factor : float
+        The multiplier at each drop.
+    every : int
+        Epochs between drops.
+    """
 
     def __init__(self, lr: float, factor: float = 0.5, every: int = 10) -> None:
         self.lr = check_float("lr", lr, 0.0)
@@ -48,7 +58,15 @@ class StepDecay:
 
 
 class ExponentialDecay:
-    """``lr * rate ** epoch``."""
+    """``lr * rate ** epoch``.
+
+    Parameters
+    ----------
+    lr : float
+        The rate at epoch 0.
+    rate : float
+        The multiplier per epoch.
+    """
 
     def __init__(self, lr: float, rate: float = 0.96) -> None:
         self.lr = check_float("lr", lr, 0.0)
@@ -63,7 +81,14 @@ class ExponentialDecay:
 
 
 class InverseTimeDecay:
-    """``lr / (1 + decay * epoch)`` (scikit-learn's ``invscaling`` with power 1)."""
+    """``lr / (1 + decay * epoch)`` (scikit-learn's ``invscaling`` with power 1).
+
+    Parameters
+    ----------
+    lr : float
+        The rate at epoch 0.
+    decay : float
+    """
 
     def __init__(self, lr: float, decay: float = 0.01) -> None:
         self.lr = check_float("lr", lr, 0.0)
@@ -78,7 +103,17 @@ class InverseTimeDecay:
 
 
 class CosineDecay:
-    """Half a cosine from ``lr`` down to ``min_lr`` over ``epochs`` epochs, then ``min_lr``."""
+    """Half a cosine from ``lr`` down to ``min_lr`` over ``epochs`` epochs, then ``min_lr``.
+
+    Parameters
+    ----------
+    lr : float
+        The rate at epoch 0.
+    epochs : int
+        The length of the half cosine (at least 1).
+    min_lr : float
+        The rate at the end.
+    """
 
     def __init__(self, lr: float, epochs: int, min_lr: float = 0.0) -> None:
         self.lr = check_float("lr", lr, 0.0)
