@@ -15,11 +15,15 @@ class History:
         completed epoch.
     interrupted : bool
         True when the run was stopped by Ctrl-C (KeyboardInterrupt).
+    backend : str or None
+        The kernels the last `fit` ran on (``"numpy"`` or ``"numba"``; see
+        `chainrule.set_backend`), None before any.
     """
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.interrupted = False
+        self.backend: str | None = None
 
     def append(self, logs: dict[str, float]) -> None:
         """Add one epoch's numbers."""

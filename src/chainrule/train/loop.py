@@ -16,11 +16,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from chainrule.errors import DivergenceError, InputError
+from chainrule.nn import kernels
 from chainrule.nn.activations import overflow_ignored
 from chainrule.nn.inputs import check_lengths
 from chainrule.nn.layers import Dropout, Layer
 from chainrule.nn.losses import Loss
 from chainrule.nn.metrics import default_metrics, get_metric
+from chainrule.nn.output import OutputBlock
 from chainrule.train.batches import Batch, batches, sample_weights, split_indices
 from chainrule.train.callbacks import Callback, LambdaCallback, progress_callback
 from chainrule.train.diagnostics import LastGoodWeights, divergence_message, warn_if_stuck
@@ -166,7 +168,9 @@ def fit(
     for callback in callback_list:
         callback.network, callback.optimizer, callback.run = net, opt, run
     net.loss = loss_fn
-    trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run)
+    run.history.backend = kernels.backend()
+    block = OutputBlock(loss_fn, net.output_activation, None if streamed else y)  # y checked once here
+    trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run, block)
     trainer.train(make_batches, shuffles, validation_data, range(run.epochs_done, epochs))
     return run.history
 
@@ -189,12 +193,15 @@ class Trainer:
         metric_names: list[str],
         callbacks: list[Callback],
         run: TrainingRun,
+        block: OutputBlock | None = None,
     ) -> None:
         self.net, self.loss, self.optimizer, self.run = net, loss, optimizer, run
+        self.block = block if block is not None else OutputBlock(loss, net.output_activation)
         self.metric_names = metric_names
         self.metrics = [get_metric(name) for name in metric_names]
         self.callbacks = callbacks
-        self.keeper = LastGoodWeights(net.slots())
+        self.slots = net.slots()
+        self.keeper = LastGoodWeights(self.slots)
         self.dropout = [layer for layer in net.layers if isinstance(layer, Dropout)]
 
     def train(
@@ -250,15 +257,22 @@ class Trainer:
             callback.on_epoch_begin(epoch)
         total, seen = 0.0, 0
         metric_totals = [0.0] * len(self.metrics)
+        block = self.block
+        from_block = [block.gives(name) for name in self.metric_names]  # counted by the loss's pass
         for batch_number, (X_batch, y_batch, w_batch) in enumerate(epoch_batches):
-            value, out = train_step(net, X_batch, y_batch, loss, optimizer, w_batch)
+            value, out = train_step(
+                net, X_batch, y_batch, loss, optimizer, w_batch, block=block, slots=self.slots
+            )
             if not math.isfinite(value):  # NaN or infinite: train_step updated nothing
                 restored = self.keeper.restore(first_batch=batch_number == 0)
                 message = divergence_message(epoch, value, optimizer, restored)
                 raise DivergenceError(message, epoch=epoch, history=self.run.history)
             rows = X_batch.shape[0]
             for i, metric in enumerate(self.metrics):
-                metric_totals[i] += metric(y_batch, out) * rows
+                if from_block[i] and w_batch is None:
+                    metric_totals[i] += block.score(self.metric_names[i], out) * rows
+                else:
+                    metric_totals[i] += metric(y_batch, out) * rows
             total += value if loss.reduction == "sum" else value * rows
             seen += rows
         if not seen:
