@@ -7,6 +7,7 @@ from typing import Any
 
 from chainrule.cli.inputs import load_model
 from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.nn.kernels import planned
 
 
 def add_parser(sub: Any) -> None:
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for i, layer in enumerate(net.layers):
         print(f"  layer {i}: {layer!r}")
+    print(f"kernels: {planned()} (chainrule.set_backend or CHAINRULE_BACKEND)")
     prep_data = net.metadata.get("preprocessing")
     if prep_data:
         prep = TablePreprocessor.from_dict(prep_data)

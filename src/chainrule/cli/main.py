@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from chainrule._version import __version__
 from chainrule.cli import demo, evaluate, explain, export, info, plot, predict, train
 from chainrule.errors import ChainruleError
+from chainrule.nn.kernels import planned
 
 COMMANDS = (train, predict, evaluate, explain, plot, demo, export, info)
 
@@ -26,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chainrule",
         description="Train feed-forward networks by backpropagation, predict, and see how a step works.",
     )
-    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"chainrule {__version__} (kernels: {planned()})"
+    )
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:

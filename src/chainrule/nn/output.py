@@ -59,9 +59,11 @@ class OutputBlock:
         self.kind = block_kind(loss, activation)
         self.one_hot = self.argmax_rule = False
         self.inspected = y is not None
-        if y is not None and self.kind != "squared" and y.shape[1] > 1:
+        if y is not None and y.shape[1] > 1:
             self.argmax_rule = bool(np.all(np.count_nonzero(y > 0.5, axis=1) == 1))
-            self.one_hot = self.argmax_rule and bool(np.all((y == 0.0) | (y == 1.0)))
+            self.one_hot = (
+                self.kind == "softmax_cce" and self.argmax_rule and bool(np.all((y == 0.0) | (y == 1.0)))
+            )
         self.stat = math.nan
         self._delta: Array | None = None
 

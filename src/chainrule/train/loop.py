@@ -23,6 +23,7 @@ from chainrule.nn.layers import Dropout, Layer
 from chainrule.nn.losses import Loss
 from chainrule.nn.metrics import default_metrics, get_metric
 from chainrule.nn.output import OutputBlock
+from chainrule.train import whole_loop
 from chainrule.train.batches import Batch, batches, sample_weights, split_indices
 from chainrule.train.callbacks import Callback, LambdaCallback, progress_callback
 from chainrule.train.diagnostics import LastGoodWeights, divergence_message, warn_if_stuck
@@ -171,7 +172,13 @@ def fit(
     run.history.backend = kernels.backend()
     block = OutputBlock(loss_fn, net.output_activation, None if streamed else y)  # y checked once here
     trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run, block)
-    trainer.train(make_batches, shuffles, validation_data, range(run.epochs_done, epochs))
+    epoch_range = range(run.epochs_done, epochs)
+    plain = not (streamed or callback_list or validation_data is not None or sample_weight is not None)
+    if plain and whole_loop.covers(trainer, X, y, batch_size, epoch_range):  # compiled, all epochs in one go
+        with overflow_ignored():
+            whole_loop.train(trainer, X, y, batch_size, shuffles, epoch_range)
+        return run.history
+    trainer.train(make_batches, shuffles, validation_data, epoch_range)
     return run.history
 
 

@@ -23,6 +23,8 @@ import os
 from types import ModuleType
 from typing import Any
 
+from chainrule.nn.activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+
 BACKENDS = ("numpy", "numba")
 ENVIRONMENT_VARIABLE = "CHAINRULE_BACKEND"
 
@@ -42,6 +44,20 @@ class _Ops:
 
 
 ops = _Ops()
+
+#: The compiled kernels' number for each built-in activation.
+ACTIVATION_CODES = {Sigmoid: 0, Tanh: 1, ReLU: 2, LeakyReLU: 3, Identity: 4, Softmax: 5}
+_BUILT_IN = {cls: (cls.forward, cls.backward) for cls in ACTIVATION_CODES}
+
+
+def activation_code(activation: Activation) -> int | None:
+    """The compiled kernels' number for a built-in activation; None for any other (or one whose
+    methods were replaced), which then runs its own NumPy methods."""
+    cls = type(activation)
+    methods = _BUILT_IN.get(cls)
+    if methods is None or cls.forward is not methods[0] or cls.backward is not methods[1]:
+        return None
+    return ACTIVATION_CODES[cls]
 
 
 def numba_installed() -> bool:
@@ -93,3 +109,13 @@ def backend() -> str:
         bind(choose())
     assert ops.name is not None
     return ops.name
+
+
+def planned() -> str:
+    """The backend in use, or the one the first step will choose, without importing Numba."""
+    if ops.name is not None:
+        return ops.name
+    try:
+        return choose()
+    except ValueError as error:
+        return f"numpy ({error})"

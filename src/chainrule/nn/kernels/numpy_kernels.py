@@ -11,6 +11,7 @@ compiled pass per function.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ __all__ = [
     "output_block",
     "rmsprop_update",
     "sgd_update",
+    "whole_loop",
 ]
 
 _constants: dict[tuple[str, tuple[int, ...], str], Array] = {}
@@ -191,3 +193,8 @@ def rmsprop_update(
     np.divide(grad, scratch, out=scratch)
     scratch *= lr
     param -= scratch
+
+
+def whole_loop() -> Any:
+    """None: the NumPy backend trains step by step (`chainrule.train.step.train_step`)."""
+    return None
