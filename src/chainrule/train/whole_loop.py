@@ -65,10 +65,11 @@ def train(trainer: Any, X: Array, y: Array, batch_size: int | None, shuffles: bo
     started = np.zeros(1, dtype=np.int64)
     for first in range(epochs.start, epochs.stop, per_chunk):
         chunk = range(first, min(first + per_chunk, epochs.stop))
-        rates = []
-        for epoch in chunk:
-            opt.start_epoch(epoch)
-            rates.append(opt.lr)
+        rates = [opt.lr] * len(chunk)
+        if opt.schedule is not None:
+            for i, epoch in enumerate(chunk):
+                opt.start_epoch(epoch)
+                rates[i] = opt.lr
         lrs = np.array(rates, dtype=dtype)
         orders = (
             np.stack([run.epoch_rng(epoch).permutation(X.shape[0]) for epoch in chunk])
@@ -157,14 +158,12 @@ def _arrays(trainer: Any, X: Array, y: Array, batch: int, shuffles: bool) -> dic
 
 
 def _record(trainer: Any, logs: Array, rates: list[float]) -> None:
-    """Append each epoch's loss, metrics and learning rate to the run's History."""
-    squared = trainer.block.kind == "squared"
-    for (loss, stat, mae, hits), lr in zip(logs, rates, strict=True):
-        values = {"mae": mae, "mse": stat, "accuracy": hits if squared else stat}
-        entry = {"loss": float(loss)}
-        entry.update({name: float(values[name]) for name in trainer.metric_names})
-        entry["lr"] = lr
-        trainer.run.history.append(entry)
+    """Append each epoch's loss, metrics and learning rate to the run's History, column by column."""
+    loss, stat, mae, hits = logs.T.tolist()
+    values = {"mae": mae, "mse": stat, "accuracy": hits if trainer.block.kind == "squared" else stat}
+    columns = {"loss": loss, **{name: values[name] for name in trainer.metric_names}, "lr": rates}
+    for key, column in columns.items():
+        trainer.run.history.history.setdefault(key, []).extend(column)
 
 
 def _restore(parts: dict[str, tuple], use_previous: bool, epoch: int) -> str:
