@@ -73,7 +73,10 @@ def reference_loss(workload: Workload, weights) -> float:
 
 
 class Chainrule:
+    """chainrule's `fit` on the NumPy kernels."""
+
     name = "chainrule"
+    backend = "numpy"
 
     def __init__(self, workload: Workload) -> None:
         self.w = workload
@@ -100,6 +103,7 @@ class Chainrule:
 
     def epoch(self) -> None:
         w = self.w
+        cr.set_backend(self.backend)
         self.net.fit(
             w.X,
             w.y,
@@ -113,6 +117,20 @@ class Chainrule:
 
     def weights(self):
         return [(layer.params["W"], layer.params.get("b")) for layer in self.net.layers]
+
+
+class ChainruleNumba(Chainrule):
+    """chainrule's `fit` on the Numba kernels (and, for small networks, the whole-loop trainer)."""
+
+    name = "chainrule (numba)"
+    backend = "numba"
+
+    def __init__(self, workload: Workload) -> None:
+        from chainrule.nn import kernels
+
+        if not kernels.numba_installed():
+            raise ImportError(name="numba")
+        super().__init__(workload)
 
 
 class NumpyLoop:

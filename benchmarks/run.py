@@ -27,7 +27,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from contenders import Chainrule, GemmFloor, NumpyLoop, SeedLoop, Sklearn, Torch, Workload, reference_loss
+from contenders import (
+    Chainrule,
+    ChainruleNumba,
+    GemmFloor,
+    NumpyLoop,
+    SeedLoop,
+    Sklearn,
+    Torch,
+    Workload,
+    reference_loss,
+)
 
 import chainrule as cr
 
@@ -78,23 +88,26 @@ def race(workload: Workload, contenders, repeats: int):
     ratios = {
         (a, b): statistics.median(x / y for x, y in zip(times[a], times[b], strict=True))
         for a in times
-        for b in ("GEMM floor", "chainrule")
-        if b in times
+        for b in times
     }
     return medians, losses, ratios
 
 
+REFERENCES = ("GEMM floor", "chainrule", "chainrule (numba)", "seed tutorial's loop")
+
+
 def table(title: str, medians: dict, losses: dict, ratios: dict, notes: list[str]) -> str:
+    columns = [name for name in REFERENCES if name in medians]
     lines = [
         f"### {title}",
         "",
-        "| contender | median (s) | vs GEMM floor | vs chainrule | final loss |",
-        "|---|---|---|---|---|",
+        "| contender | median (s) | " + " | ".join(f"vs {c}" for c in columns) + " | final loss |",
+        "|---|---|" + "---|" * len(columns) + "---|",
     ]
     for name, t in sorted(medians.items(), key=lambda kv: kv[1]):
-        vs_floor = f"{ratios[(name, 'GEMM floor')]:.2f}x" if (name, "GEMM floor") in ratios else "-"
+        cells = " | ".join(f"{ratios[(name, c)]:.3g}x" for c in columns)
         loss = f"{losses[name]:.6f}" if name in losses else "-"
-        lines.append(f"| {name} | {t:.4g} | {vs_floor} | {ratios[(name, 'chainrule')]:.2f}x | {loss} |")
+        lines.append(f"| {name} | {t:.4g} | {cells} | {loss} |")
     reference = losses.get("chainrule")
     if reference is not None:
         spread = max(abs(v - reference) / abs(reference) for v in losses.values())
@@ -120,7 +133,9 @@ def bench_mnist(args) -> str:
     out = []
     for optimizer in args.optimizers:
         workload = mnist_workload(optimizer, args.rows)
-        contenders, notes = available([GemmFloor, Chainrule, NumpyLoop, Torch, Sklearn], workload)
+        contenders, notes = available(
+            [GemmFloor, Chainrule, ChainruleNumba, NumpyLoop, Torch, Sklearn], workload
+        )
         medians, losses, ratios = race(workload, contenders, args.repeats)
         title = (
             f"mnist: 784-256-128-10 ReLU/softmax, batch 128, {optimizer}, float32, "
@@ -148,7 +163,9 @@ def bench_tiny(args) -> str:
         bias=False,
     )
     workload.initial_weights = lambda seed=0: [(W01, np.zeros(4)), (W12, np.zeros(1))]
-    contenders, notes = available([GemmFloor, Chainrule, SeedLoop, NumpyLoop, Torch, Sklearn], workload)
+    contenders, notes = available(
+        [GemmFloor, Chainrule, ChainruleNumba, SeedLoop, NumpyLoop, Torch, Sklearn], workload
+    )
     notes.append(
         "scikit-learn cannot put a squared loss on a sigmoid output, nor drop the biases: it trains "
         "the same layer sizes on log-loss, so its final loss is not comparable"
@@ -249,6 +266,9 @@ def bench_memory(args) -> str:
     net = cr.Network(
         [784, 256, 128, 10], activation="relu", output_activation="softmax", dtype="float32", seed=0
     )
+    # Load the kernels first (with numba: its import and cached machine code, ~35 MiB of Python
+    # objects once per process, which is not memory the data costs).
+    net.fit(X[:256], y[:256], optimizer=cr.SGD(0.01), epochs=1, batch_size=128, metrics=[])
     tracemalloc.start()
     tracemalloc.reset_peak()
     before, _ = tracemalloc.get_traced_memory()
@@ -258,7 +278,7 @@ def bench_memory(args) -> str:
     added = peak - before
     data = X.nbytes + y.nbytes
     return (
-        "### memory: fit on 60000x784 float32 (mini-batch 128, shuffled)\n\n"
+        f"### memory: fit on 60000x784 float32 (mini-batch 128, shuffled), {cr.backend()} kernels\n\n"
         f"data {data / 2**20:.1f} MiB; peak memory that fit allocated on top of it: {added / 2**20:.1f} MiB "
         f"= {added / data:.1%} of the data (tracemalloc, which sees NumPy's allocations)\n"
     )
@@ -331,6 +351,53 @@ def bench_out_of_core(args) -> str:
     )
 
 
+COMPILE_SCRIPT = """
+import sys, time
+import numpy as np
+t0 = time.perf_counter()
+import chainrule as cr
+cr.set_backend("numba")
+t1 = time.perf_counter()
+rng = np.random.default_rng(0)
+for dtype in ("float32", "float64"):
+    X = rng.random((256, 20)).astype(dtype)
+    y = np.eye(3, dtype=dtype)[rng.integers(0, 3, 256)]
+    for optimizer in ("sgd", "momentum", "adam"):
+        big = cr.Network([20, 600, 3], activation="relu", output_activation="softmax", seed=0)
+        big.fit(X, y, optimizer=optimizer, epochs=1, batch_size=128)  # the per-step kernels
+    small = cr.Network([20, 4, 3], activation="sigmoid", output_activation="softmax", seed=0)
+    small.fit(X, y, epochs=10)  # the whole-loop trainer
+print(t1 - t0, time.perf_counter() - t1)
+"""
+
+
+def bench_compile(args) -> str:
+    """First-call cost of the Numba backend: compiling into an empty cache, then loading it."""
+    import subprocess
+    import tempfile
+
+    from chainrule.nn import kernels
+
+    if not kernels.numba_installed():
+        return "### compile\n\nnumba is not installed\n"
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for case in ("empty cache (compiles)", "warm cache (loads)"):
+            result = subprocess.run(
+                [sys.executable, "-c", COMPILE_SCRIPT], capture_output=True, text=True, env=env
+            )
+            if result.returncode:
+                return f"### compile\n\nfailed:\n{result.stderr[-2000:]}\n"
+            imported, first = (float(v) for v in result.stdout.split())
+            rows.append(f"| {case} | {imported:.2f} s | {first:.2f} s |")
+    return (
+        "### compile: first use of the Numba backend in a fresh process\n\n"
+        "| numba cache | import chainrule + numba | first fits (3 optimizers x 2 dtypes + whole loop) |\n"
+        "|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
 WORKLOADS = {
     "mnist": bench_mnist,
     "tiny": bench_tiny,
@@ -338,6 +405,7 @@ WORKLOADS = {
     "predict": bench_predict,
     "memory": bench_memory,
     "outofcore": bench_out_of_core,
+    "compile": bench_compile,
 }
 
 

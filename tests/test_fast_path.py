@@ -1,7 +1,7 @@
-"""The training loop's fast path (work buffers, in-place updates, fused deltas, the learning
-rate folded into plain SGD's output delta, batches gathered without copying) computes what the
-plain path computes: `Network.gradients` (fresh arrays every call) and the optimizer formulas
-written out in NumPy."""
+"""The training loop's fast path (work buffers, in-place updates, fused output blocks, batches
+gathered without copying) computes what the plain path computes: `Network.gradients` (fresh
+arrays every call) and the optimizer formulas written out in NumPy. Every test runs under each
+kernel backend (numba skipped when it is not installed)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,21 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.nn import kernels
+
+
+@pytest.fixture(
+    autouse=True,
+    params=[
+        "numpy",
+        pytest.param("numba", marks=pytest.mark.skipif(not kernels.numba_installed(), reason="numba absent")),
+    ],
+)
+def backend(request):
+    previous = kernels.backend()
+    kernels.set_backend(request.param)
+    yield request.param
+    kernels.set_backend(previous)
 
 
 def plain_training(net, X, y, loss, rule, epochs, batch_size):
@@ -105,7 +120,8 @@ def test_memory_mapped_data_trains_like_in_memory_data(tmp_path, rng):
             np.testing.assert_array_equal(a[key], b[key])
 
 
-def test_a_batch_function_trains_like_arrays(rng):
+def test_a_batch_function_trains_like_arrays(rng, backend):
+    """Bit for bit on the step path; numba's whole loop (arrays only) agrees to 1e-12."""
     X, y = rng.normal(size=(96, 4)), rng.normal(size=(96, 2))
     a = cr.Network([4, 5, 2], activation="tanh", output_activation="identity", seed=0)
     b = cr.Network([4, 5, 2], activation="tanh", output_activation="identity", seed=0)
@@ -114,7 +130,10 @@ def test_a_batch_function_trains_like_arrays(rng):
     history = b.fit(stream, None, loss="mse", optimizer=cr.SGD(0.1, momentum=0.9), epochs=3)
     for la, lb in zip(a.get_weights(), b.get_weights(), strict=True):
         for key in la:
-            np.testing.assert_array_equal(la[key], lb[key])
+            if backend == "numpy":
+                np.testing.assert_array_equal(la[key], lb[key])
+            else:
+                np.testing.assert_allclose(la[key], lb[key], rtol=1e-12, atol=1e-15)
     assert history.epochs == 3
 
 

@@ -23,6 +23,7 @@ from chainrule.io.onnx import export_onnx
 from chainrule.network import Network, fit, load
 from chainrule.nn.activations import get_activation
 from chainrule.nn.inputs import one_hot
+from chainrule.nn.kernels import backend, set_backend
 from chainrule.nn.layers import Dense, Dropout, Layer
 from chainrule.nn.losses import Loss, get_loss
 from chainrule.teaching.gradcheck import GradcheckResult, gradcheck
@@ -83,6 +84,7 @@ __all__ = [
     "TrainingRun",
     "TrainingWarning",
     "__version__",
+    "backend",
     "export_onnx",
     "fit",
     "get_activation",
@@ -94,5 +96,6 @@ __all__ = [
     "playground",
     "save",
     "save_checkpoint",
+    "set_backend",
     "trace_step",
 ]

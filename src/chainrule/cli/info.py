@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from chainrule.cli.inputs import load_model, stored_preprocessing
+from chainrule.nn.kernels import planned
 
 USAGE = "chainrule info MODEL"
 
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for i, layer in enumerate(net.layers):
         print(f"  layer {i}: {layer!r}")
+    print(f"kernels: {planned()} (chainrule.set_backend or CHAINRULE_BACKEND)")
     if net.metadata.get("preprocessing"):
         prep = stored_preprocessing(net, args.model)
         print(f"task: {prep.task}" + (f", classes: {', '.join(prep.classes)}" if prep.classes else ""))

@@ -22,6 +22,7 @@ from chainrule._version import __version__
 from chainrule.cli import demo, evaluate, explain, export, info, plot, predict, train
 from chainrule.errors import ChainruleError
 from chainrule.live import command as playground
+from chainrule.nn.kernels import planned
 
 COMMANDS = (train, predict, evaluate, explain, plot, demo, export, info, playground)
 
@@ -91,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train feed-forward networks by backpropagation, predict, and see how a step works.",
         parents=[common_options(True)],
     )
-    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"chainrule {__version__} (kernels: {planned()})"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     shared = common_options(False)
     for command in COMMANDS:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import NotInitializedError
+from chainrule.nn import kernels
 from chainrule.nn.activations import Activation, get_activation
 from chainrule.nn.checks import check_bool, check_float, check_int
 from chainrule.nn.initializers import (
@@ -228,24 +229,26 @@ class Dense(Layer):
             return self.activation.forward(z, out=z)
         rows = X.shape[0]
         z = self._buffer("z", (rows, self.n_out), W.dtype)
-        np.matmul(X, W, out=z)
-        if self.bias:
-            z += self.params["b"]
-        out = self.activation.forward(z, out=self._buffer("out", (rows, self.n_out), W.dtype))
+        if X.dtype == W.dtype:  # np.dot(out=) is the quicker call for small products
+            np.dot(X, W, out=z)
+        else:
+            np.matmul(X, W, out=z)
+        out = self._buffer("out", (rows, self.n_out), W.dtype)
+        kernels.ops.dense_forward(z, self.params.get("b"), self.activation, out)
         self.input, self.z, self.output = X, z, out
         return out
 
     def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
         """From dLoss/d(output), fill ``grads`` and return dLoss/d(input).
 
-        The delta is ``grad_output * f'(z)`` (the activation's slope from its output), then
-        `backward_delta` does the rest.
+        The delta is ``grad_output * f'(z)`` (the activation's slope from its output), computed
+        with the bias gradient in one kernel; the products are `backward_delta`'s.
         """
         if self.output is None:
             raise RuntimeError("backward called before a training-mode forward pass")
         delta = self._buffer("delta", grad_output.shape, grad_output.dtype)
-        self.activation.backward(self.output, grad_output, out=delta)
-        return self.backward_delta(delta, need_input_grad)
+        kernels.ops.dense_backward(self.output, grad_output, self.activation, delta, self.grads.get("b"))
+        return self._products(delta, need_input_grad)
 
     def backward_delta(self, delta: Array, need_input_grad: bool = True) -> Array | None:
         """From the delta dLoss/dz, fill ``grads`` and return dLoss/d(input) = delta @ W.T.
@@ -261,16 +264,20 @@ class Dense(Layer):
         -------
         ndarray of shape (n_samples, n_in), or None
         """
+        if self.bias:
+            kernels.ops.bias_grad(delta, self.grads["b"])
+        return self._products(delta, need_input_grad)
+
+    def _products(self, delta: Array, need_input_grad: bool) -> Array | None:
+        """dLoss/dW = input.T @ delta into ``grads``; dLoss/d(input) = delta @ W.T if needed."""
         if self.input is None:
             raise RuntimeError("backward called before a training-mode forward pass")
         self.delta = delta
-        np.matmul(self.input.T, delta, out=self.grads["W"])
-        if self.bias:
-            np.sum(delta, axis=0, out=self.grads["b"])
+        np.dot(self.input.T, delta, out=self.grads["W"])
         if not need_input_grad:
             return None
         grad_input = self._buffer("grad_input", (delta.shape[0], self.n_in), delta.dtype)
-        return np.matmul(delta, self.params["W"].T, out=grad_input)
+        return np.dot(delta, self.params["W"].T, out=grad_input)
 
     def config(self) -> dict[str, Any]:
         """The layer's description: widths, activation, bias, initialiser name."""

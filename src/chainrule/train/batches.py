@@ -118,6 +118,8 @@ class TrainingData:
     shuffles: bool
     validation: tuple[Array, Array] | None
     samples: int | None  # training rows (None for a batch function)
+    X: Array | None = None  # the training arrays (None for a batch function)
+    y: Array | None = None
 
 
 def prepare_data(
@@ -155,7 +157,7 @@ def prepare_data(
             weights = None if weights is None else weights[train]
         shuffles = shuffle and batch_size is not None and batch_size < X.shape[0]
         make_batches = lambda rng: batches(X, y, batch_size, rng, weights)  # noqa: E731
-        data = TrainingData(make_batches, shuffles, None, X.shape[0])
+        data = TrainingData(make_batches, shuffles, None, X.shape[0], X, y)
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")

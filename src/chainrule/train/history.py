@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chainrule.errors import ModelFileError
+
+if TYPE_CHECKING:
+    from chainrule.nn.losses import Loss
+    from chainrule.train.batches import TrainingData
+    from chainrule.train.optimizers import Optimizer
 
 
 class History:
@@ -20,11 +25,15 @@ class History:
         completed epoch.
     interrupted : bool
         True when the run was stopped by Ctrl-C (KeyboardInterrupt).
+    backend : str or None
+        The kernels the last `fit` ran on (``"numpy"`` or ``"numba"``; see
+        `chainrule.set_backend`), None before any.
     """
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.interrupted = False
+        self.backend: str | None = None
 
     def append(self, logs: dict[str, float]) -> None:
         """Add one epoch's numbers."""
@@ -184,3 +193,27 @@ def check_resume(
             f"{source} is a run with other settings than this call: {'; '.join(differences)}. "
             f"Resume with the same settings{hint}"
         )
+
+
+def run_settings(
+    loss_fn: Loss,
+    opt: Optimizer,
+    batch_size: int | None,
+    shuffle: bool,
+    validation_split: float,
+    data: TrainingData,
+    sample_weight: Any,
+) -> dict[str, Any]:
+    """What the run's numbers depend on besides the data's values: compared when resuming."""
+    settings: dict[str, Any] = {"loss": loss_fn.name}
+    for key, value in opt.config().items():
+        settings["optimizer" if key == "name" else key] = value
+    settings.update(
+        batch_size=batch_size,
+        shuffle=shuffle,
+        samples=data.samples,
+        validation_split=validation_split,
+        validation_samples=0 if data.validation is None else int(data.validation[0].shape[0]),
+        sample_weight=sample_weight is not None,
+    )
+    return settings

@@ -16,11 +16,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from chainrule.errors import DivergenceError, InputError
+from chainrule.nn import kernels
 from chainrule.nn.activations import overflow_ignored
 from chainrule.nn.checks import check_bool, check_float, check_int
 from chainrule.nn.layers import Dropout, Layer
 from chainrule.nn.losses import Loss
 from chainrule.nn.metrics import default_metrics, get_metric
+from chainrule.nn.output import OutputBlock
+from chainrule.train import whole_loop
 from chainrule.train.batches import Batch, MakeBatches, TrainingData, prepare_data
 from chainrule.train.callbacks import Callback, LambdaCallback, progress_callback
 from chainrule.train.diagnostics import (
@@ -30,7 +33,7 @@ from chainrule.train.diagnostics import (
     divergence_message,
     warn_if_stuck,
 )
-from chainrule.train.history import History, TrainingRun, check_resume
+from chainrule.train.history import History, TrainingRun, check_resume, run_settings
 from chainrule.train.optimizers import Optimizer, get_optimizer
 from chainrule.train.schedules import Schedule
 from chainrule.train.step import Steppable, train_step
@@ -165,7 +168,7 @@ def fit(
     data = prepare_data(
         net, X, y, loss_fn, batch_size, shuffle, validation_data, validation_split, run, sample_weight
     )
-    settings = _settings(loss_fn, opt, batch_size, shuffle, validation_split, data, sample_weight)
+    settings = run_settings(loss_fn, opt, batch_size, shuffle, validation_split, data, sample_weight)
     if resume is not None:
         saved = None if run.settings is None else {**run.settings, "seed": run.run_seed}
         run_seed = run.run_seed if seed is None else int(np.random.default_rng(seed).integers(2**63))
@@ -180,33 +183,29 @@ def fit(
     for callback in callback_list:
         callback.network, callback.optimizer, callback.run = net, opt, run
     net.loss = loss_fn
-    trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run)
-    trainer.train(data.make_batches, data.shuffles, data.validation, range(run.epochs_done, epochs), resume)
+    run.history.backend = kernels.backend()
+    block = OutputBlock(loss_fn, net.output_activation, data.y)  # the targets inspected once, here
+    trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run, block)
+    epoch_range = range(run.epochs_done, epochs)
+    if _plain(data, callback_list, sample_weight, resume) and whole_loop.covers(
+        trainer, data.X, data.y, batch_size, epoch_range
+    ):  # the Numba backend's compiled trainer: every epoch in a few calls
+        with overflow_ignored():
+            whole_loop.train(trainer, data.X, data.y, batch_size, data.shuffles, epoch_range)
+        return run.history
+    trainer.train(data.make_batches, data.shuffles, data.validation, epoch_range, resume)
     return run.history
 
 
-def _settings(
-    loss_fn: Loss,
-    opt: Optimizer,
-    batch_size: int | None,
-    shuffle: bool,
-    validation_split: float,
-    data: TrainingData,
-    sample_weight: Any,
-) -> dict[str, Any]:
-    """What the run's numbers depend on besides the data's values: compared when resuming."""
-    settings: dict[str, Any] = {"loss": loss_fn.name}
-    for key, value in opt.config().items():
-        settings["optimizer" if key == "name" else key] = value
-    settings.update(
-        batch_size=batch_size,
-        shuffle=shuffle,
-        samples=data.samples,
-        validation_split=validation_split,
-        validation_samples=0 if data.validation is None else int(data.validation[0].shape[0]),
-        sample_weight=sample_weight is not None,
+def _plain(data: TrainingData, callbacks: list[Callback], sample_weight: Any, resume: Any) -> bool:
+    """Arrays in memory and nothing to call back, validate, weight or resume: the whole loop may run."""
+    return (
+        data.X is not None
+        and not callbacks
+        and data.validation is None
+        and sample_weight is None
+        and resume is None
     )
-    return settings
 
 
 def _check_schedule(opt: Optimizer, epochs: range) -> None:
@@ -243,8 +242,11 @@ class Trainer:
         metric_names: list[str],
         callbacks: list[Callback],
         run: TrainingRun,
+        block: OutputBlock | None = None,
     ) -> None:
         self.net, self.loss, self.optimizer, self.run = net, loss, optimizer, run
+        self.block = block if block is not None else OutputBlock(loss, net.output_activation)
+        self.slots = net.slots()
         self.metric_names = metric_names
         self.metrics = [get_metric(name) for name in metric_names]
         self.callbacks = callbacks
@@ -304,7 +306,7 @@ class Trainer:
     ) -> None:
         """The epoch loop; each epoch ends by committing its state to the roll-back copy."""
         net, history = self.net, self.run.history
-        self.rollback = RollBack(net.slots(), self.optimizer, history, start)
+        self.rollback = RollBack(self.slots, self.optimizer, history, start)
         if start is not None:  # a checkpoint's state: committed first, then put in place
             self.rollback.restore()
         for callback in self.callbacks:
@@ -351,13 +353,20 @@ class Trainer:
             callback.on_epoch_begin(epoch)
         total, seen = 0.0, 0
         metric_totals = [0.0] * len(self.metrics)
+        block = self.block
+        from_block = [block.gives(name) for name in self.metric_names]  # counted by the loss's pass
         for batch_number, (X_batch, y_batch, w_batch) in enumerate(epoch_batches):
-            value, out = train_step(net, X_batch, y_batch, loss, optimizer, w_batch)
+            value, out = train_step(
+                net, X_batch, y_batch, loss, optimizer, w_batch, block=block, slots=self.slots
+            )
             if not math.isfinite(value):  # NaN or infinite: train_step updated nothing
                 self.diverged(epoch, f"the training loss became {value}", first_batch=batch_number == 0)
             rows = X_batch.shape[0]
             for i, metric in enumerate(self.metrics):
-                metric_totals[i] += metric(y_batch, out) * rows
+                if from_block[i] and w_batch is None:
+                    metric_totals[i] += block.score(self.metric_names[i], out) * rows
+                else:
+                    metric_totals[i] += metric(y_batch, out) * rows
             total += value if loss.reduction == "sum" else value * rows
             seen += rows
         if not seen:

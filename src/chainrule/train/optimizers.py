@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.nn import kernels
 from chainrule.nn.checks import check_bool, check_float, check_int
 from chainrule.nn.names import lookup, normalized
 from chainrule.train.schedules import Schedule
@@ -95,15 +96,20 @@ class Optimizer:
         """
         self.iterations += 1
         for slot in slots:
-            state = self.state.get(slot.name)
-            if state is None or state["scratch"].shape != slot.param.shape:
-                state = self.state[slot.name] = self._new_state(slot.param)
+            state = self.state_for(slot)
             grad = slot.grad
             if self.weight_decay and slot.decay:
                 grad = state.setdefault("decayed", np.empty_like(slot.param))
                 np.multiply(slot.param, self.weight_decay, out=grad)
                 grad += slot.grad
             self._update(slot.param, grad, state)
+
+    def state_for(self, slot: Slot) -> dict[str, Array]:
+        """The state arrays of ``slot`` (velocity, moments, a scratch array), made on first use."""
+        state = self.state.get(slot.name)
+        if state is None or state["scratch"].shape != slot.param.shape:
+            state = self.state[slot.name] = self._new_state(slot.param)
+        return state
 
     def _new_state(self, param: Array) -> dict[str, Array]:
         return {"scratch": np.empty_like(param)}
@@ -243,19 +249,12 @@ class SGD(Optimizer):
         return state
 
     def _update(self, param: Array, grad: Array, state: dict[str, Array]) -> None:
-        scratch = state["scratch"]
         if self.momentum:
-            velocity = state["velocity"]
-            velocity *= self.momentum
-            velocity += grad
-            if self.nesterov:
-                np.multiply(velocity, self.momentum, out=scratch)
-                scratch += grad
-                grad = scratch
-            else:
-                grad = velocity
-        np.multiply(grad, self.lr, out=scratch)
-        param -= scratch
+            kernels.ops.momentum_update(
+                param, grad, state["velocity"], self.lr, self.momentum, self.nesterov, state["scratch"]
+            )
+        else:
+            kernels.ops.sgd_update(param, grad, self.lr, state["scratch"])
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -301,23 +300,18 @@ class Adam(Optimizer):
         return {**super()._new_state(param), "m": np.zeros_like(param), "v": np.zeros_like(param)}
 
     def _update(self, param: Array, grad: Array, state: dict[str, Array]) -> None:
-        m, v, scratch = state["m"], state["v"], state["scratch"]
-        t = self.iterations
-        m *= self.beta1
-        np.multiply(grad, 1.0 - self.beta1, out=scratch)
-        m += scratch
-        v *= self.beta2
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1.0 - self.beta2
-        v += scratch
-        # lr/c1 * m / (sqrt(v)/c2 + eps) == (lr*c2/c1) * m / (sqrt(v) + eps*c2), c2 = sqrt(1 - beta2**t):
-        # the bias corrections ride on two scalars, saving a pass over the array.
-        c1, c2 = 1.0 - self.beta1**t, math.sqrt(1.0 - self.beta2**t)
-        np.sqrt(v, out=scratch)
-        scratch += self.eps * c2
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.lr * c2 / c1
-        param -= scratch
+        kernels.ops.adam_update(
+            param,
+            grad,
+            state["m"],
+            state["v"],
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.iterations,
+            state["scratch"],
+        )
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
@@ -361,16 +355,7 @@ class RMSprop(Optimizer):
         return {**super()._new_state(param), "v": np.zeros_like(param)}
 
     def _update(self, param: Array, grad: Array, state: dict[str, Array]) -> None:
-        v, scratch = state["v"], state["scratch"]
-        v *= self.rho
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1.0 - self.rho
-        v += scratch
-        np.sqrt(v, out=scratch)
-        scratch += self.eps
-        np.divide(grad, scratch, out=scratch)
-        scratch *= self.lr
-        param -= scratch
+        kernels.ops.rmsprop_update(param, grad, state["v"], self.lr, self.rho, self.eps, state["scratch"])
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "rho": self.rho, "eps": self.eps}

@@ -13,6 +13,7 @@ import numpy as np
 
 from chainrule.nn.activations import Activation
 from chainrule.nn.losses import Loss
+from chainrule.nn.output import OutputBlock
 from chainrule.train.optimizers import Optimizer, Slot
 
 Array = np.ndarray
@@ -29,7 +30,15 @@ class Steppable(Protocol):
 
 
 def train_step(
-    net: Steppable, X: Array, y: Array, loss: Loss, optimizer: Optimizer, weights: Array | None = None
+    net: Steppable,
+    X: Array,
+    y: Array,
+    loss: Loss,
+    optimizer: Optimizer,
+    weights: Array | None = None,
+    *,
+    block: OutputBlock | None = None,
+    slots: list[Slot] | None = None,
 ) -> tuple[float, Array]:
     """Take one gradient step on the batch ``(X, y)``; return the loss before it and the outputs.
 
@@ -42,6 +51,11 @@ def train_step(
     optimizer : Optimizer
     weights : ndarray of shape (n_samples,), optional
         Sample weights: each sample's term of the loss (and of the gradient) is multiplied.
+    block : OutputBlock, optional
+        ``loss``'s output block, made once per run by `fit` (it also counts the metrics it can);
+        default a fresh one.
+    slots : list of Slot, optional
+        ``net.slots()``, made once per run by `fit`.
 
     Returns
     -------
@@ -52,16 +66,14 @@ def train_step(
         The network's outputs on the batch, before the step.
     """
     out = net.forward(X, training=True)  # every layer keeps its input, z and output
-    value = loss(y, out) if weights is None else loss.weighted(y, out, weights)
+    # The loss value and the output delta in one pass. Sigmoid + binary or softmax + categorical
+    # cross-entropy give dLoss/dz directly as (out - y)/n; any other pair gives dLoss/d(out), and
+    # the output layer applies its activation's slope itself.
+    if block is None:
+        block = OutputBlock(loss, net.output_activation)
+    value, grad = block(y, out, weights)
     if not math.isfinite(value):
         return value, out
-    # The output delta: sigmoid + binary or softmax + categorical cross-entropy give dLoss/dz
-    # directly as (out - y)/n; any other pair gives dLoss/d(out), and the output layer applies
-    # its activation's slope itself.
-    fused = loss.fuses_with(net.output_activation)
-    grad = loss.fused_delta(y, out) if fused else loss.gradient(y, out)
-    if weights is not None:
-        grad *= loss.row_weights(weights)[:, None]
-    net.backward(grad, grad_is_delta=fused)  # deltas layer by layer, back to the first
-    optimizer.step(net.slots())  # every parameter moves against its gradient
+    net.backward(grad, grad_is_delta=block.fused)  # deltas layer by layer, back to the first
+    optimizer.step(net.slots() if slots is None else slots)  # every parameter moves against its gradient
     return value, out

@@ -1,0 +1,141 @@
+"""The compiled passes both Numba modules share: activation, slope, column sums, output block.
+
+`chainrule.nn.kernels.numba_kernels` calls them once per layer and step; the whole-run trainer
+`chainrule.nn.kernels.numba_loop` calls them inside its loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = range(6)  # kernels.ACTIVATION_CODES
+KINDS = {"softmax_cce": 0, "sigmoid_bce": 1, "squared": 2}
+
+jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+
+
+@jit
+def activate(z, b, has_bias, code, alpha, out):
+    """``z += b``; ``out = f(z)`` for the activation ``code``."""
+    n, m = z.shape
+    for i in range(n):
+        if has_bias:
+            for j in range(m):
+                z[i, j] += b[j]
+        if code == RELU:
+            for j in range(m):
+                v = z[i, j]
+                out[i, j] = 0.0 if v < 0.0 else v
+        elif code == SIGMOID:
+            for j in range(m):
+                out[i, j] = 1.0 / (1.0 + np.exp(-z[i, j]))
+        elif code == TANH:
+            for j in range(m):
+                out[i, j] = np.tanh(z[i, j])
+        elif code == LEAKY_RELU:
+            for j in range(m):
+                v = z[i, j]
+                w = v * alpha
+                out[i, j] = v if v >= w else w
+        elif code == IDENTITY:
+            for j in range(m):
+                out[i, j] = z[i, j]
+        else:  # softmax, after subtracting the row's maximum
+            top = z[i, 0]
+            for j in range(1, m):
+                top = max(top, z[i, j])
+            total = 0.0
+            for j in range(m):
+                e = np.exp(z[i, j] - top)
+                out[i, j] = e
+                total += e
+            for j in range(m):
+                out[i, j] /= total
+
+
+@jit
+def slope(a, grad, code, alpha, delta, gb, has_bias):
+    """``delta = grad * f'(z)`` from the output ``a``; column sums of ``delta`` into ``gb``."""
+    n, m = a.shape
+    if has_bias:
+        gb[:] = 0.0
+    for i in range(n):
+        if code == RELU:
+            for j in range(m):
+                delta[i, j] = grad[i, j] * (1.0 if a[i, j] > 0.0 else 0.0)
+        elif code == SIGMOID:
+            for j in range(m):
+                delta[i, j] = (1.0 - a[i, j]) * a[i, j] * grad[i, j]
+        elif code == TANH:
+            for j in range(m):
+                delta[i, j] = (1.0 - a[i, j] * a[i, j]) * grad[i, j]
+        elif code == LEAKY_RELU:
+            for j in range(m):
+                delta[i, j] = grad[i, j] * (1.0 if a[i, j] > 0.0 else alpha)
+        elif code == IDENTITY:
+            for j in range(m):
+                delta[i, j] = grad[i, j]
+        else:  # softmax's Jacobian-vector product: a * (grad - sum(grad * a))
+            inner = 0.0
+            for j in range(m):
+                inner += grad[i, j] * a[i, j]
+            for j in range(m):
+                delta[i, j] = (grad[i, j] - inner) * a[i, j]
+        if has_bias:
+            for j in range(m):
+                gb[j] += delta[i, j]
+
+
+@jit
+def column_sums(delta, gb):
+    """``gb = delta.sum(axis=0)``."""
+    gb[:] = 0.0
+    for i in range(delta.shape[0]):
+        for j in range(delta.shape[1]):
+            gb[j] += delta[i, j]
+
+
+@jit
+def clipped(p, eps):
+    """``p`` clipped to ``[eps, 1 - eps]``, NaN passed through."""
+    if p < eps:
+        return eps
+    if p > 1.0 - eps:
+        return 1.0 - eps
+    return p
+
+
+@jit
+def output_pass(kind, y, out, delta, scale, argmax_rule, eps):
+    """The loss value, the accuracy (or sum of squares) and the output delta, in one pass."""
+    n, m = out.shape
+    value, hits = 0.0, 0.0
+    inv = scale if kind == 2 else 1.0 / (n if kind == 0 else n * m)
+    for i in range(n):
+        best = 0
+        for j in range(m):
+            o, t = out[i, j], y[i, j]
+            d = o - t
+            if kind == 2:
+                value += d * d
+                delta[i, j] = d if scale == 0.5 else d * (2.0 * scale)
+                continue
+            delta[i, j] = d * inv
+            if kind == 0:
+                if t != 0.0:  # 0 * log(p) adds nothing: only the true class counts for one-hot rows
+                    value -= t * math.log(clipped(o, eps))
+            else:
+                p = clipped(o, eps)
+                value -= t * math.log(p) + (1.0 - t) * math.log1p(-p)
+            if not argmax_rule:
+                hits += 1.0 if (o > 0.5) == (t > 0.5) else 0.0
+            if o > out[i, best]:
+                best = j
+        if kind != 2 and argmax_rule:
+            hits += 1.0 if y[i, best] > 0.5 else 0.0
+    if kind == 2:
+        return value * scale, value
+    return value / (n if kind == 0 else n * m), hits / n if argmax_rule else hits / (n * m)

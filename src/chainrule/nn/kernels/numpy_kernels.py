@@ -1,0 +1,200 @@
+"""The reference kernels: each fused operation of a step as a few NumPy calls.
+
+Every function writes into the arrays it is given (``out=``), so a step allocates nothing
+proportional to a layer once its buffers exist. Two measured habits make them lean: comparisons
+and maxima take a preallocated zeros array rather than the scalar 0 (NumPy's scalar operand
+path is about 3x slower), and column sums are a product with a vector of ones (BLAS, about 4x
+faster than ``sum(axis=0)``). `chainrule.nn.kernels.numba_kernels` computes the same in one
+compiled pass per function.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from chainrule.nn.activations import Activation, ReLU
+
+Array = np.ndarray
+
+__all__ = [
+    "adam_update",
+    "bias_grad",
+    "dense_backward",
+    "dense_forward",
+    "momentum_update",
+    "output_block",
+    "rmsprop_update",
+    "sgd_update",
+    "whole_loop",
+]
+
+_constants: dict[tuple[str, tuple[int, ...], str], Array] = {}
+
+
+def _constant(kind: str, shape: tuple[int, ...], dtype: np.dtype) -> Array:
+    """A cached array of zeros, ones, or a boolean work mask, per shape and dtype."""
+    key = (kind, shape, np.dtype(dtype).str)
+    array = _constants.get(key)
+    if array is None:
+        if len(_constants) > 64:  # many batch shapes (a batch function): start afresh
+            _constants.clear()
+        if kind == "mask":
+            array = np.empty(shape, dtype=bool)
+        else:
+            array = np.zeros(shape, dtype) if kind == "zeros" else np.ones(shape, dtype)
+        _constants[key] = array
+    return array
+
+
+def dense_forward(z: Array, b: Array | None, activation: Activation, out: Array) -> Array:
+    """``z += b`` in place, then ``out = activation(z)``; return ``out``."""
+    if b is not None:
+        np.add(z, b, out=z)
+    if type(activation) is ReLU:
+        return np.maximum(z, _constant("zeros", z.shape, z.dtype), out=out)
+    return activation.forward(z, out=out)
+
+
+def dense_backward(a: Array, grad: Array, activation: Activation, delta: Array, gb: Array | None) -> Array:
+    """``delta = grad * f'(z)`` from the output ``a``; the bias gradient into ``gb`` if given."""
+    if type(activation) is ReLU:
+        positive = np.greater(a, _constant("zeros", a.shape, a.dtype), out=_constant("mask", a.shape, bool))
+        np.multiply(grad, positive, out=delta)
+    else:
+        activation.backward(a, grad, out=delta)
+    if gb is not None:
+        bias_grad(delta, gb)
+    return delta
+
+
+def bias_grad(delta: Array, gb: Array) -> Array:
+    """The bias gradient, the column sums of ``delta``, into ``gb``."""
+    return np.dot(_constant("ones", (delta.shape[0],), delta.dtype), delta, out=gb)
+
+
+def output_block(
+    kind: str, y: Array, out: Array, delta: Array, scale: float, one_hot: bool, argmax_rule: bool
+) -> tuple[float, float]:
+    """The loss value, the batch accuracy (or sum of squares) and the output delta, from ``out``.
+
+    Parameters
+    ----------
+    kind : {"softmax_cce", "sigmoid_bce", "squared"}
+        Softmax + categorical or sigmoid + binary cross-entropy (``delta`` is then dLoss/dz,
+        ``(out - y) / n``), or a squared error ``scale * sum((out - y)**2)`` (``delta`` is
+        dLoss/d(out), ``2 * scale * (out - y)``).
+    y, out : ndarray of shape (n_samples, n_outputs)
+    delta : ndarray of shape (n_samples, n_outputs)
+        Written.
+    scale : float
+        The squared error's factor (``0.5`` for half_sse, ``1/size`` for mse, ...).
+    one_hot : bool
+        The targets are exact one-hot rows: the cross-entropy needs only the true class's
+        probability.
+    argmax_rule : bool
+        Accuracy compares argmaxes (one target above 0.5 per row), else thresholds at 0.5.
+
+    Returns
+    -------
+    value : float
+    stat : float
+        The batch accuracy for the cross-entropies; the sum of squared differences for
+        ``"squared"`` (which gives the mse metric without another pass).
+    """
+    np.subtract(out, y, out=delta)
+    if kind == "squared":
+        squares = float(np.vdot(delta, delta))
+        if scale != 0.5:  # half the squared error's gradient is out - y itself
+            delta *= 2.0 * scale
+        return squares * scale, squares
+    eps = np.finfo(out.dtype).eps
+    n = out.shape[0]
+    if kind == "softmax_cce":
+        delta *= 1.0 / n
+        if one_hot:
+            true_class = np.einsum("ij,ij->i", y, out)
+            value = -float(np.log(np.clip(true_class, eps, 1.0 - eps)).sum()) / n
+        else:
+            value = -float(np.vdot(y, np.log(np.clip(out, eps, 1.0 - eps)))) / n
+    else:
+        delta *= 1.0 / out.size
+        p = np.clip(out, eps, 1.0 - eps)
+        value = -float(np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p))) / out.size
+    if argmax_rule:
+        hits = y[np.arange(n), out.argmax(axis=1)] > 0.5
+        return value, float(np.count_nonzero(hits)) / n
+    return value, float(np.count_nonzero((out > 0.5) == (y > 0.5))) / out.size
+
+
+def sgd_update(param: Array, grad: Array, lr: float, scratch: Array) -> None:
+    """``param -= lr * grad``."""
+    np.multiply(grad, lr, out=scratch)
+    param -= scratch
+
+
+def momentum_update(
+    param: Array, grad: Array, velocity: Array, lr: float, momentum: float, nesterov: bool, scratch: Array
+) -> None:
+    """``v = momentum * v + grad``; ``param -= lr * v`` (Nesterov: ``lr * (grad + momentum * v)``)."""
+    velocity *= momentum
+    velocity += grad
+    step = velocity
+    if nesterov:
+        np.multiply(velocity, momentum, out=scratch)
+        scratch += grad
+        step = scratch
+    np.multiply(step, lr, out=scratch)
+    param -= scratch
+
+
+def adam_update(
+    param: Array,
+    grad: Array,
+    m: Array,
+    v: Array,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    t: int,
+    scratch: Array,
+) -> None:
+    """Adam's step ``t`` (from 1) with PyTorch's bias correction and epsilon placement."""
+    m *= beta1
+    np.multiply(grad, 1.0 - beta1, out=scratch)
+    m += scratch
+    v *= beta2
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1.0 - beta2
+    v += scratch
+    # lr/c1 * m / (sqrt(v)/c2 + eps) == (lr*c2/c1) * m / (sqrt(v) + eps*c2), c2 = sqrt(1 - beta2**t):
+    # the bias corrections ride on two scalars, saving a pass over the array.
+    c1, c2 = 1.0 - beta1**t, math.sqrt(1.0 - beta2**t)
+    np.sqrt(v, out=scratch)
+    scratch += eps * c2
+    np.divide(m, scratch, out=scratch)
+    scratch *= lr * c2 / c1
+    param -= scratch
+
+
+def rmsprop_update(
+    param: Array, grad: Array, v: Array, lr: float, rho: float, eps: float, scratch: Array
+) -> None:
+    """``v = rho * v + (1 - rho) * grad**2``; ``param -= lr * grad / (sqrt(v) + eps)``."""
+    v *= rho
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1.0 - rho
+    v += scratch
+    np.sqrt(v, out=scratch)
+    scratch += eps
+    np.divide(grad, scratch, out=scratch)
+    scratch *= lr
+    param -= scratch
+
+
+def whole_loop() -> Any:
+    """None: the NumPy backend trains step by step (`chainrule.train.step.train_step`)."""
+    return None
