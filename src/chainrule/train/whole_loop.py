@@ -91,8 +91,12 @@ def train(trainer: Any, X: Array, y: Array, batch_size: int | None, shuffles: bo
         _record(trainer, logs[:done], rates[:done])
         if failed_batch >= 0:
             epoch = chunk[done]
-            restored = _restore(parts, failed_batch == 0 and started[0] >= 2, epoch)
-            message = divergence_message(epoch, value, opt, restored)
+            use_previous = failed_batch == 0 and started[0] >= 2
+            restored = _restore(parts, use_previous, epoch)
+            kept = epoch - 1 if use_previous else epoch  # the history matches the weights kept
+            for values in run.history.history.values():
+                del values[kept:]
+            message = divergence_message(epoch, f"the training loss became {value}", opt, restored)
             raise DivergenceError(message, epoch=epoch, history=run.history)
     _keep_last_batch(layers, parts, X, batch, shuffles)
     warn_if_stuck(layers)
