@@ -71,6 +71,7 @@ def imports_of(path: Path) -> set[str]:
             for alias in node.names:
                 candidate = f"{node.module}.{alias.name}"
                 found.add(candidate if candidate in MODULES else node.module)
+                found.add(node.module)  # `from pkg import mod` runs pkg/__init__ too: count it
         for child in ast.iter_child_nodes(node):
             visit(child)
 

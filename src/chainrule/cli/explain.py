@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule.cli.inputs import CommandError, load_model, pandas, split_list, stored_preprocessing
+from chainrule.cli.inputs import CommandError, load_model, split_list, stored_preprocessing
 from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.io.tables import pandas_module
 from chainrule.train.optimizers import OPTIMIZERS
 
 USAGE = "chainrule explain MODEL|seedNNN|SIZES [--input ...] [--target ...]"
@@ -178,7 +179,7 @@ def table_sample(
     prep: TablePreprocessor, raw_input: str, raw_target: str, notes: list[str]
 ) -> tuple[Any, Any]:
     """The network's input and target for one row given in the table's own units, noted column by column."""
-    pd = pandas()
+    pd = pandas_module()
     columns = [*prep.numeric, *prep.categorical]
     values = split_list(raw_input, "--input")
     if len(values) != len(columns):

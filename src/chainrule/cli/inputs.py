@@ -8,7 +8,6 @@ as the frame's index, named ``"line"``, so every error about a cell names the li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from chainrule.cli.files import CommandError
 from chainrule.errors import ModelFileError
@@ -16,22 +15,7 @@ from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.io.tables import read_table, sniff
 from chainrule.network import Network, load
 
-__all__ = ["CommandError", "load_model", "pandas", "read_table", "split_list", "stored_preprocessing"]
-
-CLI_EXTRA = 'pip install "chainrule[cli]"'
-
-
-class CLIWarning(UserWarning):
-    """Something the command did that the user should know about (printed as one line)."""
-
-
-def pandas() -> Any:
-    """The pandas module, or a `CommandError` saying how to install it."""
-    try:
-        import pandas as pd
-    except ImportError:
-        raise CommandError(f"reading tables needs pandas: {CLI_EXTRA}") from None
-    return pd
+__all__ = ["CommandError", "load_model", "read_table", "split_list", "stored_preprocessing"]
 
 
 def stored_preprocessing(net: Network, model_path: str) -> TablePreprocessor:

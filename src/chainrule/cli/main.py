@@ -18,10 +18,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
+import chainrule.cli.demo as demo
+import chainrule.cli.evaluate as evaluate
+import chainrule.cli.explain as explain
+import chainrule.cli.export as export
+import chainrule.cli.info as info
+import chainrule.cli.plot as plot
+import chainrule.cli.predict as predict
+import chainrule.cli.train as train
+import chainrule.live.command as playground
 from chainrule._version import __version__
-from chainrule.cli import demo, evaluate, explain, export, info, plot, predict, train
 from chainrule.errors import ChainruleError
-from chainrule.live import command as playground
 from chainrule.nn.kernels import planned
 
 COMMANDS = (train, predict, evaluate, explain, plot, demo, export, info, playground)

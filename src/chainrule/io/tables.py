@@ -42,7 +42,8 @@ class TableWarning(UserWarning):
     """Something reading a table did that the user should know about (an encoding guessed)."""
 
 
-def _pandas() -> Any:
+def pandas_module() -> Any:
+    """The pandas module, or an `InputError` naming the install command."""
     try:
         import pandas as pd
     except ImportError:
@@ -125,7 +126,7 @@ def read_table(path: str, usage: str = "") -> Any:
         A CSV's index holds each row's line number in the file, and ``frame.attrs["format"]``
         says how it was read (``"comma-separated"``, ``"semicolon-separated, decimal comma"``).
     """
-    pd = _pandas()
+    pd = pandas_module()
     file = Path(path)
     if not file.is_file():
         raise InputError(f"no such data file: {path}" + (" (it is a folder)" if file.is_dir() else ""))

@@ -15,7 +15,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.io.preprocessing import TablePreprocessor
-from chainrule.io.tables import read_table
+from chainrule.io.tables import pandas_module, read_table
 
 BUILTIN = {
     "circle": "circle (2 classes)",
@@ -31,14 +31,6 @@ MAX_VIEW_POINTS = 2000
 
 class DataError(cr.ChainruleError):
     """A data set the playground cannot use, with a message for the page."""
-
-
-def _pandas() -> Any:
-    try:
-        import pandas as pd
-    except ImportError:
-        raise DataError('the playground reads tables with pandas: pip install "chainrule[cli]"') from None
-    return pd
 
 
 def builtin_frame(name: str, n: int = 300, noise: float = 0.0, seed: int = 0) -> Any:
@@ -57,10 +49,10 @@ def builtin_frame(name: str, n: int = 300, noise: float = 0.0, seed: int = 0) ->
         x, y = points[:, 0], points[:, 1]
         value = np.sin(x / 2) * 3 + np.cos(y / 2.5) * 2 + 0.1 * x * y
         value = value + rng.normal(0, 3 * noise + 1e-3, n)
-        return _pandas().DataFrame({"x1": points[:, 0], "x2": points[:, 1], "y": value})
+        return pandas_module().DataFrame({"x1": points[:, 0], "x2": points[:, 1], "y": value})
     points, labels = _CLASSIFIERS[name](rng, n)
     points = points + rng.normal(0, 1.0, points.shape) * noise * 1.5
-    return _pandas().DataFrame({"x1": points[:, 0], "x2": points[:, 1], "label": labels})
+    return pandas_module().DataFrame({"x1": points[:, 0], "x2": points[:, 1], "label": labels})
 
 
 def _circle(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +104,7 @@ _CLASSIFIERS = {
 
 def read_path(path: str) -> Any:
     """A table from a file named on the command line (CSV, or ``.npz``/``.npy`` as ``train`` reads)."""
-    _pandas()
+    pandas_module()
     return read_table(path)
 
 
@@ -122,7 +114,7 @@ def read_upload(data: bytes, filename: str = "upload.csv") -> Any:
     The bytes go to a private temporary file (the page never names a path); messages name
     the uploaded file, not the temporary one.
     """
-    _pandas()
+    pandas_module()
     name = os.path.basename(filename or "upload.csv") or "upload.csv"
     handle, path = tempfile.mkstemp(suffix=".csv", prefix="chainrule-upload-")
     try:

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import chainrule as cr
-from chainrule.live import config as cfg
+import chainrule.live.config as cfg
 from chainrule.live.session import Session
 
 MAX_UPLOAD = 10 * 1024 * 1024

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule.live import config as cfg
-from chainrule.live import views
+import chainrule.live.config as cfg
+import chainrule.live.views as views
 from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload
 
 FRAME_INTERVAL = 1 / 30  # at most 30 frames a second
