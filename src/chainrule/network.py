@@ -1,14 +1,13 @@
 """The network users build, train and save: a stack of layers with its forward and backward passes.
 
-`Network` assembles the layers of `chainrule.nn`; `fit` trains it with `chainrule.train` and
-`save`/`load` keep it in a `chainrule.io` model file. It sits above those three packages, so
-none of them imports it: the training loop needs only what a network does.
+`Network` assembles the layers of `chainrule.nn`; `fit` trains it with `chainrule.train`, and
+`save`/`load` keep it in a `chainrule.io` model file. None of those packages imports it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,12 +21,11 @@ from chainrule.nn.inputs import as_matrix, as_targets, check_lengths
 from chainrule.nn.layers import Dense, Layer
 from chainrule.nn.losses import Loss, class_indices, default_loss, get_loss
 from chainrule.nn.metrics import default_metrics, get_metric
-from chainrule.nn.stack import check_stack, dense_stack, summary_html, summary_text
+from chainrule.nn.stack import cast_layers, check_stack, dense_stack, summary_html, summary_text
 from chainrule.train import loop
-from chainrule.train.callbacks import Callback
 from chainrule.train.history import History
-from chainrule.train.optimizers import Optimizer, Slot, get_optimizer
-from chainrule.train.schedules import Schedule
+from chainrule.train.optimizers import Slot
+from chainrule.train.settings import FitSettings, with_fit_options
 
 Array = np.ndarray
 
@@ -125,14 +123,32 @@ class Network:
         return self.layers[index]
 
     def astype(self, dtype: str | np.dtype) -> Network:
-        """Cast every parameter to ``dtype`` (float32 or float64) in place; return the network."""
+        """Cast every parameter to ``dtype`` (float32 or float64) in place, all layers or none."""
+        self.cast_for_training(dtype)
+        return self
+
+    def cast_for_training(self, dtype: str | np.dtype) -> Callable[[], None]:
+        """Cast like `astype`, all or nothing; return a function that puts the exact arrays back.
+
+        `fit` casts before checking the data, and undoes it when anything fails before training.
+        """
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-        self.dtype, self.dtype_from_data = dtype, False
-        for layer in self.layers:
-            layer.initialize(self.rng, dtype)
-        return self
+        previous, restore_layers = (self.dtype, self.dtype_from_data), None
+
+        def undo() -> None:
+            if restore_layers is not None:
+                restore_layers()
+            self.dtype, self.dtype_from_data = previous
+
+        try:
+            restore_layers = cast_layers(self.layers, self.rng, dtype)
+            self.dtype, self.dtype_from_data = dtype, False
+            return undo
+        except BaseException:
+            undo()
+            raise
 
     def count_params(self) -> int:
         """The number of trainable values (weights and biases)."""
@@ -237,9 +253,17 @@ class Network:
         return [{key: grad.copy() for key, grad in layer.grads.items()} for layer in self.layers]
 
     # ------------------------------------------------------------------------- training
-    def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
-        """Train on ``(X, y)``; see `chainrule.fit` for the options. Returns a `History`."""
-        return fit(self, X, y, **kwargs)
+    def fit(self, X: Any, y: Any, **options: Any) -> History:
+        """Train on ``(X, y)`` (see `chainrule.fit`); return the `History`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs), or a callable returning batches
+        y : array-like of shape (n_samples, n_outputs), or None with a batch function
+        **options
+            ``loss``, ``optimizer``, ``lr``, ``epochs``, ... as `FitSettings` documents them.
+        """
+        return fit(self, X, y, **options)
 
     # -------------------------------------------------------------------------- weights
     def get_weights(self) -> list[dict[str, Array]]:
@@ -305,67 +329,43 @@ class Network:
         return f"Network([{inner}], dtype={self.dtype.name})"
 
 
-def fit(
-    net: Network,
-    X: Any,
-    y: Any,
-    *,
-    loss: str | Loss | None = None,
-    optimizer: str | Optimizer = "sgd",
-    lr: float | Schedule | None = None,
-    epochs: int = 1,
-    batch_size: int | None = None,
-    shuffle: bool = True,
-    validation_data: tuple[Any, Any] | None = None,
-    validation_split: float = 0.0,
-    metrics: Sequence[str] | None = None,
-    callbacks: Sequence[Callback | Any] = (),
-    verbose: int = 0,
-    seed: int | None = None,
-    resume_from: str | os.PathLike[str] | None = None,
-    resume_overrides: Collection[str] = (),
-    sample_weight: Any = None,
-) -> History:
+def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
     """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
-
-    The options are those of `chainrule.train.loop.fit` (documented there), plus:
 
     Parameters
     ----------
-    resume_from : path, optional
-        A checkpoint by `ModelCheckpoint` (or `chainrule.save_checkpoint`): its weights,
-        optimizer state, seed and history continue, bit-identical to a run never interrupted
-        (callbacks' counters start afresh). Settings that differ from the checkpoint's (loss,
-        optimizer, lr, batch size, data) raise `ModelFileError` naming each, changing nothing.
-    resume_overrides : collection of str
-        Settings changed on purpose, e.g. ``{"lr"}`` (the caller's rate is then used);
-        see `chainrule.train.history.OVERRIDABLE`.
+    net : Network
+    X : array-like of shape (n_samples, n_inputs), or a callable returning batches
+        See `chainrule.train.loop.prepare` (memory-mapped arrays, batch functions).
+    y : array-like of shape (n_samples, n_outputs), or None with a batch function
+    **options
+        ``loss``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ...: the options that
+        `chainrule.train.settings.FitSettings` names, defaults, documents and checks.
+
+    Notes
+    -----
+    Settings are checked first, then a network whose dtype follows its data is cast (all layers
+    or none), then the data and any checkpoint; a failure or Ctrl-C before the first epoch puts
+    the exact previous arrays back. What training guarantees: `chainrule.train.loop.prepare`.
     """
-    if net.dtype_from_data:  # float32 data trains a float32 network, without an upcast copy
-        net.astype("float32" if getattr(X, "dtype", None) == np.float32 else net.dtype)
-    opt = get_optimizer(optimizer, lr)
-    run, start = (None, None) if resume_from is None else read_checkpoint(resume_from, net, opt)
-    return loop.fit(
-        net,
-        X,
-        y,
-        loss=loss,
-        optimizer=opt,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        validation_data=validation_data,
-        validation_split=validation_split,
-        metrics=metrics,
-        callbacks=callbacks,
-        verbose=verbose,
-        seed=seed,
-        run=run,
-        sample_weight=sample_weight,
-        resume=start,
-        resume_overrides=resume_overrides,
-        resume_source=str(resume_from),
-    )
+    settings = FitSettings(**options)
+    undo = train = None
+    try:
+        if net.dtype_from_data:  # float32 data trains a float32 network, without an upcast copy
+            undo = net.cast_for_training("float32" if getattr(X, "dtype", None) == np.float32 else net.dtype)
+        source, run, start = settings.resume_from, None, None
+        if source is not None:
+            run, start = read_checkpoint(source, net, settings.trainer)
+        train = loop.prepare(net, X, y, settings, run=run, resume=start, resume_source=str(source))
+        return train()
+    except BaseException:
+        if undo is not None and (train is None or not train.started):
+            undo()
+        raise
+
+
+with_fit_options(fit, leading=3)
+with_fit_options(Network.fit, leading=3)
 
 
 def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> Network:

@@ -67,9 +67,17 @@ class Loss:
         """dLoss/dz of the output layer for the fused pair, ``(out - y) / n`` (a new array)."""
         raise TypeError(f"{self.name} has no fused output delta")
 
-    def check_targets(self, y: Array) -> None:
-        """Raise `InputError` if ``y`` cannot be learned with this loss (range, encoding, classes)."""
-        if self.classification and np.unique(class_indices(y)).size < 2:
+    def check_targets(self, y: Array, whole: bool = True) -> None:
+        """Raise `InputError` if ``y`` cannot be learned with this loss (range, encoding, classes).
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples, n_outputs)
+        whole : bool
+            ``y`` is the whole training set, which must hold two classes or more; a batch or
+            validation rows need only the right range and encoding.
+        """
+        if whole and self.classification and np.unique(class_indices(y)).size < 2:
             raise InputError(
                 "the targets hold a single class: a classifier needs examples of at least two "
                 "classes (check the labels, or how the data were filtered or split)"
@@ -178,13 +186,13 @@ class BinaryCrossEntropy(Loss):
         delta *= 1.0 / out.size
         return delta
 
-    def check_targets(self, y: Array) -> None:
+    def check_targets(self, y: Array, whole: bool = True) -> None:
         if y.min() < 0 or y.max() > 1:
             raise InputError(
                 "binary_crossentropy needs targets in [0, 1], got values from "
                 f"{y.min():g} to {y.max():g}: use 0/1 labels, or a regression loss such as mse"
             )
-        super().check_targets(y)
+        super().check_targets(y, whole)
 
 
 class CategoricalCrossEntropy(Loss):
@@ -211,13 +219,13 @@ class CategoricalCrossEntropy(Loss):
         delta *= 1.0 / out.shape[0]
         return delta
 
-    def check_targets(self, y: Array) -> None:
+    def check_targets(self, y: Array, whole: bool = True) -> None:
         if y.min() < 0 or not np.allclose(y.sum(axis=1), 1.0):
             raise InputError(
                 "categorical_crossentropy needs one-hot (or probability) rows summing to 1: "
                 "encode class labels with chainrule.one_hot(labels)"
             )
-        super().check_targets(y)
+        super().check_targets(y, whole)
 
 
 LOSSES: dict[str, Loss] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -78,3 +79,31 @@ def summary_html(layers: list[Layer], dtype: np.dtype) -> str:
         "<table><thead><tr><th>#</th><th>layer</th><th>output shape</th><th>params</th></tr></thead>"
         f"<tbody>{body}</tbody></table><p>total: {total:,} parameters, {np.dtype(dtype).name}</p>"
     )
+
+
+def cast_layers(layers: list[Layer], rng: np.random.Generator, dtype: np.dtype) -> Callable[[], None]:
+    """Cast every layer's parameters to ``dtype``, all or nothing; return what undoes it.
+
+    The cast copies are made first, without touching any layer; then each layer takes its
+    copies. An exception or Ctrl-C anywhere in between puts every layer back as it was, so no
+    network is left with layers of mixed dtypes. The returned function restores the exact
+    arrays (not a cast back), for a caller that must undo the cast after a later failure.
+    """
+    saved = [(layer.params, layer.grads, dict(layer.grads)) for layer in layers]
+    staged = [{key: np.ascontiguousarray(value, dtype=dtype) for key, value in layer.params.items()}
+              for layer in layers]  # fmt: skip
+
+    def restore() -> None:
+        for layer, (params, grads, grad_arrays) in zip(layers, saved, strict=True):
+            layer.params, layer.grads = params, grads
+            layer.initialize(rng, params[next(iter(params))].dtype if params else dtype)
+            grads.update(grad_arrays)  # initialize made fresh zeros; keep the last gradients
+
+    try:
+        for layer, params in zip(layers, staged, strict=True):
+            layer.params, layer.grads = params, {}
+            layer.initialize(rng, dtype)
+        return restore  # inside the try: an interrupt on this line is undone too
+    except BaseException:
+        restore()
+        raise

@@ -61,8 +61,8 @@ class RecordingLoss(cr.Loss):
     def fused_delta(self, y: Array, out: Array) -> Array:
         return self.inner.fused_delta(y, out)
 
-    def check_targets(self, y: Array) -> None:
-        self.inner.check_targets(y)
+    def check_targets(self, y: Array, whole: bool = True) -> None:
+        self.inner.check_targets(y, whole)
 
     def sample_losses(self, y: Array, out: Array) -> Array:
         return self.inner.sample_losses(y, out)
@@ -102,8 +102,8 @@ class SummedBinaryLogLoss(cr.Loss):
         delta *= 1.0 / out.shape[0]
         return delta
 
-    def check_targets(self, y: Array) -> None:
-        cr.get_loss("binary_crossentropy").check_targets(y)
+    def check_targets(self, y: Array, whole: bool = True) -> None:
+        cr.get_loss("binary_crossentropy").check_targets(y, whole)
 
 
 class HalfSquaredError(cr.Loss):

@@ -15,6 +15,7 @@ from chainrule.nn.losses import class_indices
 if TYPE_CHECKING:
     from chainrule.nn.losses import Loss
     from chainrule.train.history import TrainingRun
+    from chainrule.train.settings import FitSettings
 
 Array = np.ndarray
 Batch = tuple[Array, Array, Array | None]
@@ -123,25 +124,18 @@ class TrainingData:
 
 
 def prepare_data(
-    net: Converts,
-    X: Any,
-    y: Any,
-    loss_fn: Loss,
-    batch_size: int | None,
-    shuffle: bool,
-    validation_data: tuple[Any, Any] | None,
-    validation_split: float,
-    run: TrainingRun,
-    sample_weight: Any,
+    net: Converts, X: Any, y: Any, loss_fn: Loss, settings: FitSettings, run: TrainingRun
 ) -> TrainingData:
     """Check the data, split off validation rows, and say how each epoch's batches are made."""
+    batch_size, validation_data = settings.batch_size, settings.validation_data
+    validation_split, sample_weight = settings.validation_split, settings.sample_weight
     if y is None and callable(X):
         if validation_split or sample_weight is not None:
             raise ValueError(
                 "validation_split and sample_weight need arrays; with a batch function pass validation_data"
             )
         batch_function = X
-        make_batches: MakeBatches = lambda rng: _checked_batches(net, batch_function())  # noqa: E731
+        make_batches: MakeBatches = lambda rng: _checked_batches(net, loss_fn, batch_function())  # noqa: E731
         data = TrainingData(make_batches, False, None, None)
     else:
         X, y = net.as_inputs(X), net.as_targets(y)
@@ -155,7 +149,7 @@ def prepare_data(
             validation_data = (X[held_out], y[held_out])
             X, y = X[train], y[train]
             weights = None if weights is None else weights[train]
-        shuffles = shuffle and batch_size is not None and batch_size < X.shape[0]
+        shuffles = settings.shuffle and batch_size is not None and batch_size < X.shape[0]
         make_batches = lambda rng: batches(X, y, batch_size, rng, weights)  # noqa: E731
         data = TrainingData(make_batches, shuffles, None, X.shape[0], X, y)
     if validation_data is not None:
@@ -163,12 +157,15 @@ def prepare_data(
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         X_val, y_val = net.as_inputs(validation_data[0]), net.as_targets(validation_data[1])
         check_lengths(X_val, y_val)
+        loss_fn.check_targets(y_val, whole=False)
         data.validation = (X_val, y_val)
     return data
 
 
-def _checked_batches(net: Converts, source: Iterable[tuple[Any, Any]]) -> Iterator[Batch]:
+def _checked_batches(net: Converts, loss_fn: Loss, source: Iterable[tuple[Any, Any]]) -> Iterator[Batch]:
+    """Each batch a batch function gives, checked as arrays given to `fit` are."""
     for X_batch, y_batch in source:
         X_batch, y_batch = net.as_inputs(X_batch), net.as_targets(y_batch)
         check_lengths(X_batch, y_batch)
+        loss_fn.check_targets(y_batch, whole=False)
         yield X_batch, y_batch, None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,14 +18,14 @@ import numpy as np
 from chainrule.errors import DivergenceError, InputError
 from chainrule.nn import kernels
 from chainrule.nn.activations import overflow_ignored
-from chainrule.nn.checks import check_bool, check_float, check_int
+from chainrule.nn.checks import check_float
 from chainrule.nn.layers import Dropout, Layer
 from chainrule.nn.losses import Loss
 from chainrule.nn.metrics import default_metrics, get_metric
 from chainrule.nn.output import OutputBlock
-from chainrule.train import whole_loop
-from chainrule.train.batches import Batch, MakeBatches, TrainingData, prepare_data
+from chainrule.train.batches import Batch, MakeBatches, prepare_data
 from chainrule.train.callbacks import Callback, LambdaCallback, progress_callback
+from chainrule.train.chunk import Chunk, chunk_for
 from chainrule.train.diagnostics import (
     RollBack,
     Snapshot,
@@ -34,8 +34,8 @@ from chainrule.train.diagnostics import (
     warn_if_stuck,
 )
 from chainrule.train.history import History, TrainingRun, check_resume, run_settings
-from chainrule.train.optimizers import Optimizer, get_optimizer
-from chainrule.train.schedules import Schedule
+from chainrule.train.optimizers import Optimizer
+from chainrule.train.settings import FitSettings
 from chainrule.train.step import Steppable, train_step
 
 Array = np.ndarray
@@ -55,90 +55,52 @@ class Trainable(Steppable, Protocol):
     def evaluate(self, X: Any, y: Any, loss: Loss, metrics: Sequence[str]) -> dict[str, float]: ...
 
 
-def fit(
+def prepare(
     net: Trainable,
     X: Any,
     y: Any,
+    settings: FitSettings,
     *,
-    loss: str | Loss | None = None,
-    optimizer: str | Optimizer = "sgd",
-    lr: float | Schedule | None = None,
-    epochs: int = 1,
-    batch_size: int | None = None,
-    shuffle: bool = True,
-    validation_data: tuple[Any, Any] | None = None,
-    validation_split: float = 0.0,
-    metrics: Sequence[str] | None = None,
-    callbacks: Sequence[Callback | Any] = (),
-    verbose: int = 0,
-    seed: int | None = None,
     run: TrainingRun | None = None,
-    sample_weight: Any = None,
     resume: Snapshot | None = None,
-    resume_overrides: Collection[str] = (),
     resume_source: str = "the checkpoint",
-) -> History:
-    """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
+) -> PreparedRun:
+    """Check the data and every setting, changing nothing; return the run, ready to train.
 
     Parameters
     ----------
+    net : Network
     X : array-like of shape (n_samples, n_inputs), or a callable returning batches
         Also a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``): batches are
         gathered from it without loading it whole. For data that does not fit at all, pass
         a function that returns a fresh iterable of ``(X_batch, y_batch)`` pairs for each
-        epoch (reading them from disk, say), with ``y=None``.
+        epoch (reading them from disk, say), with ``y=None``; each batch is checked as
+        arrays are.
     y : array-like of shape (n_samples, n_outputs), or None with a batch function
         Targets; class labels one-hot encoded for several outputs.
-    loss : str or Loss, optional
-        Default: categorical cross-entropy for softmax outputs, binary for sigmoid, else mse.
-    optimizer : str or Optimizer
-        ``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"`` or an instance (which keeps its
-        state across calls, so calling ``fit`` again continues the same run).
-    lr : float or Schedule, optional
-        Learning rate for an optimizer given by name.
-    epochs : int
-        Passes over the data, counted from the start of the run (a resumed run with the same
-        ``epochs`` ends where an uninterrupted one would).
-    batch_size : int, optional
-        ``None`` is full-batch gradient descent (seeds 000, 001, 002, 004); ``1`` is online.
-    shuffle : bool
-        Reshuffle the samples every epoch (mini-batch and online training only).
-    validation_data : (X_val, y_val), optional
-    validation_split : float
-        Hold out this fraction of the samples, drawn at random (stratified by class for
-        classification losses), as validation data.
-    metrics : list of str, optional
-        Default accuracy for classification losses, mse and mae for regression.
-    callbacks : list of Callback or callables
-        A plain callable is called as ``f(epoch, logs)`` after every epoch.
-    verbose : int
-        0 prints nothing; 1 shows a ``tqdm.auto`` progress bar (a widget in Jupyter; about 20
-        plain lines when tqdm is not installed); 2 prints a line every epoch.
-    seed : int, optional
-        Seed of the run's shuffling, split and dropout; default drawn from the network's own
-        generator, so ``Network(..., seed=s)`` alone makes the whole run reproducible.
+    settings : FitSettings
+        The call's options (`chainrule.train.settings.FitSettings`), checked when made.
     run : TrainingRun, optional
         Continue this run (its seed and history), as `chainrule.fit`'s ``resume_from`` does
-        with the run a checkpoint holds; ``optimizer`` then carries the restored state.
-    sample_weight : array-like of shape (n_samples,), optional
-        Non-negative weight of each sample's term in the loss, as in scikit-learn: a weight of
-        2 counts a sample twice (means become weighted means within each batch).
+        with the run a checkpoint holds; ``settings.optimizer`` then carries the restored state.
     resume : Snapshot, optional
         The state (weights, optimizer state, rate) to continue ``run`` from: a checkpoint's,
         put into the network and optimizer only after every setting has been checked.
-    resume_overrides : collection of str
-        Settings that may differ from ``run.settings`` (see `check_resume`); any other
-        difference raises `ModelFileError`. With ``"lr"`` the caller's learning rate is used;
-        without it, the checkpoint's current rate (as a schedule or `ReduceLROnPlateau` left it).
     resume_source : str
         The checkpoint's name, for messages.
+
+    Returns
+    -------
+    PreparedRun
+        Calling it runs the epochs and returns the `History`.
 
     Raises
     ------
     DivergenceError
-        When a batch loss or, at the end of an epoch, a weight becomes NaN or infinite. The
-        network (and optimizer) go back to the start of the epoch (to the one before when the
-        epoch's very first loss was not finite); the error's history matches those weights.
+        (From ``train()``.) When a batch loss or, at the end of an epoch, a weight becomes NaN
+        or infinite. The network (and optimizer) go back to the start of the epoch (to the one
+        before when the epoch's very first loss was not finite); the error's history matches
+        those weights.
     ValueError, TypeError
         For a setting out of range or of the wrong kind, before any weight changes.
 
@@ -152,60 +114,58 @@ def fit(
     propagates and changes nothing. Callbacks' own state and files they wrote are not rolled
     back. Not thread-safe: one network (or optimizer) must not be trained from two threads.
     """
-    loss_fn = net.resolve_loss(loss)
-    epochs = check_int("epochs", epochs, 0)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, 1)
-    shuffle = check_bool("shuffle", shuffle)
-    verbose = check_int("verbose", verbose, 0)
-    validation_split = check_float("validation_split", validation_split, 0.0, 1.0, high_open=True)
-    opt = get_optimizer(optimizer, lr)
-    _check_schedule(opt, range(0 if run is None else run.epochs_done, epochs))
-    callback_list = _callbacks(callbacks)
+    s, opt = settings, settings.trainer
+    loss_fn = net.resolve_loss(s.loss)
+    _check_schedule(opt, range(0 if run is None else run.epochs_done, s.epochs))
+    callback_list = _callbacks(s.callbacks)
     if run is None:
-        source = net.rng if seed is None else np.random.default_rng(check_int("seed", seed, 0))
+        source = net.rng if s.seed is None else np.random.default_rng(s.seed)
         run = TrainingRun(int(source.integers(2**63)))
-    data = prepare_data(
-        net, X, y, loss_fn, batch_size, shuffle, validation_data, validation_split, run, sample_weight
-    )
-    settings = run_settings(loss_fn, opt, batch_size, shuffle, validation_split, data, sample_weight)
+    data = prepare_data(net, X, y, loss_fn, s, run)
+    checked = run_settings(loss_fn, opt, s.batch_size, s.shuffle, s.validation_split, data, s.sample_weight)
     if resume is not None:
         saved = None if run.settings is None else {**run.settings, "seed": run.run_seed}
-        run_seed = run.run_seed if seed is None else int(np.random.default_rng(seed).integers(2**63))
-        check_resume(resume_source, saved, {**settings, "seed": run_seed}, resume_overrides)
+        run_seed = run.run_seed if s.seed is None else int(np.random.default_rng(s.seed).integers(2**63))
+        check_resume(resume_source, saved, {**checked, "seed": run_seed}, s.resume_overrides)
         run.run_seed = run_seed
-        if "lr" in resume_overrides:  # the caller's rate, not the checkpoint's
+        if "lr" in s.resume_overrides:  # the caller's rate, not the checkpoint's
             resume.lr = opt.lr
-    run.settings = settings
-    metric_names = list(metrics) if metrics is not None else default_metrics(loss_fn)
-    if verbose:
-        callback_list.append(progress_callback(epochs, verbose))
-    for callback in callback_list:
-        callback.network, callback.optimizer, callback.run = net, opt, run
-    net.loss = loss_fn
-    run.history.backend = kernels.backend()
+    metric_names = list(s.metrics) if s.metrics is not None else default_metrics(loss_fn)
+    for name in metric_names:
+        get_metric(name)  # an unknown name fails here, not after the first epoch
     block = OutputBlock(loss_fn, net.output_activation, data.y)  # the targets inspected once, here
     trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run, block)
-    epoch_range = range(run.epochs_done, epochs)
-    if _plain(data, callback_list, sample_weight, resume) and whole_loop.covers(
-        trainer, data.X, data.y, batch_size, epoch_range
-    ):  # the Numba backend's compiled trainer: every epoch in a few calls
-        with overflow_ignored():
-            whole_loop.train(trainer, data.X, data.y, batch_size, data.shuffles, epoch_range)
-        return run.history
-    trainer.train(data.make_batches, data.shuffles, data.validation, epoch_range, resume)
-    return run.history
+
+    def begin() -> None:  # the first changes, made inside the trainer's guard
+        run.settings = checked
+        if s.verbose:
+            callback_list.append(progress_callback(s.epochs, s.verbose))
+        for callback in callback_list:
+            callback.network, callback.optimizer, callback.run = net, opt, run
+        net.loss = loss_fn
+        run.history.backend = kernels.backend()
+
+    chunk_data = (data.X, data.y, s.batch_size, s.sample_weight is not None)
+    epochs = range(run.epochs_done, s.epochs)
+    arguments = (data.make_batches, data.shuffles, data.validation, epochs, resume, chunk_data)
+    return PreparedRun(trainer, arguments, begin)
 
 
-def _plain(data: TrainingData, callbacks: list[Callback], sample_weight: Any, resume: Any) -> bool:
-    """Arrays in memory and nothing to call back, validate, weight or resume: the whole loop may run."""
-    return (
-        data.X is not None
-        and not callbacks
-        and data.validation is None
-        and sample_weight is None
-        and resume is None
-    )
+class PreparedRun:
+    """A checked run, ready to train: call it to run the epochs; `started` says whether it began."""
+
+    def __init__(self, trainer: Trainer, arguments: tuple[Any, ...], begin: Callable[[], None]) -> None:
+        self.trainer, self.arguments, self.begin = trainer, arguments, begin
+
+    @property
+    def started(self) -> bool:
+        """Whether training began (its guard was entered): from then on the trainer rolls back."""
+        return self.trainer.started
+
+    def __call__(self) -> History:
+        """Run the epochs (atomically per epoch) and return the run's `History`."""
+        self.trainer.train(*self.arguments, begin=self.begin)
+        return self.trainer.run.history
 
 
 def _check_schedule(opt: Optimizer, epochs: range) -> None:
@@ -253,6 +213,7 @@ class Trainer:
         self.dropout = [layer for layer in net.layers if isinstance(layer, Dropout)]
         self.rollback: RollBack | None = None
         self.logs: dict[str, float] = {}
+        self.started = False
 
     def train(
         self,
@@ -261,13 +222,19 @@ class Trainer:
         validation: tuple[Array, Array] | None,
         epochs: range,
         start: Snapshot | None = None,
+        chunk_data: tuple[Array | None, Array | None, int | None, bool] = (None, None, None, False),
+        begin: Callable[[], None] | None = None,
     ) -> None:
         """Run ``epochs`` (from ``start``, a checkpoint's state, if given), atomically per epoch.
 
-        ``make_batches(rng)`` gives one epoch's batches (shuffled by ``rng``). Ctrl-C anywhere in
-        here leaves the state of the last completed epoch and sets ``history.interrupted``.
+        ``make_batches(rng)`` gives one epoch's batches (shuffled by ``rng``). ``chunk_data``,
+        ``(X, y, batch_size, weighted)``, lets a compiled backend run each epoch's batches in
+        one call (`chainrule.train.chunk`). Ctrl-C anywhere in here leaves the state of the
+        last completed epoch and sets ``history.interrupted``. ``begin()``, the run's first
+        changes (callbacks told their network, the loss recorded), runs inside that guard.
         """
-        self.net.stop_training = False
+        self.chunk_data = chunk_data
+        self.begin = begin
         interrupted = self.guarded(self.epochs, make_batches, shuffles, validation, epochs, start)
         interrupted = self.guarded(self.finish, interrupted) or interrupted
         if interrupted:
@@ -283,6 +250,7 @@ class Trainer:
     def guarded(self, step: Callable[..., None], *args: Any) -> bool:
         """Run ``step``; on Ctrl-C roll back and return True, on another error roll back and raise."""
         try:
+            self.started = True  # inside the try: from here on, an interrupt is the guard's
             step(*args)
         except KeyboardInterrupt:
             if self.rollback is not None:
@@ -307,8 +275,14 @@ class Trainer:
         """The epoch loop; each epoch ends by committing its state to the roll-back copy."""
         net, history = self.net, self.run.history
         self.rollback = RollBack(self.slots, self.optimizer, history, start)
+        net.stop_training = False
+        if self.begin is not None:
+            self.begin()
         if start is not None:  # a checkpoint's state: committed first, then put in place
             self.rollback.restore()
+        chunk = chunk_for(
+            self.net.layers, self.slots, self.optimizer, self.block, self.metric_names, self.chunk_data
+        )
         for callback in self.callbacks:
             callback.on_train_begin()
         # A full batch in data order without dropout draws nothing: skip making generators.
@@ -321,7 +295,10 @@ class Trainer:
                 rng = self.run.epoch_rng(epoch) if draws else None
                 for layer in self.dropout:
                     layer.rng = rng
-                logs = self.epoch(make_batches(rng if shuffles else None), epoch)
+                if chunk is None:
+                    logs = self.epoch(make_batches(rng if shuffles else None), epoch)
+                else:
+                    logs = self.epoch_in_chunk(chunk, rng if shuffles else None, epoch)
                 if validation is not None:
                     scores = net.evaluate(*validation, loss=self.loss, metrics=self.metric_names)
                     logs.update({f"val_{name}": value for name, value in scores.items()})
@@ -333,6 +310,8 @@ class Trainer:
                 self.logs = logs
                 if net.stop_training:
                     break
+        if chunk is not None and len(epochs):
+            chunk.keep_last_batch()
 
     def finish(self, interrupted: bool) -> None:
         """The callbacks' ``on_train_end``, then the stuck-layer warnings (after a full run)."""
@@ -348,9 +327,7 @@ class Trainer:
         starting weights, went bad), and the weights once at the end, which covers the last step.
         """
         net, loss, optimizer = self.net, self.loss, self.optimizer
-        optimizer.start_epoch(epoch)
-        for callback in self.callbacks:
-            callback.on_epoch_begin(epoch)
+        self.begin_epoch(epoch)
         total, seen = 0.0, 0
         metric_totals = [0.0] * len(self.metrics)
         block = self.block
@@ -369,12 +346,32 @@ class Trainer:
                     metric_totals[i] += metric(y_batch, out) * rows
             total += value if loss.reduction == "sum" else value * rows
             seen += rows
+        return self.end_epoch(epoch, total, seen, metric_totals)
+
+    def epoch_in_chunk(self, chunk: Chunk, rng: np.random.Generator | None, epoch: int) -> dict[str, float]:
+        """The same epoch as `epoch`, its batches run by the backend's compiled chunk."""
+        self.begin_epoch(epoch)
+        order = None if rng is None else rng.permutation(chunk.X.shape[0])  # as `batches` draws it
+        seen, total, metric_totals, failed_batch, value = chunk.run(order)
+        if failed_batch is not None:
+            self.diverged(epoch, f"the training loss became {value}", first_batch=failed_batch == 0)
+        return self.end_epoch(epoch, total, seen, metric_totals)
+
+    def begin_epoch(self, epoch: int) -> None:
+        """The epoch's learning rate (schedule, or checked as a callback left it), then callbacks."""
+        self.optimizer.start_epoch(epoch)
+        for callback in self.callbacks:
+            callback.on_epoch_begin(epoch)
+
+    def end_epoch(self, epoch: int, total: float, seen: int, metric_totals: list[float]) -> dict[str, float]:
+        """Check the weights once (the epoch's last step is checked by no loss); the epoch's logs."""
         if not seen:
             raise InputError(f"epoch {epoch} had no batches: the batch function returned nothing")
         assert self.rollback is not None
-        if not self.rollback.params_finite():  # the epoch's last step, unchecked by any loss
+        if not self.rollback.params_finite():
             self.diverged(epoch, "the weights became NaN or infinite", first_batch=False)
-        logs = {"loss": total if loss.reduction == "sum" else total / seen}
+        summed = self.loss.reduction == "sum"
+        logs = {"loss": total if summed else total / seen}
         logs.update({name: t / seen for name, t in zip(self.metric_names, metric_totals, strict=True)})
         return logs
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.nn.activations import Activation
-from chainrule.nn.kernels import activation_code, numba_loop, numpy_kernels
+from chainrule.nn.kernels import activation_code, numba_chunk, numpy_kernels
 from chainrule.nn.kernels.numba_passes import KINDS, activate, column_sums, jit, output_pass, slope
 
 Array = np.ndarray
@@ -27,13 +27,13 @@ Array = np.ndarray
 __all__ = [
     "adam_update",
     "bias_grad",
+    "chunk_trainer",
     "dense_backward",
     "dense_forward",
     "momentum_update",
     "output_block",
     "rmsprop_update",
     "sgd_update",
-    "whole_loop",
 ]
 
 
@@ -155,6 +155,6 @@ def rmsprop_update(
     rmsprop_pass(param, grad, v, cast(rho), cast(1.0 - rho), cast(eps), cast(lr))
 
 
-def whole_loop() -> Any:
-    """The compiled whole-run trainer (`chainrule.nn.kernels.numba_loop.train_epochs`)."""
-    return numba_loop.train_epochs
+def chunk_trainer() -> Any:
+    """The compiled epoch of batches (`chainrule.nn.kernels.numba_chunk.train_chunk`)."""
+    return numba_chunk.train_chunk

@@ -22,13 +22,13 @@ Array = np.ndarray
 __all__ = [
     "adam_update",
     "bias_grad",
+    "chunk_trainer",
     "dense_backward",
     "dense_forward",
     "momentum_update",
     "output_block",
     "rmsprop_update",
     "sgd_update",
-    "whole_loop",
 ]
 
 _constants: dict[tuple[str, tuple[int, ...], str], Array] = {}
@@ -195,6 +195,6 @@ def rmsprop_update(
     param -= scratch
 
 
-def whole_loop() -> Any:
+def chunk_trainer() -> Any:
     """None: the NumPy backend trains step by step (`chainrule.train.step.train_step`)."""
     return None

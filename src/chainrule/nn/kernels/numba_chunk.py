@@ -1,10 +1,12 @@
-"""A whole training run of a small dense network in one compiled call (Numba).
+"""One epoch's batches of a small dense network in one compiled call (Numba).
 
 For a network of a few thousand weights a step is a few microseconds of arithmetic and tens
-of microseconds of Python; this module runs every step of a chunk of epochs without returning
-to Python: forward pass, output block, backward pass, SGD or momentum update, the epoch's loss
-and metrics, the weights at the start of each epoch (for the divergence guard). It computes
-what the step-by-step path computes, in the same order (the tests compare them to 1e-12).
+of microseconds of Python; `train_chunk` runs every batch of an epoch without returning to
+Python: forward pass, output block, backward pass, SGD or momentum update, and the sums the
+epoch's loss and metrics are made of. It then returns to the training loop
+(`chainrule.train.loop.Trainer`), which owns everything else: the divergence checks, the
+roll-back, the history, the learning rate, callbacks and resume. It computes what the
+step-by-step path computes, in the same order (the tests compare them to 1e-12).
 
 Arrays come in as tuples, one entry per layer: weights ``W``, biases ``b`` (zero-length when a
 layer has none), gradients and velocities, work buffers ``A`` (inputs and outputs of every
@@ -80,14 +82,6 @@ def update(W, b, biased, gW, gb, vW, vb, lr, momentum, nesterov):
 
 
 @jit
-def copy_weights(W, b, to_W, to_b):
-    """``to_W[l][...] = W[l]`` and the same for the biases."""
-    for layer in range(len(W)):
-        to_W[layer][:, :] = W[layer]
-        to_b[layer][:] = b[layer]
-
-
-@jit
 def absolute_error(y, out):
     """``sum(|out - y|)``."""
     total = 0.0
@@ -116,60 +110,52 @@ def accuracy(y, out, argmax_rule):
 
 
 @jit
-def batch_of(X, y, orders, epoch, start, rows, x, t):
-    """The batch's rows: views in data order, or gathered into ``x``, ``t`` by ``orders[epoch]``."""
-    if orders.shape[0] == 0:
+def batch_of(X, y, order, start, rows, x, t):
+    """The batch's rows: views in data order, or gathered into ``x``, ``t`` by ``order``."""
+    if order.shape[0] == 0:
         return X[start : start + rows], y[start : start + rows]
     for r in range(rows):
-        source = orders[epoch, start + r]
+        source = order[start + r]
         x[r, :] = X[source]
         t[r, :] = y[source]
     return x[:rows], t[:rows]
 
 
 @jit
-def train_epochs(net, work, opt, data, out_spec, logs, snaps):
-    """Run ``logs.shape[0]`` epochs; return ``(epochs done, diverged batch or -1, its loss)``.
+def train_chunk(net, work, opt, data, out_spec, sums):
+    """One epoch's batches; return ``(batches done, the batch whose loss was not finite or -1, loss)``.
 
-    ``net`` = (W, b, biased, codes, alphas); ``work`` = (A, Z, D, G, gW, gb); ``opt`` = (lrs,
-    momentum, nesterov, vW, vb); ``data`` = (X, y, orders, batch, x, t); ``out_spec`` = (kind,
-    half, mean, argmax_rule, eps, summed, fused, want_mae); ``logs[e]`` = loss, metric from the output block,
-    mae; ``snaps`` = (current W, current b, previous W, previous b, epochs started).
+    ``net`` = (W, b, biased, codes, alphas); ``work`` = (A, Z, D, G, gW, gb); ``opt`` = (lr,
+    momentum, nesterov, vW, vb); ``data`` = (X, y, order, batch, x, t), ``order`` empty for
+    data order; ``out_spec`` = (kind, half, mean, argmax_rule, eps, summed, fused, want_mae,
+    want_accuracy). Adds to ``sums`` = (loss, the output block's statistic, mae, accuracy), each
+    weighted by the batch's rows as the step path weights them. A batch whose loss is not finite
+    changes nothing: the caller rolls back and reports it.
     """
     W, b, biased, codes, alphas = net
     A, Z, D, G, gW, gb = work
-    lrs, momentum, nesterov, vW, vb = opt
-    X, y, orders, batch, x_buffer, t_buffer = data
+    lr, momentum, nesterov, vW, vb = opt
+    X, y, order, batch, x_buffer, t_buffer = data
     kind, half, mean, argmax_rule, eps, summed, fused, want_mae, want_accuracy = out_spec
-    cur_W, cur_b, prev_W, prev_b, started = snaps
     n, last = X.shape[0], len(W) - 1
-    for epoch in range(logs.shape[0]):
-        if started[0]:
-            copy_weights(cur_W, cur_b, prev_W, prev_b)
-        copy_weights(W, b, cur_W, cur_b)
-        started[0] += 1
-        total, stat_total, mae_total, hits_total, batch_number = 0.0, 0.0, 0.0, 0.0, 0
-        for start in range(0, n, batch):
-            rows = min(batch, n - start)
-            x, t = batch_of(X, y, orders, epoch, start, rows, x_buffer, t_buffer)
-            forward(x, W, b, biased, codes, alphas, A, Z, rows)
-            out = A[last + 1][:rows]
-            first_delta = D[last][:rows] if fused else G[last][:rows]
-            scale = half / out.size if mean else half
-            value, stat = output_pass(kind, t, out, first_delta, scale, argmax_rule, eps)
-            if not math.isfinite(value):
-                return epoch, batch_number, value
-            backward(x, W, biased, codes, alphas, A, D, G, gW, gb, rows, fused)
-            update(W, b, biased, gW, gb, vW, vb, lrs[epoch], momentum, nesterov)
-            total += value if summed else value * rows
-            stat_total += (stat / out.size if kind == 2 else stat) * rows
-            if want_mae:
-                mae_total += absolute_error(t, out) / out.size * rows
-            if want_accuracy:
-                hits_total += accuracy(t, out, argmax_rule) * rows
-            batch_number += 1
-        logs[epoch, 0] = total if summed else total / n
-        logs[epoch, 1] = stat_total / n
-        logs[epoch, 2] = mae_total / n
-        logs[epoch, 3] = hits_total / n
-    return logs.shape[0], -1, 0.0
+    batch_number = 0
+    for start in range(0, n, batch):
+        rows = min(batch, n - start)
+        x, t = batch_of(X, y, order, start, rows, x_buffer, t_buffer)
+        forward(x, W, b, biased, codes, alphas, A, Z, rows)
+        out = A[last + 1][:rows]
+        first_delta = D[last][:rows] if fused else G[last][:rows]
+        scale = half / out.size if mean else half
+        value, stat = output_pass(kind, t, out, first_delta, scale, argmax_rule, eps)
+        if not math.isfinite(value):
+            return batch_number, batch_number, value
+        backward(x, W, biased, codes, alphas, A, D, G, gW, gb, rows, fused)
+        update(W, b, biased, gW, gb, vW, vb, lr, momentum, nesterov)
+        sums[0] += value if summed else value * rows
+        sums[1] += (stat / out.size if kind == 2 else stat) * rows
+        if want_mae:
+            sums[2] += absolute_error(t, out) / out.size * rows
+        if want_accuracy:
+            sums[3] += accuracy(t, out, argmax_rule) * rows
+        batch_number += 1
+    return batch_number, -1, 0.0

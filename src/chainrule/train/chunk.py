@@ -1,0 +1,173 @@
+"""One epoch's batches in one compiled call, inside the one training loop.
+
+With the Numba backend, `chainrule.train.loop.Trainer` hands each epoch's batches to
+`chainrule.nn.kernels.numba_chunk.train_chunk` when the run allows it: Dense layers only (no
+dropout) with built-in activations, SGD with or without momentum and no weight decay, softmax +
+categorical or sigmoid + binary cross-entropy or a squared error, metrics among accuracy, mse
+and mae, arrays in memory (full or mini-batch, shuffled or not) without sample weights, and at
+most `MAX_WORK` multiply-adds a step. The chunk returns at the end of the epoch (or at the first
+batch whose loss is not finite) with the sums the epoch's logs are made of; everything else
+(the learning rate and schedules, the divergence checks and the roll-back, the history,
+callbacks, validation and resume) stays in the loop, so it exists once. Whether a run takes the
+chunk depends only on the network, the optimizer, the loss, the metrics and the data, never on
+callbacks, ``verbose``, the number of epochs or a resume, so those never change the numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chainrule.nn import kernels
+from chainrule.nn.layers import Dense
+from chainrule.nn.output import OutputBlock
+from chainrule.train.optimizers import SGD, Optimizer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from chainrule.train.optimizers import Slot
+
+Array = np.ndarray
+KINDS = {"softmax_cce": 0, "sigmoid_bce": 1, "squared": 2}
+#: The largest step (multiply-adds of its products) a chunk takes; bigger ones use BLAS per step.
+MAX_WORK = 2**18
+_IN_ORDER = np.zeros(0, dtype=np.int64)
+
+
+class Chunk:
+    """One run's compiled epoch: the kernel and the tuples it takes, over the network's own arrays.
+
+    Made by `chunk_for` after the run's starting state is in place (a resume replaces the
+    optimizer's state arrays), and used for every epoch of that run.
+    """
+
+    def __init__(
+        self,
+        kernel: Callable[..., tuple[int, int, float]],
+        layers: list[Dense],
+        slots: list[Slot],
+        optimizer: SGD,
+        block: OutputBlock,
+        metric_names: list[str],
+        data: tuple[Array, Array, int],
+    ) -> None:
+        X, y, batch = data
+        self.kernel, self.layers, self.optimizer, self.block = kernel, layers, optimizer, block
+        self.X, self.batch, self.metric_names = X, batch, metric_names
+        dtype, empty = X.dtype, np.zeros(0, dtype=X.dtype)
+        velocity = {slot.name: optimizer.state_for(slot).get("velocity", slot.grad) for slot in slots}
+        widths = [layers[0].n_in, *(layer.n_out for layer in layers)]
+        buffers = {key: tuple(np.zeros((batch, w), dtype) for w in widths[1:]) for key in "AZDG"}
+        self.A = (np.zeros((batch, widths[0]), dtype), *buffers["A"])
+        self.Z, self.D = buffers["Z"], buffers["D"]
+        self.net = (
+            tuple(layer.params["W"] for layer in layers),
+            tuple(layer.params.get("b", empty) for layer in layers),
+            np.array([layer.bias for layer in layers]),
+            np.array([kernels.activation_code(layer.activation) for layer in layers], dtype=np.int64),
+            np.array([getattr(layer.activation, "alpha", 0.0) for layer in layers], dtype=dtype),
+        )
+        self.work = (
+            self.A,
+            self.Z,
+            self.D,
+            buffers["G"],
+            tuple(layer.grads["W"] for layer in layers),
+            tuple(layer.grads.get("b", empty) for layer in layers),
+        )
+        self.velocity = (
+            tuple(velocity[f"{i}.W"] for i in range(len(layers))),
+            tuple(velocity.get(f"{i}.b", empty) for i in range(len(layers))),
+        )
+        self.gather = (np.zeros((batch, widths[0]), dtype), np.zeros((batch, widths[-1]), dtype))
+        loss = block.loss
+        half = block.kind == "squared" and loss.half  # type: ignore[attr-defined]
+        self.out_spec = (
+            KINDS[block.kind or ""],
+            0.5 if half else 1.0,
+            block.kind == "squared" and loss.reduction == "mean",
+            block.argmax_rule,
+            float(np.finfo(dtype).eps),
+            loss.reduction == "sum",
+            block.fused,
+            "mae" in metric_names,
+            block.kind == "squared" and "accuracy" in metric_names,
+        )
+        self.y = y
+        self.sums = np.zeros(4)
+        self.order = _IN_ORDER
+
+    def run(self, order: Array | None) -> tuple[int, float, list[float], int | None, float]:
+        """One epoch at the optimizer's current rate, in data order or in ``order``.
+
+        Returns
+        -------
+        rows : int
+            The rows of the batches stepped.
+        loss_total : float
+            The sum the step path accumulates (the loss times each batch's rows, or the loss).
+        metric_totals : list of float
+            Each metric times each batch's rows, summed, in ``metric_names`` order.
+        failed_batch : int or None
+            The batch whose loss was not finite (nothing was updated by it), or None.
+        value : float
+            That batch's loss.
+        """
+        opt, dtype = self.optimizer, self.X.dtype
+        self.order = _IN_ORDER if order is None else order
+        self.sums[:] = 0.0
+        opt_spec = (dtype.type(opt.lr), dtype.type(opt.momentum), opt.nesterov, *self.velocity)
+        data = (self.X, self.y, self.order, self.batch, *self.gather)
+        done, failed, value = self.kernel(self.net, self.work, opt_spec, data, self.out_spec, self.sums)
+        opt.iterations += done
+        n = self.X.shape[0]
+        rows = n if failed < 0 else min(done * self.batch, n)
+        loss_total, stat, mae, hits = self.sums.tolist()
+        values = {"mae": mae, "mse": stat, "accuracy": hits if self.block.kind == "squared" else stat}
+        return (
+            rows,
+            loss_total,
+            [values[name] for name in self.metric_names],
+            (None if failed < 0 else failed),
+            value,
+        )
+
+    def keep_last_batch(self) -> None:
+        """Leave each layer's input, z, output and delta of the last batch, as a step does."""
+        n, batch = self.X.shape[0], self.batch
+        rows = n - (-(-n // batch) - 1) * batch
+        first = self.gather[0][:rows] if self.order.size else self.X[n - rows :]
+        for i, layer in enumerate(self.layers):
+            layer.input = first if i == 0 else self.A[i][:rows]
+            layer.z, layer.output, layer.delta = self.Z[i][:rows], self.A[i + 1][:rows], self.D[i][:rows]
+
+
+def chunk_for(
+    layers: list, slots: list[Slot], optimizer: Optimizer, block: OutputBlock, metric_names: list[str],
+    data: tuple[Array | None, Array | None, int | None, bool],
+) -> Chunk | None:  # fmt: skip
+    """The run's compiled epoch, or None where the backend has none or the run needs the step path.
+
+    ``data`` is ``(X, y, batch_size, weighted)``: the training arrays (None for a batch
+    function), the batch size (None for full batch) and whether sample weights are given.
+    """
+    X, y, batch_size, weighted = data
+    kernel = kernels.ops.chunk_trainer()
+    if kernel is None or weighted or type(X) is not np.ndarray or type(y) is not np.ndarray:
+        return None
+    if not all(isinstance(layer, Dense) and kernels.activation_code(layer.activation) is not None
+               for layer in layers):  # fmt: skip
+        return None
+    if type(optimizer) is not SGD or optimizer.weight_decay or block.kind is None:
+        return None
+    metrics = set(metric_names)
+    if not metrics <= {"accuracy", "mse", "mae"} or ("accuracy" in metrics and not block.inspected):
+        return None
+    if ("mse" in metrics and block.kind != "squared") or X.dtype != layers[0].params["W"].dtype:
+        return None
+    batch = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
+    if batch * sum(layer.n_in * layer.n_out for layer in layers) > MAX_WORK:
+        return None
+    return Chunk(kernel, layers, slots, optimizer, block, metric_names, (X, y, batch))

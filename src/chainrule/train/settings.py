@@ -1,0 +1,129 @@
+"""The options of one `fit` call, checked once: the one home of the fit signature and its defaults.
+
+`chainrule.fit`, `chainrule.Network.fit` and the training loop all take a `FitSettings`, so an
+option is named, defaulted, documented and checked here and nowhere else. Building one checks
+every setting that does not depend on the data, before any state changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chainrule.nn.checks import check_bool, check_float, check_int
+from chainrule.nn.losses import Loss
+from chainrule.train.optimizers import Optimizer, get_optimizer
+from chainrule.train.schedules import Schedule
+
+
+@dataclass(kw_only=True)
+class FitSettings:
+    """Every option of a `fit` call, with its default, checked when the settings are made.
+
+    Parameters
+    ----------
+    loss : str or Loss, optional
+        Default: the network's own loss (from an earlier `fit`), else categorical
+        cross-entropy for softmax outputs, binary for sigmoid, else mse.
+    optimizer : str or Optimizer
+        ``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"`` or an instance (which keeps its
+        state across calls, so calling ``fit`` again continues the same run). A name is made
+        into an instance here, once.
+    lr : float or Schedule, optional
+        Learning rate for an optimizer given by name.
+    epochs : int
+        Passes over the data, counted from the start of the run (a resumed run with the same
+        ``epochs`` ends where an uninterrupted one would).
+    batch_size : int, optional
+        ``None`` is full-batch gradient descent (seeds 000, 001, 002, 004); ``1`` is online.
+    shuffle : bool
+        Reshuffle the samples every epoch (mini-batch and online training only).
+    validation_data : (X_val, y_val), optional
+        Data scored after every epoch (``val_loss`` and ``val_`` metrics in the history).
+    validation_split : float
+        Hold out this fraction of the samples, drawn at random (stratified by class for
+        classification losses), as validation data.
+    metrics : list of str, optional
+        Default accuracy for classification losses, mse and mae for regression.
+    callbacks : list of Callback or callables
+        A plain callable is called as ``f(epoch, logs)`` after every epoch.
+    verbose : int
+        0 prints nothing; 1 shows a ``tqdm.auto`` progress bar (a widget in Jupyter; about 20
+        plain lines when tqdm is not installed); 2 prints a line every epoch.
+    seed : int, optional
+        Seed of the run's shuffling, split and dropout; default drawn from the network's own
+        generator, so ``Network(..., seed=s)`` alone makes the whole run reproducible.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight of each sample's term in the loss, as in scikit-learn: a weight of
+        2 counts a sample twice (means become weighted means within each batch).
+    resume_from : path, optional
+        A checkpoint by `ModelCheckpoint` (or `chainrule.save_checkpoint`): its weights,
+        optimizer state, seed and history continue, bit-identical to a run never interrupted
+        (callbacks' counters start afresh). Settings that differ from the checkpoint's (loss,
+        optimizer, lr, batch size, data) raise `ModelFileError` naming each, changing nothing.
+    resume_overrides : collection of str
+        Settings changed on purpose, e.g. ``{"lr"}`` (the caller's rate is then used);
+        see `chainrule.train.history.OVERRIDABLE`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a setting out of range or of the wrong kind (naming it), before anything changes.
+    """
+
+    loss: str | Loss | None = None
+    optimizer: str | Optimizer = "sgd"
+    lr: float | Schedule | None = None
+    epochs: int = 1
+    batch_size: int | None = None
+    shuffle: bool = True
+    validation_data: tuple[Any, Any] | None = None
+    validation_split: float = 0.0
+    metrics: Sequence[str] | None = None
+    callbacks: Sequence[Any] = ()
+    verbose: int = 0
+    seed: int | None = None
+    sample_weight: Any = None
+    resume_from: str | os.PathLike[str] | None = None
+    resume_overrides: Collection[str] = ()
+
+    def __post_init__(self) -> None:
+        self.epochs = check_int("epochs", self.epochs, 0)
+        if self.batch_size is not None:
+            self.batch_size = check_int("batch_size", self.batch_size, 1)
+        self.shuffle = check_bool("shuffle", self.shuffle)
+        self.verbose = check_int("verbose", self.verbose, 0)
+        self.validation_split = check_float(
+            "validation_split", self.validation_split, 0.0, 1.0, high_open=True
+        )
+        if self.seed is not None:
+            self.seed = check_int("seed", self.seed, 0)
+        if isinstance(self.resume_overrides, str):
+            raise TypeError("resume_overrides must be a collection of names, e.g. {'lr'}")
+        self.optimizer = get_optimizer(self.optimizer, self.lr)  # resolved once, for the whole call
+
+    @property
+    def trainer(self) -> Optimizer:
+        """The optimizer instance (a name given was made into one when the settings were)."""
+        assert isinstance(self.optimizer, Optimizer)
+        return self.optimizer
+
+
+def with_fit_options(function: Callable[..., Any], leading: int) -> Callable[..., Any]:
+    """Give ``function`` (which takes ``**options``) a signature listing `FitSettings`' options.
+
+    ``help()``, notebooks and ``inspect.signature`` then show every option with its default,
+    read from the one home of both, after the first ``leading`` parameters of ``function``.
+    """
+    own = list(inspect.signature(function).parameters.values())[:leading]
+    options = [
+        inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default)
+        for field in dataclasses.fields(FitSettings)
+    ]
+    signature = inspect.signature(function)
+    function.__signature__ = signature.replace(parameters=[*own, *options])  # type: ignore[attr-defined]
+    return function
