@@ -117,9 +117,9 @@ def test_output_block_is_the_losses_value_gradient_and_accuracy(
     np.testing.assert_allclose(delta, expected, rtol=1e-12, atol=1e-15)
     if block.gives("accuracy"):
         if one_hot:
-            assert block.stat == pytest.approx(np.mean(out.argmax(axis=1) == labels))
+            assert block.accuracy == pytest.approx(np.mean(out.argmax(axis=1) == labels))
         else:
-            assert block.stat == pytest.approx(np.mean((out > 0.5) == (y > 0.5)))
+            assert block.accuracy == pytest.approx(np.mean((out > 0.5) == (y > 0.5)))
     if block.gives("mse"):
         assert block.score("mse", out) == pytest.approx(np.mean((out - y) ** 2), rel=1e-12)
 

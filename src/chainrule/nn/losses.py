@@ -13,6 +13,8 @@ a task uses (`output_for_task`, `default_loss`), and how outputs become class la
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from chainrule.errors import InputError
@@ -63,9 +65,28 @@ class Loss:
         """Whether the output delta dLoss/dz has the fused form `fused_delta` for ``activation``."""
         return self.fused_activation is not None and activation.name == self.fused_activation
 
+    def delta_scale(self, shape: tuple[int, ...]) -> float:
+        """The factor ``c`` of this loss's linear output delta ``c * (out - y)``, for outputs of ``shape``.
+
+        The one home of that rule: ``1/n`` for categorical cross-entropy (dLoss/dz with
+        softmax), ``1/size`` for binary cross-entropy (dLoss/dz with sigmoid), and for the
+        squared errors dLoss/d(out), ``2 * scale``. `fused_delta`, `SquaredError.gradient`,
+        the output block's kernels and the compiled chunk all take ``c`` from here.
+
+        Raises
+        ------
+        TypeError
+            For a loss whose delta is not a multiple of ``out - y``.
+        """
+        raise TypeError(f"{self.name} has no linear output delta")
+
     def fused_delta(self, y: Array, out: Array) -> Array:
-        """dLoss/dz of the output layer for the fused pair, ``(out - y) / n`` (a new array)."""
-        raise TypeError(f"{self.name} has no fused output delta")
+        """dLoss/dz of the output layer for the fused pair, ``(out - y) * delta_scale`` (a new array)."""
+        if self.fused_activation is None:
+            raise TypeError(f"{self.name} has no fused output delta")
+        delta = out - y  # the output activation's slope cancels against the loss's gradient
+        delta *= self.delta_scale(out.shape)
+        return delta
 
     def check_targets(self, y: Array, whole: bool = True) -> None:
         """Raise `InputError` if ``y`` cannot be learned with this loss (range, encoding, classes).
@@ -120,13 +141,13 @@ class SquaredError(Loss):
             ("" if half else "2*") + "(out - y)" + ("/size" if reduction == "mean" else "")
         )
 
-    def _scale(self, out: Array) -> float:
-        scale = 0.5 if self.half else 1.0
-        return scale / out.size if self.reduction == "mean" else scale
+    def delta_scale(self, shape: tuple[int, ...]) -> float:
+        scale = 1.0 if self.half else 2.0  # d/d(out) of (out - y)**2, halved or not
+        return scale / math.prod(shape) if self.reduction == "mean" else scale
 
     def __call__(self, y: Array, out: Array) -> float:
         diff = out - y
-        return float(np.vdot(diff, diff)) * self._scale(out)
+        return float(np.vdot(diff, diff)) * (0.5 * self.delta_scale(out.shape))
 
     def sample_losses(self, y: Array, out: Array) -> Array:
         diff = out - y
@@ -135,7 +156,7 @@ class SquaredError(Loss):
 
     def gradient(self, y: Array, out: Array) -> Array:
         grad = out - y
-        scale = 2.0 * self._scale(out)
+        scale = self.delta_scale(out.shape)
         if scale != 1.0:  # half_sse's gradient is out - y itself
             grad *= scale
         return grad
@@ -181,10 +202,8 @@ class BinaryCrossEntropy(Loss):
         p = _clip_probabilities(out)
         return (p - y) / (p * (1.0 - p)) / out.size
 
-    def fused_delta(self, y: Array, out: Array) -> Array:
-        delta = out - y  # sigmoid' cancels the 1 / (p (1 - p)) of the gradient
-        delta *= 1.0 / out.size
-        return delta
+    def delta_scale(self, shape: tuple[int, ...]) -> float:
+        return 1.0 / math.prod(shape)  # sigmoid' cancels the 1 / (p (1 - p)) of the gradient
 
     def check_targets(self, y: Array, whole: bool = True) -> None:
         if y.min() < 0 or y.max() > 1:
@@ -214,10 +233,8 @@ class CategoricalCrossEntropy(Loss):
     def gradient(self, y: Array, out: Array) -> Array:
         return -y / _clip_probabilities(out) / out.shape[0]
 
-    def fused_delta(self, y: Array, out: Array) -> Array:
-        delta = out - y  # the softmax Jacobian times -y/p collapses to p - y for one-hot rows
-        delta *= 1.0 / out.shape[0]
-        return delta
+    def delta_scale(self, shape: tuple[int, ...]) -> float:
+        return 1.0 / shape[0]  # the softmax Jacobian times -y/p collapses to p - y for one-hot rows
 
     def check_targets(self, y: Array, whole: bool = True) -> None:
         if y.min() < 0 or not np.allclose(y.sum(axis=1), 1.0):

@@ -48,9 +48,11 @@ class OutputBlock:
     Attributes
     ----------
     fused : bool
-        The delta is dLoss/dz of the output layer (``(out - y) / n``).
-    stat : float
-        The last batch's accuracy (cross-entropies) or sum of squared differences (squared).
+        The delta is dLoss/dz of the output layer (``delta_scale * (out - y)``).
+    accuracy : float
+        The last batch's accuracy, counted by the kernel (cross-entropies; NaN otherwise).
+    squares : float
+        The last batch's sum of squared differences (squared errors; NaN otherwise).
     """
 
     def __init__(self, loss: Loss, activation: Activation, y: Array | None = None) -> None:
@@ -64,7 +66,7 @@ class OutputBlock:
             self.one_hot = (
                 self.kind == "softmax_cce" and self.argmax_rule and bool(np.all((y == 0.0) | (y == 1.0)))
             )
-        self.stat = math.nan
+        self.accuracy = self.squares = math.nan
         self._delta: Array | None = None
 
     def gives(self, metric: str) -> bool:
@@ -75,7 +77,7 @@ class OutputBlock:
 
     def score(self, metric: str, out: Array) -> float:
         """The last batch's value of a metric that `gives` says this block provides."""
-        return self.stat / out.size if metric == "mse" else self.stat
+        return self.squares / out.size if metric == "mse" else self.accuracy
 
     def __call__(self, y: Array, out: Array, weights: Array | None = None) -> tuple[float, Array]:
         """Return the batch loss and the output delta (a buffer reused across batches).
@@ -93,12 +95,8 @@ class OutputBlock:
             delta = self._delta
             if delta is None or delta.shape != out.shape or delta.dtype != out.dtype:
                 delta = self._delta = np.empty_like(out)
-            scale = 0.0
-            if self.kind == "squared":
-                assert isinstance(loss, SquaredError)
-                scale = (0.5 if loss.half else 1.0) / (out.size if loss.reduction == "mean" else 1)
-            value, self.stat = kernels.ops.output_block(
-                self.kind, y, out, delta, scale, self.one_hot, self.argmax_rule
+            value, self.accuracy, self.squares = kernels.ops.output_block(
+                self.kind, y, out, delta, loss.delta_scale(out.shape), self.one_hot, self.argmax_rule
             )
             return value, delta
         value = loss(y, out) if weights is None else loss.weighted(y, out, weights)

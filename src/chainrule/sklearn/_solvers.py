@@ -58,6 +58,9 @@ class RecordingLoss(cr.Loss):
     def gradient(self, y: Array, out: Array) -> Array:
         return self.inner.gradient(y, out)
 
+    def delta_scale(self, shape: tuple[int, ...]) -> float:
+        return self.inner.delta_scale(shape)
+
     def fused_delta(self, y: Array, out: Array) -> Array:
         return self.inner.fused_delta(y, out)
 
@@ -97,10 +100,8 @@ class SummedBinaryLogLoss(cr.Loss):
         p = np.clip(out, eps, 1.0 - eps)
         return (p - y) / (p * (1.0 - p)) / out.shape[0]
 
-    def fused_delta(self, y: Array, out: Array) -> Array:
-        delta = out - y
-        delta *= 1.0 / out.shape[0]
-        return delta
+    def delta_scale(self, shape: tuple[int, ...]) -> float:
+        return 1.0 / shape[0]  # summed over outputs, averaged over samples
 
     def check_targets(self, y: Array, whole: bool = True) -> None:
         cr.get_loss("binary_crossentropy").check_targets(y, whole)
@@ -127,9 +128,12 @@ class HalfSquaredError(cr.Loss):
         diff = out - y
         return 0.5 * float(np.vdot(diff, diff)) / out.shape[0]
 
+    def delta_scale(self, shape: tuple[int, ...]) -> float:
+        return 1.0 / shape[0]
+
     def gradient(self, y: Array, out: Array) -> Array:
         grad = out - y
-        grad *= 1.0 / out.shape[0]
+        grad *= self.delta_scale(out.shape)
         return grad
 
 

@@ -82,12 +82,11 @@ class Chunk:
             tuple(velocity.get(f"{i}.b", empty) for i in range(len(layers))),
         )
         self.gather = (np.zeros((batch, widths[0]), dtype), np.zeros((batch, widths[-1]), dtype))
-        loss = block.loss
-        half = block.kind == "squared" and loss.half  # type: ignore[attr-defined]
+        loss, width, last_rows = block.loss, widths[-1], X.shape[0] - (-(-X.shape[0] // batch) - 1) * batch
         self.out_spec = (
             KINDS[block.kind or ""],
-            0.5 if half else 1.0,
-            block.kind == "squared" and loss.reduction == "mean",
+            dtype.type(loss.delta_scale((batch, width))),
+            dtype.type(loss.delta_scale((last_rows, width))),
             block.argmax_rule,
             float(np.finfo(dtype).eps),
             loss.reduction == "sum",
@@ -124,8 +123,8 @@ class Chunk:
         opt.iterations += done
         n = self.X.shape[0]
         rows = n if failed < 0 else min(done * self.batch, n)
-        loss_total, stat, mae, hits = self.sums.tolist()
-        values = {"mae": mae, "mse": stat, "accuracy": hits if self.block.kind == "squared" else stat}
+        loss_total, accuracy, mse, mae = self.sums.tolist()
+        values = {"accuracy": accuracy, "mse": mse, "mae": mae}
         return (
             rows,
             loss_total,

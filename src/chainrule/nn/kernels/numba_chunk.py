@@ -127,16 +127,17 @@ def train_chunk(net, work, opt, data, out_spec, sums):
 
     ``net`` = (W, b, biased, codes, alphas); ``work`` = (A, Z, D, G, gW, gb); ``opt`` = (lr,
     momentum, nesterov, vW, vb); ``data`` = (X, y, order, batch, x, t), ``order`` empty for
-    data order; ``out_spec`` = (kind, half, mean, argmax_rule, eps, summed, fused, want_mae,
-    want_accuracy). Adds to ``sums`` = (loss, the output block's statistic, mae, accuracy), each
-    weighted by the batch's rows as the step path weights them. A batch whose loss is not finite
-    changes nothing: the caller rolls back and reports it.
+    data order; ``out_spec`` = (kind, scale of a full batch, scale of the last batch,
+    argmax_rule, eps, summed, fused, want_mae, want_accuracy), the scales the loss's
+    ``delta_scale``. Adds to ``sums`` = (loss, accuracy, mse, mae), each weighted by the batch's
+    rows as the step path weights them. A batch whose loss is not finite changes nothing: the
+    caller rolls back and reports it.
     """
     W, b, biased, codes, alphas = net
     A, Z, D, G, gW, gb = work
     lr, momentum, nesterov, vW, vb = opt
     X, y, order, batch, x_buffer, t_buffer = data
-    kind, half, mean, argmax_rule, eps, summed, fused, want_mae, want_accuracy = out_spec
+    kind, full_scale, last_scale, argmax_rule, eps, summed, fused, want_mae, want_accuracy = out_spec
     n, last = X.shape[0], len(W) - 1
     batch_number = 0
     for start in range(0, n, batch):
@@ -145,17 +146,20 @@ def train_chunk(net, work, opt, data, out_spec, sums):
         forward(x, W, b, biased, codes, alphas, A, Z, rows)
         out = A[last + 1][:rows]
         first_delta = D[last][:rows] if fused else G[last][:rows]
-        scale = half / out.size if mean else half
-        value, stat = output_pass(kind, t, out, first_delta, scale, argmax_rule, eps)
+        scale = full_scale if rows == batch else last_scale
+        value, accuracy_of_batch, squares = output_pass(kind, t, out, first_delta, scale, argmax_rule, eps)
         if not math.isfinite(value):
             return batch_number, batch_number, value
         backward(x, W, biased, codes, alphas, A, D, G, gW, gb, rows, fused)
         update(W, b, biased, gW, gb, vW, vb, lr, momentum, nesterov)
         sums[0] += value if summed else value * rows
-        sums[1] += (stat / out.size if kind == 2 else stat) * rows
+        if kind == 2:
+            sums[2] += squares / out.size * rows
+            if want_accuracy:
+                sums[1] += accuracy(t, out, argmax_rule) * rows
+        else:
+            sums[1] += accuracy_of_batch * rows
         if want_mae:
-            sums[2] += absolute_error(t, out) / out.size * rows
-        if want_accuracy:
-            sums[3] += accuracy(t, out, argmax_rule) * rows
+            sums[3] += absolute_error(t, out) / out.size * rows
         batch_number += 1
     return batch_number, -1, 0.0

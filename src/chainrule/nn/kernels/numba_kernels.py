@@ -103,8 +103,8 @@ def bias_grad(delta: Array, gb: Array) -> Array:
 
 def output_block(
     kind: str, y: Array, out: Array, delta: Array, scale: float, one_hot: bool, argmax_rule: bool
-) -> tuple[float, float]:
-    """The loss value, the batch accuracy (or sum of squares) and the output delta, from ``out``.
+) -> tuple[float, float, float]:
+    """The loss value, the batch accuracy or sum of squares, and the output delta, from ``out``.
 
     See `chainrule.nn.kernels.numpy_kernels.output_block`; ``one_hot`` needs no separate path
     here (zero targets are skipped anyway).

@@ -110,10 +110,10 @@ def clipped(p, eps):
 
 @jit
 def output_pass(kind, y, out, delta, scale, argmax_rule, eps):
-    """The loss value, the accuracy (or sum of squares) and the output delta, in one pass."""
+    """The loss value, the accuracy or sum of squares, and the output delta ``scale * (out - y)``,
+    in one pass (see `chainrule.nn.kernels.numpy_kernels.output_block`)."""
     n, m = out.shape
     value, hits = 0.0, 0.0
-    inv = scale if kind == 2 else 1.0 / (n if kind == 0 else n * m)
     for i in range(n):
         best = 0
         for j in range(m):
@@ -121,9 +121,9 @@ def output_pass(kind, y, out, delta, scale, argmax_rule, eps):
             d = o - t
             if kind == 2:
                 value += d * d
-                delta[i, j] = d if scale == 0.5 else d * (2.0 * scale)
+                delta[i, j] = d if scale == 1.0 else d * scale
                 continue
-            delta[i, j] = d * inv
+            delta[i, j] = d * scale
             if kind == 0:
                 if t != 0.0:  # 0 * log(p) adds nothing: only the true class counts for one-hot rows
                     value -= t * math.log(clipped(o, eps))
@@ -137,5 +137,6 @@ def output_pass(kind, y, out, delta, scale, argmax_rule, eps):
         if kind != 2 and argmax_rule:
             hits += 1.0 if y[i, best] > 0.5 else 0.0
     if kind == 2:
-        return value * scale, value
-    return value / (n if kind == 0 else n * m), hits / n if argmax_rule else hits / (n * m)
+        return value * (0.5 * scale), math.nan, value
+    accuracy = hits / n if argmax_rule else hits / (n * m)
+    return value / (n if kind == 0 else n * m), accuracy, math.nan

@@ -77,20 +77,19 @@ def bias_grad(delta: Array, gb: Array) -> Array:
 
 def output_block(
     kind: str, y: Array, out: Array, delta: Array, scale: float, one_hot: bool, argmax_rule: bool
-) -> tuple[float, float]:
-    """The loss value, the batch accuracy (or sum of squares) and the output delta, from ``out``.
+) -> tuple[float, float, float]:
+    """The loss value, the batch accuracy or sum of squares, and the output delta, from ``out``.
 
     Parameters
     ----------
     kind : {"softmax_cce", "sigmoid_bce", "squared"}
-        Softmax + categorical or sigmoid + binary cross-entropy (``delta`` is then dLoss/dz,
-        ``(out - y) / n``), or a squared error ``scale * sum((out - y)**2)`` (``delta`` is
-        dLoss/d(out), ``2 * scale * (out - y)``).
+        Softmax + categorical or sigmoid + binary cross-entropy (``delta`` is then dLoss/dz),
+        or a squared error (``delta`` is dLoss/d(out); the loss is ``scale / 2 * sum((out - y)**2)``).
     y, out : ndarray of shape (n_samples, n_outputs)
     delta : ndarray of shape (n_samples, n_outputs)
-        Written.
+        Written: ``scale * (out - y)``.
     scale : float
-        The squared error's factor (``0.5`` for half_sse, ``1/size`` for mse, ...).
+        The loss's `chainrule.Loss.delta_scale` for this batch's shape.
     one_hot : bool
         The targets are exact one-hot rows: the cross-entropy needs only the true class's
         probability.
@@ -100,33 +99,34 @@ def output_block(
     Returns
     -------
     value : float
-    stat : float
-        The batch accuracy for the cross-entropies; the sum of squared differences for
-        ``"squared"`` (which gives the mse metric without another pass).
+    accuracy : float
+        The batch accuracy for the cross-entropies; NaN for a squared error.
+    squares : float
+        The sum of squared differences for a squared error (the mse metric without another
+        pass); NaN for the cross-entropies.
     """
     np.subtract(out, y, out=delta)
     if kind == "squared":
         squares = float(np.vdot(delta, delta))
-        if scale != 0.5:  # half the squared error's gradient is out - y itself
-            delta *= 2.0 * scale
-        return squares * scale, squares
+        if scale != 1.0:  # half the squared error's gradient is out - y itself
+            delta *= scale
+        return squares * (0.5 * scale), math.nan, squares
     eps = np.finfo(out.dtype).eps
     n = out.shape[0]
+    delta *= scale
     if kind == "softmax_cce":
-        delta *= 1.0 / n
         if one_hot:
             true_class = np.einsum("ij,ij->i", y, out)
             value = -float(np.log(np.clip(true_class, eps, 1.0 - eps)).sum()) / n
         else:
             value = -float(np.vdot(y, np.log(np.clip(out, eps, 1.0 - eps)))) / n
     else:
-        delta *= 1.0 / out.size
         p = np.clip(out, eps, 1.0 - eps)
         value = -float(np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p))) / out.size
     if argmax_rule:
         hits = y[np.arange(n), out.argmax(axis=1)] > 0.5
-        return value, float(np.count_nonzero(hits)) / n
-    return value, float(np.count_nonzero((out > 0.5) == (y > 0.5))) / out.size
+        return value, float(np.count_nonzero(hits)) / n, math.nan
+    return value, float(np.count_nonzero((out > 0.5) == (y > 0.5))) / out.size, math.nan
 
 
 def sgd_update(param: Array, grad: Array, lr: float, scratch: Array) -> None:
