@@ -254,3 +254,21 @@ def test_the_readme_python_example_runs(iris, tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     model = namespace["model"]
     assert isinstance(model, cr.TableModel) and model.score(frame) > 0.9
+
+
+def test_without_pandas_the_table_api_names_the_install_command(iris):
+    from tests.test_optional_dependencies import python
+
+    code = (
+        "import chainrule as cr\n"
+        "for call in (lambda: cr.train_table({'a': [1, 2], 'b': [0, 1]}, target='b'),\n"
+        f"             lambda: cr.load(r'{iris / 'm.npz'}').predict([{{'a': 1}}])):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except cr.InputError as exc:\n"
+        "        print(exc)\n"
+    )
+    result = python(code)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2 and all('pip install "chainrule[cli]"' in line for line in lines)
