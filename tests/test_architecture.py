@@ -27,6 +27,7 @@ RANKS = {
     "chainrule.io": 3,
     "chainrule.network": 4,
     "chainrule.teaching": 5,
+    "chainrule.table": 5,  # a network with its table's preprocessing; `chainrule.load` lives here
     "chainrule": 6,  # the top-level namespace re-exports the layers below
     "chainrule.examples": 7,
     "chainrule.cli": 8,

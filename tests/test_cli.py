@@ -41,9 +41,11 @@ def test_train_predict_evaluate_on_admissions(folder):
     assert len(history) == 60
     assert_image(folder / "loss.png")
 
-    net = cr.load(folder / "m.npz")
+    model = cr.load(folder / "m.npz")
+    assert isinstance(model, cr.TableModel)  # a table's model loads with its preprocessing
+    net = model.network
     assert net.sizes == [6, 100, 1]  # the estimators' default hidden layer
-    prep = net.metadata["preprocessing"]
+    prep = model.preprocessor.to_dict()
     assert prep["categorical"] == {"rank": ["1", "2", "3", "4"]}
     data = pd.read_csv(folder / "binary.csv")
     # the stored scaler is the training data's: standardised gre and gpa
@@ -141,7 +143,7 @@ def test_seed_004_scaling_by_training_maxima(folder):
         "--quiet",
         cwd=folder,
     )
-    prep = cr.load(folder / "s.npz").metadata["preprocessing"]
+    prep = cr.load(folder / "s.npz").preprocessor.to_dict()
     assert prep["scaler"]["scale"] == [3.0, 9.0] and prep["target_scaler"]["scale"] == [92.0]
 
 
@@ -198,8 +200,7 @@ def test_numpy_files_train_and_predict(tmp_path, rng):
     run("train", "data.npz", "--target", "y", "--out", "a.npz", "--epochs", "40", "--quiet", cwd=tmp_path)
     run("train", "rows.npy", "--target", "x3", "--out", "b.npz", "--epochs", "40", "--quiet", cwd=tmp_path)
     for model in ("a.npz", "b.npz"):
-        net = cr.load(tmp_path / model)
-        assert net.metadata["preprocessing"]["numeric"] == ["x0", "x1", "x2"]
+        assert cr.load(tmp_path / model).preprocessor.numeric == ["x0", "x1", "x2"]
     out = run("predict", "a.npz", "data.npz", cwd=tmp_path).stdout
     predicted = pd.read_csv(io.StringIO(out))["predicted_y"].to_numpy()
     assert (predicted == y).mean() > 0.9

@@ -110,7 +110,7 @@ def test_cli_defaults_are_the_estimators_defaults():
 
     for estimator in (NeuralNetClassifier(), NeuralNetRegressor()):
         params = estimator.get_params()
-        assert [int(n) for n in DEFAULTS["layers"].split(",")] == list(params["hidden_layer_sizes"])
+        assert list(DEFAULTS["layers"]) == list(params["hidden_layer_sizes"])
         assert DEFAULTS["activation"] == params["activation"]
         assert DEFAULTS["optimizer"] == params["solver"]
         assert DEFAULTS["lr"] == params["learning_rate_init"]

@@ -17,13 +17,14 @@ pytest.importorskip("pandas")
 
 def test_explain_a_model_prints_its_weights_optimizer_and_sample(trained):
     out = run("explain", "m.npz", "--input", "600,3.5,2", "--target", "1", cwd=trained).stdout
-    net = cr.load(trained / "m.npz")
+    model = cr.load(trained / "m.npz")
+    net = model.network
     assert "the model's own optimizer, from its training summary: adam lr 0.001" in out
     assert "update: adam, lr = 0.001" in out  # the step really used it, not sgd lr 0.1
     assert "weights used" in out and "W1 = [[" in out and "b2 = [" in out
     first = np.array2string(net.layers[0].params["W"], precision=8, max_line_width=100).splitlines()[0]
     assert first in out
-    prep = net.metadata["preprocessing"]
+    prep = model.preprocessor.to_dict()
     gre = (600 - prep["scaler"]["offset"][0]) / prep["scaler"]["scale"][0]
     assert f"gre: 600 -> {gre:.8g} (standard scaling)" in out
     assert "rank: 2 -> rank=1 0, rank=2 1, rank=3 0, rank=4 0" in out

@@ -41,7 +41,7 @@ def test_delimiters_are_detected_and_reported(tmp_path, separator, decimal, said
     result = run("train", "t.csv", *TRAIN, cwd=tmp_path)
     assert f"data: t.csv: 60 rows, 3 columns, {said}" in result.stderr
     assert "inputs: 2 columns (length, width)" in result.stderr  # numbers, not one text column
-    prep = cr.load(tmp_path / "m.npz").metadata["preprocessing"]
+    prep = cr.load(tmp_path / "m.npz").preprocessor.to_dict()
     assert prep["numeric"] == ["length", "width"]
     predicted = run("predict", "m.npz", "t.csv", cwd=tmp_path)
     assert f"read t.csv as {said}" in predicted.stderr
@@ -88,7 +88,7 @@ def test_a_non_utf8_table_is_read_with_a_warning(tmp_path):
     result = run("train", "t.csv", "--target", "y", "--out", "m.npz", "--epochs", "1", cwd=tmp_path)
     warning = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(warning) == 1 and warning[0].startswith("chainrule: warning: t.csv is not UTF-8 text")
-    categories = cr.load(tmp_path / "m.npz").metadata["preprocessing"]["categorical"]["city"]
+    categories = cr.load(tmp_path / "m.npz").preprocessor.categorical["city"]
     assert "Zürich" in categories
 
 

@@ -11,6 +11,8 @@ import pytest
 import chainrule
 import chainrule.network
 import chainrule.nn.inputs
+import chainrule.table.model
+import chainrule.table.training
 import chainrule.teaching.trace
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -18,7 +20,14 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 @pytest.mark.parametrize(
     "module",
-    [chainrule, chainrule.network, chainrule.nn.inputs, chainrule.teaching.trace],
+    [
+        chainrule,
+        chainrule.network,
+        chainrule.nn.inputs,
+        chainrule.table.model,
+        chainrule.table.training,
+        chainrule.teaching.trace,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module):

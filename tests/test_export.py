@@ -130,10 +130,8 @@ def test_cli_export_carries_the_stored_scaling(kind, folder):
     run("train", data, "--target", target, "--out", "m.npz", "--epochs", "20", "--quiet", *extra, cwd=folder)
     run("export", "m.npz", "m.onnx", cwd=folder)
     frame = pd.read_csv(folder / data)
-    net = cr.load(folder / "m.npz")
-    from chainrule.io.preprocessing import TablePreprocessor
-
-    prep = TablePreprocessor.from_dict(net.metadata["preprocessing"])
+    model = cr.load(folder / "m.npz")
+    net, prep = model.network, model.preprocessor
     X_net = prep.transform(frame)
     raw = np.column_stack([frame[prep.numeric].to_numpy(float), X_net[:, len(prep.numeric) :]])
     expected = net.predict(X_net)

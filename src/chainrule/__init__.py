@@ -18,14 +18,14 @@ from chainrule.errors import (
     TrainingWarning,
 )
 from chainrule.io.checkpoints import ModelCheckpoint, save_checkpoint
-from chainrule.io.model_file import save
 from chainrule.io.onnx import export_onnx
-from chainrule.network import Network, fit, load
+from chainrule.network import Network, fit
 from chainrule.nn.activations import get_activation
 from chainrule.nn.inputs import one_hot
 from chainrule.nn.kernels import backend, set_backend
 from chainrule.nn.layers import Dense, Dropout, Layer
 from chainrule.nn.losses import Loss, get_loss
+from chainrule.table import TableModel, load, save, train_table
 from chainrule.teaching.gradcheck import GradcheckResult, gradcheck
 from chainrule.teaching.trace import StepTrace, trace_step
 from chainrule.train.callbacks import (
@@ -81,6 +81,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "StepDecay",
     "StepTrace",
+    "TableModel",
     "TrainingRun",
     "TrainingWarning",
     "__version__",
@@ -98,4 +99,5 @@ __all__ = [
     "save_checkpoint",
     "set_backend",
     "trace_step",
+    "train_table",
 ]

@@ -173,10 +173,10 @@ def test_download_the_model(page, playground, tmp_path):
         page.get_by_test_id("download").click()
     path = tmp_path / "model.npz"
     download.value.save_as(path)
-    net = cr.load(path)
+    model = cr.load(path)
     data = playground.session.data
-    np.testing.assert_array_equal(net.predict(data.X), playground.session.net.predict(data.X))
-    assert net.metadata["preprocessing"]["target"] == "label"
+    np.testing.assert_array_equal(model.network.predict(data.X), playground.session.net.predict(data.X))
+    assert model.target == "label"
 
 
 def test_the_address_reproduces_the_setup(page, playground):

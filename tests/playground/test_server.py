@@ -110,9 +110,14 @@ def test_downloaded_model_works_with_chainrule_predict(playground, tmp_path):
     status, headers, body = request(playground, "GET", "/api/model")
     assert status == 200 and "attachment" in headers["Content-Disposition"]
     (tmp_path / "model.npz").write_bytes(body)
-    net = cr.load(tmp_path / "model.npz")
-    assert net.metadata["preprocessing"]["classes"] == ["ant", "bee", "cat"]
-    assert net.metadata["training"]["epochs_run"] == 30
+    model = cr.load(tmp_path / "model.npz")
+    assert isinstance(model, cr.TableModel) and model.classes_.tolist() == ["ant", "bee", "cat"]
+    assert model.metadata["training"]["epochs_run"] == 30
+    # chainrule.load predicts on the raw rows what the page's network predicts on its prepared ones
+    pd = pytest.importorskip("pandas")
+    session = playground.session
+    page = np.array(["ant", "bee", "cat"])[session.net.predict(session.data.X).argmax(axis=1)]
+    np.testing.assert_array_equal(model.predict(pd.read_csv(csv)), page)
     result = run("predict", "model.npz", "species.csv", cwd=tmp_path)
     predicted = [line.split(",")[-1] for line in result.stdout.strip().splitlines()[1:]]
     truth = csv.read_text().strip().splitlines()[1:]

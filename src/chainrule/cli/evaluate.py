@@ -1,13 +1,13 @@
-"""``chainrule evaluate``: a model's metrics on labelled rows."""
+"""``chainrule evaluate``: a model's metrics on labelled rows (`chainrule.TableModel.evaluate`)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from chainrule.cli.inputs import CommandError, load_model, read_table, stored_preprocessing
+from chainrule.cli.inputs import CommandError, load_table_model, read_table
 from chainrule.cli.predict import note_format
-from chainrule.cli.report import format_metrics, task_metrics
+from chainrule.cli.report import format_metrics
 
 USAGE = "chainrule evaluate MODEL DATA"
 
@@ -29,12 +29,11 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule evaluate``; return the exit code."""
-    net = load_model(args.model, USAGE)
-    prep = stored_preprocessing(net, args.model)
+    model = load_table_model(args.model, USAGE)
     frame = read_table(args.data, USAGE)
     note_format(frame, args)
-    if prep.target not in frame.columns:
-        raise CommandError(f"{args.data} has no target column {prep.target!r} to evaluate against")
-    print(f"{len(frame)} rows, {prep.task}")
-    print(format_metrics(task_metrics(prep, net, frame), prep.classes))
+    if model.target not in frame.columns:
+        raise CommandError(f"{args.data} has no target column {model.target!r} to evaluate against")
+    print(f"{len(frame)} rows, {model.task}")
+    print(format_metrics(model.evaluate(frame), model.preprocessor.classes))
     return 0

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule.cli.inputs import CommandError, load_model, split_list, stored_preprocessing
+from chainrule.cli.inputs import CommandError, load_model, split_list
 from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.io.tables import pandas_module
+from chainrule.table import TableModel
 from chainrule.train.optimizers import OPTIMIZERS
 
 USAGE = "chainrule explain MODEL|seedNNN|SIZES [--input ...] [--target ...]"
@@ -142,11 +143,12 @@ def apply_options(step: Step, args: argparse.Namespace) -> None:
 
 def model_step(path: str) -> Step:
     """A model file's step: its own optimizer and learning rate when its summary records them."""
-    net = load_model(path, USAGE)
-    step = Step(net)
-    if "preprocessing" in net.metadata:
-        step.prep = stored_preprocessing(net, path)
-    training = net.metadata.get("training")
+    model = load_model(path, USAGE)
+    if isinstance(model, TableModel):
+        step = Step(model.network, prep=model.preprocessor)
+    else:
+        step = Step(model)
+    training = model.metadata.get("training")
     config = training.get("optimizer") if isinstance(training, dict) else None
     if (
         isinstance(config, dict)

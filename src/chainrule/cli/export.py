@@ -7,8 +7,9 @@ import sys
 from typing import Any
 
 from chainrule.cli.files import Output, check_outputs
-from chainrule.cli.inputs import load_model, stored_preprocessing
+from chainrule.cli.inputs import load_model
 from chainrule.io.onnx import export_onnx
+from chainrule.table import TableModel
 
 USAGE = "chainrule export MODEL OUT.onnx"
 
@@ -31,13 +32,14 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule export``; return the exit code."""
     check_outputs({"the model": args.model}, [Output("OUT", args.out, (".onnx",))])
-    net = load_model(args.model, USAGE)
+    model = load_model(args.model, USAGE)
+    net = model.network if isinstance(model, TableModel) else model
     columns = (
-        stored_preprocessing(net, args.model).feature_names
-        if ("preprocessing" in net.metadata)
+        model.preprocessor.feature_names
+        if isinstance(model, TableModel)
         else [f"x{i}" for i in range(net.n_inputs)]
     )
-    export_onnx(net, args.out, dtype=args.dtype)
+    export_onnx(model, args.out, dtype=args.dtype)
     print(
         f"wrote {args.out}: input 'input' of shape (batch, {net.n_inputs}): {', '.join(columns)}",
         file=sys.stderr,

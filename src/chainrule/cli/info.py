@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chainrule.cli.inputs import load_model, stored_preprocessing
+from chainrule.cli.inputs import load_model
 from chainrule.nn.kernels import planned
+from chainrule.table import TableModel
 
 USAGE = "chainrule info MODEL"
 
@@ -27,7 +28,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule info``; return the exit code."""
-    net = load_model(args.model, USAGE)
+    model = load_model(args.model, USAGE)
+    net = model.network if isinstance(model, TableModel) else model
     n_params = sum(p.size for layer in net.layers for p in layer.params.values())
     print(f"model: {args.model}")
     print(
@@ -37,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     for i, layer in enumerate(net.layers):
         print(f"  layer {i}: {layer!r}")
     print(f"kernels: {planned()} (chainrule.set_backend or CHAINRULE_BACKEND)")
-    if net.metadata.get("preprocessing"):
-        prep = stored_preprocessing(net, args.model)
+    if isinstance(model, TableModel):
+        prep = model.preprocessor
         print(f"task: {prep.task}" + (f", classes: {', '.join(prep.classes)}" if prep.classes else ""))
         print(
             f"target: {prep.target}"

@@ -1,4 +1,4 @@
-"""What the commands read: tables, model files and their stored preprocessing, option lists.
+"""What the commands read: tables, model files (as `TableModel` when trained on a table), option lists.
 
 Files are recognised by their content (`chainrule.io.tables.sniff`), not their names. A CSV's
 delimiter is detected and reported; rows keep the editor's line numbers (the header is line 1)
@@ -11,32 +11,30 @@ from pathlib import Path
 
 from chainrule.cli.files import CommandError
 from chainrule.errors import ModelFileError
-from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.io.tables import read_table, sniff
-from chainrule.network import Network, load
+from chainrule.network import Network
+from chainrule.table import TableModel, load
 
-__all__ = ["CommandError", "load_model", "read_table", "split_list", "stored_preprocessing"]
+__all__ = ["CommandError", "load_model", "load_table_model", "read_table", "split_list"]
 
 
-def stored_preprocessing(net: Network, model_path: str) -> TablePreprocessor:
-    """The preprocessing `chainrule train` stored in the model, or a `CommandError`."""
-    data = net.metadata.get("preprocessing")
-    if data is None:
+def load_table_model(path: str, usage: str = "") -> TableModel:
+    """The model in ``path`` with its stored preprocessing, or a `CommandError`.
+
+    A damaged stored preprocessing is a `ModelFileError` from `chainrule.load`, in one line.
+    """
+    model = load_model(path, usage)
+    if not isinstance(model, TableModel):
         raise CommandError(
-            f"{model_path} has no stored preprocessing (it was not trained by `chainrule train`); "
+            f"{path} has no stored preprocessing (it was not trained by `chainrule train`); "
             "use the Python API (chainrule.load(path).predict(X)) with inputs prepared as in training"
         )
-    try:
-        return TablePreprocessor.from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CommandError(
-            f"{model_path}: its stored preprocessing is damaged ({type(exc).__name__}: {exc}); "
-            "retrain the model with chainrule train"
-        ) from None
+    return model
 
 
-def load_model(path: str, usage: str = "") -> Network:
-    """The network in ``path``; a `CommandError` naming what the file is if it is not a model.
+def load_model(path: str, usage: str = "") -> Network | TableModel:
+    """The model in ``path`` (see `chainrule.load`); a `CommandError` naming what the file is if
+    it is not a model.
 
     Parameters
     ----------

@@ -1,6 +1,7 @@
 """Option types that refuse bad values at parse time, and the defaults shared with the estimators.
 
-The defaults of ``chainrule train`` are those of `chainrule.sklearn.NeuralNetClassifier` and
+The defaults of ``chainrule train`` are those of `chainrule.train_table` (`DEFAULTS`, kept in
+`chainrule.table.training`), which are those of `chainrule.sklearn.NeuralNetClassifier` and
 `NeuralNetRegressor` (which follow scikit-learn's ``MLPClassifier``): README.md lists them in
 one table.
 """
@@ -10,20 +11,18 @@ from __future__ import annotations
 import argparse
 import math
 
-# The estimators' documented defaults (chainrule.sklearn), used by `chainrule train`.
-DEFAULTS = {
-    "layers": "100",
-    "activation": "relu",
-    "optimizer": "adam",
-    "lr": 0.001,
-    "alpha": 0.0001,
-    "batch_size": "auto",
-    "epochs": 200,
-    "validation_split": 0.1,
-    "patience": 10,
-    "min_delta": 1e-4,
-}
-AUTO_BATCH = 200  # batch_size "auto" is min(200, rows), as in scikit-learn
+from chainrule.table import AUTO_BATCH, DEFAULTS  # the defaults' one home, shared with train_table
+
+__all__ = [
+    "AUTO_BATCH",
+    "DEFAULTS",
+    "PLOT_SUFFIXES",
+    "batch_size",
+    "fraction",
+    "non_negative_float",
+    "positive_float",
+    "positive_int",
+]
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
@@ -73,13 +72,6 @@ def batch_size(text: str) -> int | str:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be auto, 0 (full batch) or positive, got {value}")
     return value
-
-
-def rows_per_batch(option: int | str, rows: int) -> int | None:
-    """The batch size ``fit`` takes for ``--batch-size`` and a training set of ``rows``."""
-    if option == "auto":
-        return min(AUTO_BATCH, rows)
-    return int(option) or None
 
 
 def _number(text: str) -> float:

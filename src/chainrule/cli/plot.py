@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.cli.files import CommandError, Output, check_outputs
-from chainrule.cli.inputs import load_model, read_table, stored_preprocessing
+from chainrule.cli.inputs import load_model, load_table_model, read_table
 from chainrule.cli.options import PLOT_SUFFIXES
 
 KINDS = {
@@ -109,8 +109,8 @@ def _history(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
 
 
 def _boundary(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
-    net = load_model(args.source, usage)
-    prep = stored_preprocessing(net, args.source)
+    model = load_table_model(args.source, usage)
+    net, prep = model.network, model.preprocessor
     if prep.task != "classification":
         raise CommandError("plot boundary needs a classification model; this one is a regression")
     if prep.categorical or len(prep.numeric) != 2:
@@ -119,7 +119,7 @@ def _boundary(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
             f"{', '.join(prep.feature_names)}"
         )
     frame = read_table(args.data, usage)
-    prep.transform(frame)  # every needed column present and numeric, or a one-line error
+    model.transform(frame)  # every needed column present and numeric, or a one-line error
     if prep.target not in frame.columns:
         raise CommandError(f"{args.data} has no target column {prep.target!r} to colour the points by")
     points = frame[prep.numeric].to_numpy(dtype=float)
@@ -138,10 +138,9 @@ def _activations(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
     if not args.source:
         print("no model given: drawing every activation function and its derivative", file=sys.stderr)
         return lambda plots: plots.activation_functions()
-    net = load_model(args.source, usage)
-    prep = stored_preprocessing(net, args.source)
-    X = prep.transform(read_table(args.data, usage))
-    return lambda plots: plots.hidden_activations(net, X)
+    model = load_table_model(args.source, usage)
+    X = model.transform(read_table(args.data, usage))
+    return lambda plots: plots.hidden_activations(model.network, X)
 
 
 def _steps(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
@@ -151,8 +150,8 @@ def _steps(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
         print("no model given: drawing seed 000's test output against its training steps", file=sys.stderr)
         result = seed_000_truth_table.run()
         return lambda plots: plots.output_vs_steps(result["steps"], result["test_output_curve"], target=0.99)
-    net = load_model(args.source, usage)
-    trajectory = (net.metadata.get("training") or {}).get("trajectory")
+    model = load_model(args.source, usage)
+    trajectory = (model.metadata.get("training") or {}).get("trajectory")
     if not trajectory:
         raise CommandError(
             f"{args.source} has no recorded outputs over training (it was not trained by this "

@@ -1,4 +1,8 @@
-"""``chainrule predict``: outputs for new rows, in the original units and labels."""
+"""``chainrule predict``: outputs for new rows, in the original units and labels.
+
+The numbers are `chainrule.TableModel.predict`'s (and ``predict_proba``'s): this command reads
+the files and writes the CSV.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import sys
 from typing import Any
 
 from chainrule.cli.files import CommandError, Output, check_outputs
-from chainrule.cli.inputs import load_model, read_table, stored_preprocessing
+from chainrule.cli.inputs import load_table_model, read_table
 from chainrule.io.atomic import atomic_write
 
 USAGE = "chainrule predict MODEL DATA [--out PREDICTIONS.csv]"
@@ -36,18 +40,15 @@ def run(args: argparse.Namespace) -> int:
         {"the model": args.model, "the data file": args.data},
         [Output("--out", args.out, (".csv", ".tsv", ".txt"))],
     )
-    net = load_model(args.model, USAGE)
-    prep = stored_preprocessing(net, args.model)
-    if args.proba and prep.task != "classification":
+    model = load_table_model(args.model, USAGE)
+    if args.proba and model.task != "classification":
         raise CommandError("--proba needs a classification model; this one is a regression")
     frame = read_table(args.data, USAGE)
     note_format(frame, args)
-    outputs = net.predict(prep.transform(frame))
     result = frame.copy()
-    column = f"predicted_{prep.target}"
-    result[column] = prep.decode(outputs)
+    result[f"predicted_{model.target}"] = model.predict(frame)
     if args.proba:
-        for name, values in zip(prep.classes, prep.probabilities(outputs).T, strict=True):
+        for name, values in zip(model.preprocessor.classes, model.predict_proba(frame).T, strict=True):
             result[f"proba_{name}"] = values
     if args.out:
         with atomic_write(args.out, "w", newline="") as stream:

@@ -1,5 +1,7 @@
-"""``chainrule train``: read a table, fit its preprocessing, train a network, save both.
+"""``chainrule train``: read a table, train on it with `chainrule.train_table`, save the model.
 
+The training itself (preprocessing, network, split, early stopping, summary) is
+`chainrule.train_table`'s; this command parses options, reads the file, prints and writes.
 Output paths are checked before the data is read; the model is written first, so a failing
 history or plot file never costs it; Ctrl-C exits 130 and keeps the model only when asked.
 """
@@ -7,15 +9,11 @@ history or plot file never costs it; Ctrl-C exits 130 and keeps the model only w
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-import chainrule as cr
 from chainrule.cli.files import CommandError, Output, check_outputs
 from chainrule.cli.inputs import read_table, split_list
 from chainrule.cli.options import (
@@ -26,16 +24,15 @@ from chainrule.cli.options import (
     non_negative_float,
     positive_float,
     positive_int,
-    rows_per_batch,
 )
 from chainrule.cli.progress import ProgressBar
-from chainrule.cli.record import OutputRecorder
-from chainrule.cli.report import task_metrics, write_history
+from chainrule.cli.report import write_history
 from chainrule.errors import DivergenceError
-from chainrule.io.preprocessing import SCALINGS, TablePreprocessor, infer_task_reason
+from chainrule.io.preprocessing import SCALINGS
 from chainrule.nn.activations import ACTIVATIONS
-from chainrule.nn.losses import LOSSES, output_for_task
-from chainrule.train.batches import split_indices
+from chainrule.nn.losses import LOSSES
+from chainrule.table import TableModel, train_table
+from chainrule.train.callbacks import Callback
 
 USAGE = "chainrule train DATA --target COLUMN --out MODEL.npz"
 
@@ -59,9 +56,26 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--task", choices=["classification", "regression"], help="default: inferred from the target"
     )
-    p.add_argument("--scale", choices=SCALINGS, default="standard", help="input scaling")
-    p.add_argument("--target-scale", choices=SCALINGS, default="standard", help="regression target scaling")
-    p.add_argument("--layers", default=DEFAULTS["layers"], help="hidden layer widths, e.g. 64,32")
+    p.add_argument("--scale", choices=SCALINGS, default=DEFAULTS["scale"], help="input scaling")
+    p.add_argument(
+        "--target-scale", choices=SCALINGS, default=DEFAULTS["target_scale"], help="regression target scaling"
+    )
+    add_training_options(p)
+    p.add_argument("--history", help="write the per-epoch history to this CSV")
+    p.add_argument("--plot", help="write the loss curves to this .png, .svg or .pdf")
+    p.add_argument(
+        "--keep-interrupted",
+        action="store_true",
+        help="on Ctrl-C, save the model of the last completed epoch (marked interrupted)",
+    )
+    p.set_defaults(func=run)
+
+
+def add_training_options(p: argparse.ArgumentParser) -> None:
+    """The network and training options, with `chainrule.train_table`'s defaults."""
+    p.add_argument(
+        "--layers", default=",".join(map(str, DEFAULTS["layers"])), help="hidden layer widths, e.g. 64,32"
+    )
     hidden = sorted(set(ACTIVATIONS) - {"softmax"})
     p.add_argument("--activation", choices=hidden, default=DEFAULTS["activation"], help="hidden activation")
     p.add_argument(
@@ -100,16 +114,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--early-stopping", type=positive_int, dest="patience", help=argparse.SUPPRESS)
     p.add_argument("--no-early-stopping", action="store_true", help="run every epoch, keep the last weights")
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights, the split and the shuffling")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="parameter precision")
-    p.add_argument("--history", help="write the per-epoch history to this CSV")
-    p.add_argument("--plot", help="write the loss curves to this .png, .svg or .pdf")
     p.add_argument(
-        "--keep-interrupted",
-        action="store_true",
-        help="on Ctrl-C, save the model of the last completed epoch (marked interrupted)",
+        "--seed", type=int, default=DEFAULTS["seed"], help="seed of the weights, the split and the shuffling"
     )
-    p.set_defaults(func=run)
+    p.add_argument(
+        "--dtype", choices=["float64", "float32"], default=DEFAULTS["dtype"], help="parameter precision"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,29 +137,69 @@ def run(args: argparse.Namespace) -> int:
         require_matplotlib()
     frame = read_table(args.data, USAGE)
     say(f"data: {args.data}: {len(frame)} rows, {len(frame.columns)} columns, {frame.attrs.get('format')}")
-    task, reason = args.task, "given by --task"
-    if task is None and args.target in frame.columns:
-        task, reason = infer_task_reason(frame[args.target])
-    prep = TablePreprocessor.fit(
-        frame,
-        args.target,
-        features=split_list(args.features, "--features") or None,
-        categorical=split_list(args.categorical, "--categorical"),
-        task=task,
-        scale=args.scale,
-        target_scale=args.target_scale,
-    )
-    X, y = prep.transform(frame), prep.encode_target(frame[args.target])
-    net, loss = build_network(args, prep, X.shape[1], reason, say)
-    train_rows, val_rows = np.arange(len(frame)), None
-    if args.validation_split:
-        stratify = prep.task == "classification"
-        train_rows, val_rows = split_indices(y, args.validation_split, stratify, net.rng)
-    recorder = OutputRecorder(prep, frame, train_rows)
+    hidden = hidden_layers(args.layers)
+    counter = EpochCounter()
+    callbacks: list[Callback] = [counter] if args.quiet else [counter, ProgressBar(args.epochs)]
     try:
-        return train_and_save(args, net, loss, prep, frame, X, y, train_rows, val_rows, recorder, say)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="training interrupted")  # reported below, once
+            try:
+                model = train_table(
+                    frame,
+                    args.target,
+                    features=split_list(args.features, "--features") or None,
+                    categorical=split_list(args.categorical, "--categorical"),
+                    task=args.task,
+                    scale=args.scale,
+                    target_scale=args.target_scale,
+                    layers=hidden,
+                    activation=args.activation,
+                    loss=args.loss,
+                    optimizer=args.optimizer,
+                    lr=args.lr,
+                    alpha=args.alpha,
+                    epochs=args.epochs,
+                    batch_size=args.batch_size,
+                    validation_split=args.validation_split,
+                    early_stopping=not args.no_early_stopping,
+                    patience=args.patience,
+                    seed=args.seed,
+                    dtype=args.dtype,
+                    callbacks=callbacks,
+                    log=say,
+                )
+            except DivergenceError as exc:
+                raise CommandError(
+                    f"training diverged in epoch {exc.epoch + 1}: the loss became NaN or infinite "
+                    f"(lr {args.lr:g}: try --lr {args.lr / 10:g}); no model written"
+                ) from None
+        return report_and_save(args, model)
     except KeyboardInterrupt:  # outside the epochs (which fit itself rolls back): nothing written
-        return nothing_kept(recorder.completed, args.keep_interrupted, saving=recorder.completed > 0)
+        return nothing_kept(counter.done, args.keep_interrupted, saving=counter.done > 0)
+
+
+class EpochCounter(Callback):
+    """Counts the epochs completed, for the message of a Ctrl-C outside them."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    def on_train_begin(self) -> None:
+        self.done = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self.done = epoch + 1
+
+
+def hidden_layers(text: str) -> list[int]:
+    """The widths of ``--layers``, such as ``64,32``."""
+    try:
+        hidden = [int(n) for n in split_list(text, "--layers")]
+    except ValueError:
+        raise CommandError(f"--layers needs whole numbers such as 64,32, got {text}") from None
+    if any(n < 1 for n in hidden):
+        raise CommandError(f"--layers needs positive widths, got {text}")
+    return hidden
 
 
 def nothing_kept(done: int, keep: bool, saving: bool = False) -> int:
@@ -163,73 +213,25 @@ def nothing_kept(done: int, keep: bool, saving: bool = False) -> int:
     return 130
 
 
-def train_and_save(
-    args: argparse.Namespace,
-    net: cr.Network,
-    loss: str,
-    prep: TablePreprocessor,
-    frame: Any,
-    X: np.ndarray,
-    y: np.ndarray,
-    train_rows: np.ndarray,
-    val_rows: np.ndarray | None,
-    recorder: OutputRecorder,
-    say: Any,
-) -> int:
-    """Train, report, and write the model and side files; the exit code (130 when interrupted)."""
-    callbacks: list[Any] = [recorder] if args.quiet else [recorder, ProgressBar(args.epochs)]
-    stopper = None
-    if val_rows is not None and not args.no_early_stopping:
-        stopper = cr.EarlyStopping(
-            args.patience, DEFAULTS["min_delta"], "val_loss", restore_best_weights=True
-        )
-        callbacks.append(stopper)
-        say(
-            f"early stopping: patience {args.patience} epochs on the validation loss, best epoch "
-            "restored (--no-early-stopping to turn it off)"
-        )
-    optimizer = cr.get_optimizer(args.optimizer, args.lr)
-    optimizer.weight_decay = args.alpha
-    batch = rows_per_batch(args.batch_size, len(train_rows))
-    say(f"training: {args.optimizer} lr {args.lr:g}, batch {batch or 'full'}, up to {args.epochs} epochs")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="training interrupted")  # reported below, once
-        try:
-            history = net.fit(
-                X[train_rows],
-                y[train_rows],
-                loss=loss,
-                optimizer=optimizer,
-                epochs=args.epochs,
-                batch_size=batch,
-                validation_data=None if val_rows is None else (X[val_rows], y[val_rows]),
-                callbacks=callbacks,
-                seed=args.seed,
-            )
-        except DivergenceError as exc:
-            raise CommandError(
-                f"training diverged in epoch {exc.epoch + 1}: the loss became NaN or infinite "
-                f"(lr {args.lr:g}: try --lr {args.lr / 10:g}); no model written"
-            ) from None
+def report_and_save(args: argparse.Namespace, model: TableModel) -> int:
+    """Print how training went, write the model and side files; the exit code (130 when interrupted)."""
+    history = model.history
+    assert history is not None  # train_table sets it
     interrupted = bool(getattr(history, "interrupted", False))
     if interrupted and (not args.keep_interrupted or history.epochs == 0):
         return nothing_kept(history.epochs, args.keep_interrupted)
-    restored = stopper.best_epoch if stopper is not None else None
+    training = model.metadata["training"]
     suffix = " (interrupted)" if interrupted else ""
-    print(f"trained {history.epochs} epochs on {len(train_rows)} rows{suffix}")
-    if stopper is not None and stopper.stopped_epoch is not None:
+    print(f"trained {history.epochs} epochs on {training['train_rows']} rows{suffix}")
+    if training["stopped_early"]:
         print(f"early stopping: no better validation loss for {args.patience} epochs")
-    if restored is not None:
-        print(f"early stopping restored the weights of epoch {restored + 1}")
-    report = {"train": task_metrics(prep, net, frame.iloc[train_rows])}
-    if val_rows is not None:
-        report["validation"] = task_metrics(prep, net, frame.iloc[val_rows])
-    for split, metrics in report.items():
+    if training["restored_epoch"] is not None:
+        print(f"early stopping restored the weights of epoch {training['restored_epoch']}")
+    for split, metrics in training["metrics"].items():
         name = "training" if split == "train" else split
-        print(f"{name} set: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if k != "confusion"))
-    summary = training_summary(args, history, optimizer, len(frame), report, recorder)
-    summary["interrupted"] = interrupted
-    save_outputs(args, net, prep, history, summary)
+        print(f"{name} set: " + ", ".join(f"{k} {_number(v)}" for k, v in metrics.items()))
+    model.metadata["training"] = {"data": str(args.data), **training}
+    save_outputs(args, model)
     if interrupted:
         print(f"chainrule: interrupted after {history.epochs} epochs", file=sys.stderr)
         print(f"chainrule: kept the model of epoch {history.epochs}, marked interrupted", file=sys.stderr)
@@ -237,85 +239,17 @@ def train_and_save(
     return 0
 
 
-def build_network(
-    args: argparse.Namespace, prep: TablePreprocessor, n_inputs: int, reason: str, say: Any
-) -> tuple[cr.Network, str]:
-    """The network the options describe, with the output layer and loss the task needs."""
-    try:
-        hidden = [int(n) for n in split_list(args.layers, "--layers")]
-    except ValueError:
-        raise CommandError(f"--layers needs whole numbers such as 64,32, got {args.layers}") from None
-    if any(n < 1 for n in hidden):
-        raise CommandError(f"--layers needs positive widths, got {args.layers}")
-    output, default_loss = output_for_task(prep.task, prep.n_outputs)
-    loss = args.loss or default_loss
-    net = cr.Network(
-        [n_inputs, *hidden, prep.n_outputs],
-        activation=args.activation,
-        output_activation=output,
-        seed=args.seed,
-        dtype=args.dtype,
-    )
-    described = (
-        f"classification, {len(prep.classes)} classes ({', '.join(prep.classes)})"
-        if prep.task == "classification"
-        else f"regression (target scaled: {args.target_scale})"
-    )
-    say(f"task: {described}: {reason}; override with --task")
-    say(f"inputs: {len(prep.feature_names)} columns ({', '.join(prep.feature_names)}), scaled: {args.scale}")
-    say(f"network: {'-'.join(map(str, net.sizes))}, {args.activation} hidden, {output} output, loss {loss}")
-    return net, loss
+def _number(value: float | None) -> str:
+    return "nan" if value is None else f"{value:.4g}"  # the summary stores NaN as None (JSON null)
 
 
-def training_summary(
-    args: argparse.Namespace,
-    history: cr.History,
-    optimizer: cr.Optimizer,
-    rows: int,
-    report: dict[str, dict[str, Any]],
-    recorder: OutputRecorder,
-) -> dict[str, Any]:
-    """The ``training`` entry of the model's metadata (``chainrule info`` prints it), JSON-safe."""
-    summary = {
-        "data": str(args.data),
-        "rows": rows,
-        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "epochs_run": history.epochs,
-        "optimizer": optimizer.config(),
-        "batch_size": rows_per_batch(args.batch_size, rows),
-        "seed": args.seed,
-        "early_stopping": None if args.no_early_stopping or not args.validation_split else args.patience,
-        "final": {k: float(v[-1]) for k, v in history.history.items() if len(v)},
-        "metrics": {split: {k: v for k, v in m.items() if k != "confusion"} for split, m in report.items()},
-        "trajectory": recorder.trajectory(),
-    }
-    return json_safe(summary)
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with NumPy numbers as Python ones and NaN or infinite floats as None (JSON null)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def save_outputs(
-    args: argparse.Namespace,
-    net: cr.Network,
-    prep: TablePreprocessor,
-    history: cr.History,
-    summary: dict[str, Any],
-) -> None:
+def save_outputs(args: argparse.Namespace, model: TableModel) -> None:
     """Write the model first, then the history and the plot; a failing side file never costs the model."""
-    cr.save(net, args.out, metadata={"preprocessing": prep.to_dict(), "training": summary})
+    model.save(args.out)
     print(f"model saved to {args.out}")
     failures = []
+    history = model.history
+    assert history is not None
     if args.history:
         try:
             write_history(history, args.history)

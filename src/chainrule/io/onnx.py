@@ -2,9 +2,10 @@
 
 Each Dense layer becomes ``MatMul`` + ``Add`` and its activation the matching ONNX operator
 (``Sigmoid``, ``Tanh``, ``Relu``, ``LeakyRelu``, ``Softmax``; identity adds nothing); dropout
-is the identity at inference and is left out. A model trained by ``chainrule train`` carries
-its scaling into the graph: the input is the table's feature columns in original units (the
-categorical ones one-hot, in the order of the ``feature_names`` metadata entry), and a
+is the identity at inference and is left out. A `TableModel` (what ``chainrule train`` and
+``chainrule.train_table`` make) carries its scaling into the graph: the input is the table's
+feature columns in original units (the categorical ones one-hot, in the order of the
+``feature_names`` metadata entry), and a
 regression output comes back in the target's units. A fitted `NeuralNetRegressor` carries
 its target scaling the same way; a fitted `NeuralNetClassifier` exports as scikit-learn
 classifiers do in ONNX: a ``label`` output (the class, integer or string; a 0/1 matrix for
@@ -59,14 +60,26 @@ class Emitter:
 
 
 def network_of(model: Any) -> Network:
-    """The `Network` of a network or fitted chainrule estimator; TypeError for anything else."""
-    net = getattr(model, "network_", model)
+    """The `Network` of a network, a `TableModel` or a fitted chainrule estimator; else TypeError."""
+    net = getattr(model, "network_", None)
+    if net is None:
+        net = getattr(model, "network", model)
     layers = getattr(net, "layers", None)
     if not isinstance(layers, list) or not all(isinstance(layer, Layer) for layer in layers):
         raise TypeError(
-            f"export_onnx needs a chainrule Network or fitted estimator, got {type(model).__name__}"
+            "export_onnx needs a chainrule Network, TableModel or fitted estimator, "
+            f"got {type(model).__name__}"
         )
     return net
+
+
+def preprocessing_of(model: Any, net: Network) -> TablePreprocessor | None:
+    """The table preprocessing of a `TableModel`, or stored in a network's metadata; else None."""
+    prep = getattr(model, "preprocessor", None)
+    if isinstance(prep, TablePreprocessor):
+        return prep
+    stored = net.metadata.get("preprocessing")
+    return TablePreprocessor.from_dict(stored) if stored is not None else None
 
 
 def emit_model(model: Any, source: str, emit: Emitter) -> dict[str, str]:
@@ -76,11 +89,7 @@ def emit_model(model: Any, source: str, emit: Emitter) -> dict[str, str]:
     chainrule classifier estimator.
     """
     net = network_of(model)
-    prep = (
-        TablePreprocessor.from_dict(net.metadata["preprocessing"])
-        if "preprocessing" in net.metadata
-        else None
-    )
+    prep = preprocessing_of(model, net)
     current = source
     if prep is not None and prep.numeric:
         n_onehot = net.n_inputs - len(prep.numeric)
@@ -145,7 +154,12 @@ def onnx_classes(classes: Any) -> np.ndarray:
 def export_onnx(
     model: Any, path: str | os.PathLike[str], *, dtype: str = "float32", opset: int = OPSET
 ) -> Any:
-    """Write ``model`` (a `Network`, or a fitted chainrule scikit-learn estimator) to ``path``.
+    """Write ``model`` (a `Network`, a `TableModel`, or a fitted chainrule estimator) to ``path``.
+
+    A `TableModel`'s graph takes its table's feature columns in original units (numeric ones
+    first, then the one-hot ``column=category`` ones, as ``model.preprocessor.feature_names``
+    lists them): the scaling is inside the graph, and a regression output comes back in the
+    target's units. Its ``model.network`` alone exports a graph of preprocessed inputs.
 
     Parameters
     ----------
@@ -206,8 +220,8 @@ def export_onnx(
         ir_version=helper.find_min_ir_version_for(opsets),
     )
     metadata = {"sizes": "-".join(map(str, net.sizes))}
-    if "preprocessing" in net.metadata:
-        prep = TablePreprocessor.from_dict(net.metadata["preprocessing"])
+    prep = preprocessing_of(model, net)
+    if prep is not None:
         metadata.update(
             feature_names=",".join(prep.feature_names), task=prep.task, classes=",".join(prep.classes)
         )

@@ -65,7 +65,10 @@ class TablePreprocessor:
     task : str
         ``"classification"`` or ``"regression"``.
     classes : list of str
-        Class labels (classification), in output order.
+        Class labels (classification), in output order, as text.
+    class_type : str
+        What the labels were in the training table: ``"text"``, ``"number"`` or ``"bool"``;
+        `labels` gives them back as such.
     """
 
     target: str
@@ -75,6 +78,7 @@ class TablePreprocessor:
     scaler: Scaler = field(default_factory=Scaler)
     classes: list[str] = field(default_factory=list)
     target_scaler: Scaler = field(default_factory=Scaler)
+    class_type: str = "text"
 
     # ------------------------------------------------------------------------------ fit
     @classmethod
@@ -126,6 +130,9 @@ class TablePreprocessor:
         prep.scaler = Scaler.fit(prep._numeric_block(frame), scale)
         if task == "classification":
             prep.classes = sorted({_label(v) for v in y}, key=_natural)
+            prep.class_type = "bool" if pd.api.types.is_bool_dtype(y) else "text"
+            if _is_number_column(y):
+                prep.class_type = "number"
             if len(prep.classes) < 2:
                 raise InputError(
                     f"the target {target!r} has a single class ({prep.classes[0]}): nothing to learn"
@@ -193,6 +200,15 @@ class TablePreprocessor:
         codes = class_indices(outputs)
         return np.array(self.classes, dtype=object)[codes]
 
+    def labels(self) -> np.ndarray:
+        """The classes as the training table held them: numbers, booleans, or text."""
+        if self.class_type == "bool":
+            return np.array([c == "True" for c in self.classes])
+        if self.class_type == "number":
+            values = [float(c) for c in self.classes]
+            return np.array(values if not all(v.is_integer() for v in values) else [int(v) for v in values])
+        return np.array(self.classes, dtype=object)
+
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
         """One probability column per class, in `classes` order."""
         if outputs.shape[1] == 1:
@@ -209,6 +225,7 @@ class TablePreprocessor:
             "scaler": vars(self.scaler),
             "classes": self.classes,
             "target_scaler": vars(self.target_scaler),
+            "class_type": self.class_type,
         }
 
     @classmethod
@@ -221,6 +238,7 @@ class TablePreprocessor:
             scaler=Scaler(**data["scaler"]),
             classes=list(data["classes"]),
             target_scaler=Scaler(**data["target_scaler"]),
+            class_type=str(data.get("class_type", "text")),  # files before it: labels as text
         )
 
     # ------------------------------------------------------------------------ helpers

@@ -288,7 +288,8 @@ class Session:
             }
 
     def model_metadata(self) -> dict[str, Any]:
-        """Metadata stored in a downloaded model, as ``chainrule train`` stores it."""
+        """Metadata stored in a downloaded model, as ``chainrule train`` stores it (its preprocessing
+        under ``"preprocessing"``, its training summary under ``"training"``)."""
         with self.lock:
             c = self.config
             summary = {
@@ -304,14 +305,16 @@ class Session:
             return {"preprocessing": self.data.prep.to_dict(), "training": summary}
 
     def model_bytes(self, kind: str = "npz") -> bytes:
-        """The network as a chainrule ``.npz`` (with its preprocessing) or an ONNX graph."""
+        """The model as a chainrule ``.npz`` or an ONNX graph: a `chainrule.TableModel` (the network
+        with the table's preprocessing), so ``chainrule.load`` of the file predicts on raw rows."""
         with self.lock, tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:
             path = os.path.join(folder, f"model.{kind}")
+            metadata = self.model_metadata()
+            model = cr.TableModel(self.net, self.data.prep)
             if kind == "onnx":
-                self.net.metadata.update(self.model_metadata())
-                cr.export_onnx(self.net, path)
+                cr.export_onnx(model, path)
             else:
-                cr.save(self.net, path, metadata=self.model_metadata())
+                model.save(path, metadata={"training": metadata["training"]})
             with open(path, "rb") as stream:
                 return stream.read()
 

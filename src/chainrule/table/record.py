@@ -1,4 +1,4 @@
-"""What `chainrule train` records while it trains: the epochs done, and a few rows' outputs.
+"""What `train_table` (so `chainrule train` too) records while it trains: a few rows' outputs.
 
 The outputs of up to four training rows, epoch by epoch, are stored in the model's header
 (``metadata["training"]["trajectory"]``), so ``chainrule plot steps MODEL`` can draw that

@@ -1,0 +1,335 @@
+"""`TableModel`: a network with the preprocessing of the table it learned from, as one object.
+
+``chainrule train`` writes one, `train_table` returns one, and `load` reads one back from any
+model file that stores its preprocessing (a plain network's file still loads as a `Network`).
+Its `TableModel.predict` takes raw rows, prepares them as in training and answers in the
+target's own labels or units: the numbers ``chainrule predict`` writes, which calls it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from chainrule.errors import InputError, ModelFileError
+from chainrule.io.model_file import MAX_MODEL_BYTES
+from chainrule.io.model_file import save as save_network
+from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.network import Network
+from chainrule.network import load as load_network
+from chainrule.nn.losses import class_indices
+from chainrule.table.rows import ACCEPTED, as_frame
+from chainrule.train.history import History
+
+
+class TableModel:
+    """A network, the preprocessing of its table, and the target's labels: predicts on raw rows.
+
+    Parameters
+    ----------
+    network : Network
+        The trained network; it takes preprocessed rows (scaled numbers, then one-hot columns).
+    preprocessor : TablePreprocessor
+        The columns, encodings and scaling learned from the training table. It is the one home
+        of the preprocessing: a ``"preprocessing"`` entry in ``network.metadata`` is removed
+        (`save` writes the preprocessor's).
+    history : History, optional
+        The training run's history (`train_table` sets it; a loaded model has none).
+
+    Attributes
+    ----------
+    network : Network
+    preprocessor : TablePreprocessor
+    history : History or None
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> rows = {"x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "y": [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]}
+    >>> model = cr.train_table(rows, target="y", epochs=3, validation_split=0)
+    >>> model.task, model.feature_names
+    ('regression', ['x'])
+    >>> model.predict({"x": [2.5], "note": ["extra columns are ignored"]}).shape
+    (1,)
+    """
+
+    def __init__(
+        self, network: Network, preprocessor: TablePreprocessor, *, history: History | None = None
+    ) -> None:
+        inputs, outputs = len(preprocessor.feature_names), preprocessor.n_outputs
+        if (network.n_inputs, network.n_outputs) != (inputs, outputs):
+            raise ValueError(
+                f"the network takes {network.n_inputs} inputs and gives {network.n_outputs} outputs; "
+                f"the preprocessing makes {inputs} inputs and reads {outputs} outputs"
+            )
+        network.metadata.pop("preprocessing", None)
+        self.network, self.preprocessor, self.history = network, preprocessor, history
+
+    # ------------------------------------------------------------------------ what it is
+    @property
+    def task(self) -> str:
+        """``"classification"`` or ``"regression"``."""
+        return self.preprocessor.task
+
+    @property
+    def target(self) -> str:
+        """The column the model predicts."""
+        return self.preprocessor.target
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The table columns `predict` needs, numeric ones first (other columns are ignored).
+
+        The network's own input columns, with one-hot ``column=category`` ones, are
+        ``preprocessor.feature_names``.
+        """
+        return [*self.preprocessor.numeric, *self.preprocessor.categorical]
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The class labels in output order, as the training table held them (classification)."""
+        if self.task != "classification":
+            raise AttributeError("a regression model has no classes_")
+        return self.preprocessor.labels()
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The network's metadata: the training summary (``"training"``) and any extras."""
+        return self.network.metadata
+
+    # ------------------------------------------------------------------------ prediction
+    def transform(self, rows: Any) -> np.ndarray:
+        """The network's inputs for ``rows``: numbers scaled, categories one-hot, as in training.
+
+        Parameters
+        ----------
+        rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
+            Rows with (at least) the columns in `feature_names`.
+        """
+        return self.preprocessor.transform(self._frame(rows, "transform"))
+
+    def predict(self, rows: Any) -> np.ndarray:
+        """Predicted labels (classification) or numbers in the target's units (regression).
+
+        Parameters
+        ----------
+        rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
+            Raw rows with the training table's feature columns; others are ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+
+        Raises
+        ------
+        InputError
+            For a missing column (named), a bad cell or an unseen category, or for a plain
+            array (``model.network.predict`` takes already-preprocessed arrays).
+        """
+        outputs = self.network.predict(self.preprocessor.transform(self._frame(rows, "predict")))
+        if self.task == "regression":
+            return self.preprocessor.decode(outputs)
+        return self.classes_[class_indices(outputs)]
+
+    def predict_proba(self, rows: Any) -> np.ndarray:
+        """Class probabilities, one column per class in `classes_` order (classification).
+
+        Parameters
+        ----------
+        rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
+            Raw rows, as for `predict`.
+        """
+        if self.task != "classification":
+            raise InputError("predict_proba needs a classification model; this one is a regression")
+        outputs = self.network.predict(self.preprocessor.transform(self._frame(rows, "predict_proba")))
+        return self.preprocessor.probabilities(outputs)
+
+    def evaluate(self, rows: Any) -> dict[str, Any]:
+        """Metrics on labelled rows, in the target's labels or units.
+
+        Classification: ``accuracy``, ``log_loss`` and ``confusion`` (rows: true class, columns:
+        predicted, in `classes_` order); regression: ``mse``, ``mae`` and ``r2``.
+
+        Parameters
+        ----------
+        rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
+            Raw rows with the feature columns and the target column.
+        """
+        frame = self._frame(rows, "evaluate")
+        if self.target not in frame.columns:
+            raise InputError(f"the rows have no target column {self.target!r} to evaluate against")
+        return task_metrics(self.preprocessor, self.network, frame)
+
+    def score(self, rows: Any) -> float:
+        """Accuracy (classification) or R^2 (regression) on labelled rows, as scikit-learn scores.
+
+        Parameters
+        ----------
+        rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
+            Raw rows with the feature columns and the target column.
+        """
+        metrics = self.evaluate(rows)
+        return float(metrics["accuracy"] if self.task == "classification" else metrics["r2"])
+
+    def _frame(self, rows: Any, method: str) -> Any:
+        """``rows`` as a pandas DataFrame; arrays are refused with a message naming `network`."""
+        columns = ", ".join(self.feature_names)
+        return as_frame(
+            rows,
+            f"TableModel.{method} takes raw rows with columns [{columns}] as {ACCEPTED}; for arrays "
+            f"already scaled and encoded ({len(self.preprocessor.feature_names)} columns: "
+            f"{', '.join(self.preprocessor.feature_names)}) use model.network.predict(X)",
+        )
+
+    # ------------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+        """Write the model to a ``.npz`` file that `chainrule.load` reads back as a `TableModel`.
+
+        Parameters
+        ----------
+        path : str or path-like
+        metadata : dict, optional
+            JSON-serialisable extras, merged over ``network.metadata``.
+        """
+        save(self, path, metadata)
+
+    @classmethod
+    def from_network(cls, network: Network, path: Any = "the model") -> TableModel:
+        """The model of a network whose metadata holds stored preprocessing (a loaded file's).
+
+        Parameters
+        ----------
+        network : Network
+            With ``metadata["preprocessing"]`` as `save` writes it.
+        path : str or path-like
+            Named in the error.
+
+        Raises
+        ------
+        ModelFileError
+            If the stored preprocessing is damaged or does not fit the network.
+        """
+        try:
+            prep = TablePreprocessor.from_dict(network.metadata["preprocessing"])
+            return cls(network, prep)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(
+                f"{path}: its stored preprocessing is damaged ({type(exc).__name__}: {exc}); "
+                "retrain the model with chainrule train"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"TableModel(target={self.target!r}, task={self.task!r}, network={self.network!r})"
+
+
+def task_metrics(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, Any]:
+    """Accuracy, log loss and confusion matrix; or MSE, MAE and R^2 in the target's units."""
+    outputs = net.predict(prep.transform(frame))
+    truth = frame[prep.target]
+    if prep.task == "classification":
+        encoded = prep.encode_target(truth)
+        labels = [prep.classes[i] for i in class_indices(encoded)]
+        predicted = list(prep.decode(outputs))
+        proba = np.clip(prep.probabilities(outputs), 1e-15, 1.0)
+        index = {c: i for i, c in enumerate(prep.classes)}
+        confusion = np.zeros((len(prep.classes), len(prep.classes)), dtype=int)
+        for t, p in zip(labels, predicted, strict=True):
+            confusion[index[t], index[p]] += 1
+        log_loss = -float(np.mean(np.log(proba[np.arange(len(labels)), [index[t] for t in labels]])))
+        return {
+            "accuracy": float(np.trace(confusion) / len(labels)),
+            "log_loss": log_loss,
+            "confusion": confusion,
+        }
+    y = truth.to_numpy(dtype=float)
+    predicted = prep.decode(outputs)
+    residual = y - predicted
+    total = float(np.sum((y - y.mean()) ** 2))
+    return {
+        "mse": float(np.mean(residual**2)),
+        "mae": float(np.mean(np.abs(residual))),
+        "r2": 1.0 - float(np.sum(residual**2)) / total if total > 0 else float("nan"),
+    }
+
+
+def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> Network | TableModel:
+    """Read a model file: a `TableModel` if it stores table preprocessing, else a `Network`.
+
+    ``chainrule train``, `train_table` and the playground's download store preprocessing, so
+    their files load as `TableModel` (predicting on raw rows); files of `Network.save` load as
+    a `Network`, as they always have. Loading never executes code (no pickles; a JSON header)
+    and is bounded: every array's header is checked before any data is read.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.npz`` model file.
+    max_bytes : int
+        The most array data to accept.
+
+    Returns
+    -------
+    Network or TableModel
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a chainrule model, is truncated or corrupt, comes from a newer
+        format version, its arrays disagree with its header, or its stored preprocessing is
+        damaged.
+    FileNotFoundError
+        If there is no such file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import chainrule as cr
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
+    >>> cr.Network([2, 1], seed=0).save(path)
+    >>> type(cr.load(path)).__name__
+    'Network'
+    """
+    net = load_network(path, max_bytes=max_bytes)
+    if net.metadata.get("preprocessing") is None:
+        return net
+    return TableModel.from_network(net, path)
+
+
+def save(
+    model: Network | TableModel,
+    path: str | os.PathLike[str],
+    metadata: dict[str, Any] | None = None,
+    *,
+    checkpoint: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None,
+    max_bytes: int = MAX_MODEL_BYTES,
+) -> None:
+    """Write a `Network` or a `TableModel` to ``path`` (a ``.npz`` file) atomically.
+
+    A `TableModel`'s preprocessing is stored with its network, so `load` returns a
+    `TableModel` again. See `chainrule.io.model_file.save` for the file and its checks.
+
+    Parameters
+    ----------
+    model : Network or TableModel
+    path : str or path-like
+        The file to write; a previous file there is replaced only once the new one is complete.
+    metadata : dict, optional
+        JSON-serialisable extras stored in the header, merged over the network's metadata.
+    checkpoint : (dict, dict of ndarray), optional
+        Training state for a checkpoint (a `Network` only); see `chainrule.save_checkpoint`.
+    max_bytes : int
+        The array size `load` will accept.
+
+    Raises
+    ------
+    ModelFileError
+        If `load` would refuse the file; nothing is written then.
+    """
+    if isinstance(model, TableModel):
+        if checkpoint is not None:
+            raise ValueError("checkpoints hold a Network: save model.network with the checkpoint")
+        metadata = {**(metadata or {}), "preprocessing": model.preprocessor.to_dict()}
+        model = model.network
+    save_network(model, path, metadata=metadata, checkpoint=checkpoint, max_bytes=max_bytes)
