@@ -120,7 +120,7 @@ class Chainrule:
 
 
 class ChainruleNumba(Chainrule):
-    """chainrule's `fit` on the Numba kernels (and, for small networks, the whole-loop trainer)."""
+    """chainrule's `fit` on the Numba kernels (and, for small networks, the compiled chunk)."""
 
     name = "chainrule (numba)"
     backend = "numba"

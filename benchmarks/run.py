@@ -366,7 +366,7 @@ for dtype in ("float32", "float64"):
         big = cr.Network([20, 600, 3], activation="relu", output_activation="softmax", seed=0)
         big.fit(X, y, optimizer=optimizer, epochs=1, batch_size=128)  # the per-step kernels
     small = cr.Network([20, 4, 3], activation="sigmoid", output_activation="softmax", seed=0)
-    small.fit(X, y, epochs=10)  # the whole-loop trainer
+    small.fit(X, y, epochs=10)  # the compiled chunk
 print(t1 - t0, time.perf_counter() - t1)
 """
 
@@ -393,7 +393,7 @@ def bench_compile(args) -> str:
             rows.append(f"| {case} | {imported:.2f} s | {first:.2f} s |")
     return (
         "### compile: first use of the Numba backend in a fresh process\n\n"
-        "| numba cache | import chainrule + numba | first fits (3 optimizers x 2 dtypes + whole loop) |\n"
+        "| numba cache | import chainrule + numba | first fits (3 optimizers x 2 dtypes + compiled chunk) |\n"
         "|---|---|---|\n" + "\n".join(rows) + "\n"
     )
 
