@@ -23,7 +23,7 @@ from chainrule.io.onnx import export_onnx
 from chainrule.network import Network, fit, load
 from chainrule.nn.activations import get_activation
 from chainrule.nn.inputs import one_hot
-from chainrule.nn.kernels import backend, set_backend
+from chainrule.nn.kernels import backend, set_backend, use_backend
 from chainrule.nn.layers import Dense, Dropout, Layer
 from chainrule.nn.losses import Loss, get_loss
 from chainrule.teaching.gradcheck import GradcheckResult, gradcheck
@@ -98,4 +98,5 @@ __all__ = [
     "save_checkpoint",
     "set_backend",
     "trace_step",
+    "use_backend",
 ]

@@ -97,7 +97,7 @@ class OutputBlock:
             if self.kind == "squared":
                 assert isinstance(loss, SquaredError)
                 scale = (0.5 if loss.half else 1.0) / (out.size if loss.reduction == "mean" else 1)
-            value, self.stat = kernels.ops.output_block(
+            value, self.stat = kernels.current().output_block(
                 self.kind, y, out, delta, scale, self.one_hot, self.argmax_rule
             )
             return value, delta
