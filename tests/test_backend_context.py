@@ -254,7 +254,7 @@ INTERRUPTED = """
 @NUMBA
 @pytest.mark.parametrize(
     "module",
-    ["numba.core.types.misc", "numba.core.lowering", "numba.typed", "chainrule.nn.kernels.numba_loop"],
+    ["numba.core.types.misc", "numba.core.lowering", "numba.typed", "chainrule.nn.kernels.numba_passes"],
 )
 def test_an_interrupted_numba_import_leaves_fit_working(module):
     result = run_python(INTERRUPTED.format(module=module))
