@@ -22,7 +22,7 @@ from chainrule.io.onnx import export_onnx
 from chainrule.network import Network, fit
 from chainrule.nn.activations import get_activation
 from chainrule.nn.inputs import one_hot
-from chainrule.nn.kernels import backend, set_backend
+from chainrule.nn.kernels import backend, set_backend, use_backend
 from chainrule.nn.layers import Dense, Dropout, Layer
 from chainrule.nn.losses import Loss, get_loss
 from chainrule.table import TableModel, load, save, train_table
@@ -100,4 +100,5 @@ __all__ = [
     "set_backend",
     "trace_step",
     "train_table",
+    "use_backend",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 
 from chainrule.errors import NotInitializedError
 from chainrule.nn import kernels
-from chainrule.nn.activations import Activation, get_activation
+from chainrule.nn.activations import Activation, ReLU, get_activation
 from chainrule.nn.checks import check_bool, check_float, check_int
 from chainrule.nn.initializers import (
     INITIALIZERS,
@@ -28,6 +28,8 @@ from chainrule.nn.initializers import (
 )
 
 Array = np.ndarray
+#: The dtype of ReLU's slope buffer, which the NumPy kernels write in `Dense.backward`.
+MASK = np.dtype(bool)
 
 
 class Layer:
@@ -224,7 +226,7 @@ class Dense(Layer):
         W = self.params["W"]
         if not training:  # the same kernel as training, so predictions equal training outputs exactly
             z = X @ W
-            return kernels.ops.dense_forward(z, self.params.get("b"), self.activation, np.empty_like(z))
+            return kernels.current().dense_forward(z, self.params.get("b"), self.activation, np.empty_like(z))
         rows = X.shape[0]
         z = self._buffer("z", (rows, self.n_out), W.dtype)
         if X.dtype == W.dtype:  # np.dot(out=) is the quicker call for small products
@@ -232,7 +234,7 @@ class Dense(Layer):
         else:
             np.matmul(X, W, out=z)
         out = self._buffer("out", (rows, self.n_out), W.dtype)
-        kernels.ops.dense_forward(z, self.params.get("b"), self.activation, out)
+        kernels.current().dense_forward(z, self.params.get("b"), self.activation, out)
         self.input, self.z, self.output = X, z, out
         return out
 
@@ -245,7 +247,10 @@ class Dense(Layer):
         if self.output is None:
             raise RuntimeError("backward called before a training-mode forward pass")
         delta = self._buffer("delta", grad_output.shape, grad_output.dtype)
-        kernels.ops.dense_backward(self.output, grad_output, self.activation, delta, self.grads.get("b"))
+        mask = self._buffer("mask", grad_output.shape, MASK) if type(self.activation) is ReLU else None
+        kernels.current().dense_backward(
+            self.output, grad_output, self.activation, delta, self.grads.get("b"), mask
+        )
         return self._products(delta, need_input_grad)
 
     def backward_delta(self, delta: Array, need_input_grad: bool = True) -> Array | None:
@@ -263,7 +268,7 @@ class Dense(Layer):
         ndarray of shape (n_samples, n_in), or None
         """
         if self.bias:
-            kernels.ops.bias_grad(delta, self.grads["b"])
+            kernels.current().bias_grad(delta, self.grads["b"])
         return self._products(delta, need_input_grad)
 
     def _products(self, delta: Array, need_input_grad: bool) -> Array | None:

@@ -95,7 +95,7 @@ class OutputBlock:
             delta = self._delta
             if delta is None or delta.shape != out.shape or delta.dtype != out.dtype:
                 delta = self._delta = np.empty_like(out)
-            value, self.accuracy, self.squares = kernels.ops.output_block(
+            value, self.accuracy, self.squares = kernels.current().output_block(
                 self.kind, y, out, delta, loss.delta_scale(out.shape), self.one_hot, self.argmax_rule
             )
             return value, delta

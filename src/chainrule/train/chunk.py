@@ -153,7 +153,7 @@ def chunk_for(
     function), the batch size (None for full batch) and whether sample weights are given.
     """
     X, y, batch_size, weighted = data
-    kernel = kernels.ops.chunk_trainer()
+    kernel = kernels.current().chunk_trainer()
     if kernel is None or weighted or type(X) is not np.ndarray or type(y) is not np.ndarray:
         return None
     if not all(isinstance(layer, Dense) and kernels.activation_code(layer.activation) is not None

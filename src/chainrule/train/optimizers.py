@@ -250,11 +250,11 @@ class SGD(Optimizer):
 
     def _update(self, param: Array, grad: Array, state: dict[str, Array]) -> None:
         if self.momentum:
-            kernels.ops.momentum_update(
+            kernels.current().momentum_update(
                 param, grad, state["velocity"], self.lr, self.momentum, self.nesterov, state["scratch"]
             )
         else:
-            kernels.ops.sgd_update(param, grad, self.lr, state["scratch"])
+            kernels.current().sgd_update(param, grad, self.lr, state["scratch"])
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -300,7 +300,7 @@ class Adam(Optimizer):
         return {**super()._new_state(param), "m": np.zeros_like(param), "v": np.zeros_like(param)}
 
     def _update(self, param: Array, grad: Array, state: dict[str, Array]) -> None:
-        kernels.ops.adam_update(
+        kernels.current().adam_update(
             param,
             grad,
             state["m"],
@@ -355,7 +355,9 @@ class RMSprop(Optimizer):
         return {**super()._new_state(param), "v": np.zeros_like(param)}
 
     def _update(self, param: Array, grad: Array, state: dict[str, Array]) -> None:
-        kernels.ops.rmsprop_update(param, grad, state["v"], self.lr, self.rho, self.eps, state["scratch"])
+        kernels.current().rmsprop_update(
+            param, grad, state["v"], self.lr, self.rho, self.eps, state["scratch"]
+        )
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "rho": self.rho, "eps": self.eps}

@@ -1,25 +1,46 @@
-"""The seam between a training step and its element-wise arithmetic: one backend at a time.
+"""The seam between a training step and its element-wise arithmetic: a backend per context.
 
 A step is matrix products (always NumPy's BLAS) and, between them, element-wise passes: the
 bias and activation after a product, the activation's slope and the bias gradient on the way
 back, the output block (loss value, metric counts and output delta) and each optimizer's update.
-Those passes are the functions of a backend module:
+Those passes are the functions of a backend module, one `Backend` object each:
 
 - `chainrule.nn.kernels.numpy_kernels`: the reference, a few readable NumPy calls each;
 - `chainrule.nn.kernels.numba_kernels`: the same functions compiled with Numba, one pass each
   (``pip install "chainrule[numba]"``).
 
-Layers, losses and optimizers call ``kernels.ops.<function>`` and never ask which backend runs.
-The backend is chosen on first use, not at import (so ``import chainrule`` never imports Numba):
-`set_backend` if it was called, else the environment variable ``CHAINRULE_BACKEND``
-(``numpy`` or ``numba``), else Numba when it is installed, else NumPy.
+Layers, losses and optimizers call ``kernels.current().<function>`` (or ``kernels.ops.<function>``,
+the same lookup behind an attribute) and never ask which backend runs. Which one runs belongs to
+the context, as Thinc's ``use_ops`` does it: `use_backend` sets it for a ``with`` block through a
+`contextvars.ContextVar`, so per thread and per asyncio task; elsewhere the process default
+applies. That default is chosen on first use, not at import (so ``import chainrule`` never imports
+Numba): `set_backend` if it was called, else the environment variable ``CHAINRULE_BACKEND``
+(``numpy`` or ``numba``), else Numba when it is installed, else NumPy. A thread started inside
+``with use_backend(...)`` does not inherit it (a new thread starts from an empty context): it
+uses the process default unless it enters `use_backend` itself.
+
+The kernels keep no state that one run could write while another reads it (work arrays belong to
+the layers; the only shared arrays are read-only constants), so independent networks may train
+in separate threads, each with any backend. One network trained from two threads at once is not
+supported: its layers' work buffers are its own.
+
+If importing Numba fails (or is interrupted with Ctrl-C), the modules it left half-imported are
+removed from `sys.modules`, so the next use tries again; when the backend was chosen
+automatically and the import failed with an error, the process falls back to NumPy with one
+`RuntimeWarning`.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import importlib.util
 import os
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -27,20 +48,72 @@ from chainrule.nn.activations import Activation, Identity, LeakyReLU, ReLU, Sigm
 
 BACKENDS = ("numpy", "numba")
 ENVIRONMENT_VARIABLE = "CHAINRULE_BACKEND"
+#: Modules a failed or interrupted backend import may leave half-imported (top-level names).
+IMPORTED_WITH_NUMBA = ("numba", "llvmlite", "chainrule.nn.kernels.numba_")
+
+
+class Backend:
+    """One backend: its name and its kernel functions as attributes (``backend.dense_forward``).
+
+    Parameters
+    ----------
+    name : {"numpy", "numba"}
+    module : module
+        The backend's kernels module; the names in its ``__all__`` become attributes.
+    """
+
+    def __init__(self, name: str, module: ModuleType) -> None:
+        self.__dict__.update({key: getattr(module, key) for key in module.__all__})
+        self.name = name
+        self.module = module
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise AttributeError(f"the {self.name} kernels have no {attribute!r}")
+
+    def __repr__(self) -> str:
+        return f"<chainrule backend {self.name!r}>"
+
+
+class _ProcessDefault(Backend):
+    """The process default: empty until first use, then a copy of the chosen `Backend`'s attributes.
+
+    `set_backend` replaces its ``__dict__`` in one assignment, so a reader in another thread sees
+    the old backend or the new one, never a mixture.
+    """
+
+    def __init__(self) -> None:  # unbound: attribute lookups fall through to __getattr__
+        pass
+
+    def __getattr__(self, attribute: str) -> Any:
+        if "name" in self.__dict__:  # bound, and the attribute is not a kernel
+            return Backend.__getattr__(self, attribute)
+        with _lock:
+            if "name" not in self.__dict__:
+                self.adopt(_load_chosen())
+        return getattr(self, attribute)
+
+    def adopt(self, chosen: Backend) -> None:
+        """Hand out ``chosen``'s kernels from now on."""
+        self.__dict__ = dict(vars(chosen))
+
+
+_lock = threading.RLock()
+_loaded: dict[str, Backend] = {}
+_default = _ProcessDefault()
+_context: contextvars.ContextVar[Backend] = contextvars.ContextVar("chainrule_backend", default=_default)
+
+#: The backend of the current context (a `Backend`): ``kernels.current().dense_forward(...)``.
+#: A C-level call, so the lookup costs a few tens of nanoseconds per kernel call.
+current: Callable[[], Backend] = _context.get
 
 
 class _Ops:
-    """The active backend's functions as attributes, bound on first use and on `set_backend`."""
+    """``ops.<function>`` is ``current().<function>``: the kernel of the current context's backend."""
 
-    name: str | None = None
-    module: ModuleType | None = None
+    __slots__ = ()
 
-    def __getattr__(self, attribute: str) -> Any:
-        # Only called for a missing attribute: before the first bind, or for a wrong name.
-        if self.module is None:
-            bind(choose())
-            return getattr(self, attribute)
-        raise AttributeError(f"the {self.name} kernels have no {attribute!r}")
+    def __getattribute__(self, attribute: str) -> Any:
+        return getattr(_context.get(), attribute)
 
 
 ops = _Ops()
@@ -67,28 +140,79 @@ def numba_installed() -> bool:
 
 def choose() -> str:
     """The backend to use when none was set: ``CHAINRULE_BACKEND``, else numba if installed."""
-    wanted = os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower()
+    wanted = _wanted()
     if wanted:
-        if wanted not in BACKENDS:
-            raise ValueError(f"{ENVIRONMENT_VARIABLE}={wanted!r}: choose one of {', '.join(BACKENDS)}")
         return wanted
     return "numba" if numba_installed() else "numpy"
 
 
-def bind(name: str) -> None:
-    """Make ``name``'s functions the ones `ops` hands out."""
+def _wanted() -> str:
+    """``CHAINRULE_BACKEND``, checked ("" when unset)."""
+    wanted = os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower()
+    if wanted and wanted not in BACKENDS:
+        raise ValueError(f"{ENVIRONMENT_VARIABLE}={wanted!r}: choose one of {', '.join(BACKENDS)}")
+    return wanted
+
+
+def load(name: str) -> Backend:
+    """The `Backend` called ``name``, importing its kernels on first use.
+
+    Raises
+    ------
+    ValueError
+        For a name other than ``"numpy"`` and ``"numba"``.
+    ImportError
+        For ``"numba"`` when Numba is not installed (``pip install "chainrule[numba]"``).
+
+    Whatever importing the kernels raises (an error, or KeyboardInterrupt) passes through, after
+    the modules it half-imported are removed from `sys.modules`, so a later call imports afresh.
+    """
+    found = _loaded.get(name)
+    if found is not None:
+        return found
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
     if name == "numba" and not numba_installed():
         raise ImportError('the numba backend needs Numba: pip install "chainrule[numba]"')
-    module = importlib.import_module(f"chainrule.nn.kernels.{name}_kernels")
-    ops.__dict__.clear()
-    ops.__dict__.update({key: value for key, value in vars(module).items() if key in module.__all__})
-    ops.name, ops.module = name, module
+    with _lock:
+        if name not in _loaded:
+            _loaded[name] = Backend(name, _import(f"chainrule.nn.kernels.{name}_kernels"))
+    return _loaded[name]
+
+
+def _import(module_name: str) -> ModuleType:
+    """Import a kernels module; on any failure or interrupt, forget what it half-imported."""
+    before = set(sys.modules)
+    try:
+        return importlib.import_module(module_name)
+    except BaseException:
+        for key in set(sys.modules) - before:
+            if key.startswith(IMPORTED_WITH_NUMBA):
+                sys.modules.pop(key, None)
+        raise
+
+
+def _load_chosen() -> Backend:
+    """The process default's backend: `choose`'s, or NumPy (with a warning) if Numba will not load."""
+    name = choose()
+    try:
+        return load(name)
+    except Exception as error:
+        if name != "numba" or _wanted():  # asked for by name: say so rather than fall back
+            raise
+        warnings.warn(
+            f"the numba backend could not be loaded ({type(error).__name__}: {error}); training "
+            'with the NumPy kernels. set_backend("numpy") or CHAINRULE_BACKEND=numpy silences this.',
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return load("numpy")
 
 
 def set_backend(name: str) -> str:
-    """Use the ``"numpy"`` or ``"numba"`` kernels from now on; return the backend's name.
+    """Make the ``"numpy"`` or ``"numba"`` kernels the process default; return the backend's name.
+
+    The default is what every context without a `use_backend` of its own uses, in every thread.
 
     Parameters
     ----------
@@ -96,25 +220,67 @@ def set_backend(name: str) -> str:
 
     Raises
     ------
+    ValueError
+        For any other name.
     ImportError
         For ``"numba"`` when Numba is not installed (``pip install "chainrule[numba]"``).
     """
-    bind(name.strip().lower())
-    return backend()
+    chosen = load(name.strip().lower())
+    with _lock:
+        _default.adopt(chosen)
+    return chosen.name
+
+
+@contextmanager
+def use_backend(name: str) -> Iterator[str]:
+    """Use the ``"numpy"`` or ``"numba"`` kernels inside a ``with`` block, in this context only.
+
+    The choice is held in a `contextvars.ContextVar`: it applies to the current thread (and
+    asyncio task) until the block ends, nests, and leaves the process default (`set_backend`)
+    and other threads alone. A thread started inside the block does not inherit it: it starts
+    from an empty context and uses the process default.
+
+    Parameters
+    ----------
+    name : {"numpy", "numba"}
+
+    Yields
+    ------
+    str
+        The backend's name.
+
+    Raises
+    ------
+    ValueError
+        For any other name.
+    ImportError
+        For ``"numba"`` when Numba is not installed (``pip install "chainrule[numba]"``).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> with cr.use_backend("numpy"):
+    ...     cr.backend()
+    'numpy'
+    """
+    chosen = load(name.strip().lower())
+    token = _context.set(chosen)
+    try:
+        yield chosen.name
+    finally:
+        _context.reset(token)
 
 
 def backend() -> str:
-    """The name of the backend in use (choosing it now if nothing has run yet)."""
-    if ops.name is None:
-        bind(choose())
-    assert ops.name is not None
-    return ops.name
+    """The name of the backend this context uses (choosing the process default now if unset)."""
+    return current().name
 
 
 def planned() -> str:
-    """The backend in use, or the one the first step will choose, without importing Numba."""
-    if ops.name is not None:
-        return ops.name
+    """The backend this context uses, or the one its first step will choose, without importing Numba."""
+    chosen = vars(_context.get()).get("name")
+    if chosen is not None:
+        return chosen
     try:
         return choose()
     except ValueError as error:

@@ -85,11 +85,16 @@ def dense_forward(z: Array, b: Array | None, activation: Activation, out: Array)
     return out
 
 
-def dense_backward(a: Array, grad: Array, activation: Activation, delta: Array, gb: Array | None) -> Array:
-    """``delta = grad * f'(z)`` from the output ``a``; the bias gradient into ``gb`` if given."""
+def dense_backward(
+    a: Array, grad: Array, activation: Activation, delta: Array, gb: Array | None, mask: Array | None = None
+) -> Array:
+    """``delta = grad * f'(z)`` from the output ``a``; the bias gradient into ``gb`` if given.
+
+    ``mask`` (the NumPy kernels' work array for ReLU's slope) is not needed here.
+    """
     code = activation_code(activation)
     if code is None:
-        return numpy_kernels.dense_backward(a, grad, activation, delta, gb)
+        return numpy_kernels.dense_backward(a, grad, activation, delta, gb, mask)
     alpha = a.dtype.type(getattr(activation, "alpha", 0.0))
     slope(a, grad, code, alpha, delta, delta[0] if gb is None else gb, gb is not None)
     return delta

@@ -4,13 +4,16 @@ Every function writes into the arrays it is given (``out=``), so a step allocate
 proportional to a layer once its buffers exist. Two measured habits make them lean: comparisons
 and maxima take a preallocated zeros array rather than the scalar 0 (NumPy's scalar operand
 path is about 3x slower), and column sums are a product with a vector of ones (BLAS, about 4x
-faster than ``sum(axis=0)``). `chainrule.nn.kernels.numba_kernels` computes the same in one
+faster than ``sum(axis=0)``). Those zeros and ones are cached per shape and shared by every
+network and thread, so they are read-only; an array a kernel writes is always its caller's (ReLU's
+slope mask is the layer's). `chainrule.nn.kernels.numba_kernels` computes the same in one
 compiled pass per function.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -32,20 +35,26 @@ __all__ = [
 ]
 
 _constants: dict[tuple[str, tuple[int, ...], str], Array] = {}
+_creating = threading.Lock()
 
 
 def _constant(kind: str, shape: tuple[int, ...], dtype: np.dtype) -> Array:
-    """A cached array of zeros, ones, or a boolean work mask, per shape and dtype."""
+    """A cached read-only array of zeros or ones, per kind, shape and dtype.
+
+    Shared by every network and thread, so never written: ``setflags(write=False)`` makes NumPy
+    refuse any ``out=`` that names one. Work arrays a kernel writes belong to its caller.
+    """
     key = (kind, shape, np.dtype(dtype).str)
     array = _constants.get(key)
     if array is None:
-        if len(_constants) > 64:  # many batch shapes (a batch function): start afresh
-            _constants.clear()
-        if kind == "mask":
-            array = np.empty(shape, dtype=bool)
-        else:
-            array = np.zeros(shape, dtype) if kind == "zeros" else np.ones(shape, dtype)
-        _constants[key] = array
+        with _creating:
+            array = _constants.get(key)
+            if array is None:
+                if len(_constants) > 64:  # many batch shapes (a batch function): start afresh
+                    _constants.clear()
+                array = np.zeros(shape, dtype) if kind == "zeros" else np.ones(shape, dtype)
+                array.setflags(write=False)
+                _constants[key] = array
     return array
 
 
@@ -58,10 +67,16 @@ def dense_forward(z: Array, b: Array | None, activation: Activation, out: Array)
     return activation.forward(z, out=out)
 
 
-def dense_backward(a: Array, grad: Array, activation: Activation, delta: Array, gb: Array | None) -> Array:
-    """``delta = grad * f'(z)`` from the output ``a``; the bias gradient into ``gb`` if given."""
+def dense_backward(
+    a: Array, grad: Array, activation: Activation, delta: Array, gb: Array | None, mask: Array | None = None
+) -> Array:
+    """``delta = grad * f'(z)`` from the output ``a``; the bias gradient into ``gb`` if given.
+
+    ``mask``, a boolean array of ``a``'s shape owned by the caller, is where ReLU's slope
+    ``a > 0`` is written (a new array when None).
+    """
     if type(activation) is ReLU:
-        positive = np.greater(a, _constant("zeros", a.shape, a.dtype), out=_constant("mask", a.shape, bool))
+        positive = np.greater(a, _constant("zeros", a.shape, a.dtype), out=mask)
         np.multiply(grad, positive, out=delta)
     else:
         activation.backward(a, grad, out=delta)
