@@ -135,6 +135,7 @@ def prepare(
         get_metric(name)  # an unknown name fails here, not after the first epoch
     block = OutputBlock(loss_fn, net.output_activation, data.y)  # the targets inspected once, here
     trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run, block)
+    backend = kernels.backend()  # chosen (Numba imported) before training: a failure here changes nothing
 
     def begin() -> None:  # the first changes, made inside the trainer's guard
         run.settings = checked
@@ -143,7 +144,7 @@ def prepare(
         for callback in callback_list:
             callback.network, callback.optimizer, callback.run = net, opt, run
         net.loss = loss_fn
-        run.history.backend = kernels.backend()
+        run.history.backend = backend
 
     chunk_data = (data.X, data.y, s.batch_size, s.sample_weight is not None)
     epochs = range(run.epochs_done, s.epochs)
