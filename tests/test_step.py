@@ -162,3 +162,37 @@ def test_a_non_finite_loss_updates_nothing(where, make, rng):
             np.testing.assert_array_equal(layer.params[key], saved[key])
             np.testing.assert_array_equal(layer.grads[key], grads[key])
     assert optimizer.iterations == 0 and optimizer.state == {}
+
+
+def test_one_step_visits_few_functions_a_reader_can_follow():
+    """One `train_step`, as `fit` calls it, runs at most 12 chainrule functions in 6 files
+    (NumPy backend; `benchmarks/step_functions.py` lists them)."""
+    import sys
+    from pathlib import Path
+
+    from chainrule.nn import kernels
+    from chainrule.nn.output import OutputBlock
+
+    root = str(Path(cr.__file__).parent)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(32, 4)), cr.one_hot(rng.integers(0, 3, 32), 3)
+    net = cr.Network([4, 8, 3], activation="relu", output_activation="softmax", seed=0)
+    opt, loss = cr.SGD(0.1), net.resolve_loss(None)
+    block, slots = OutputBlock(loss, net.output_activation, y), net.slots()
+    seen = set()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(root):
+            seen.add((frame.f_code.co_filename, frame.f_code.co_name))
+
+    with kernels.use_backend("numpy"):
+        train_step(net, X, y, loss, opt, block=block, slots=slots)  # the first step makes buffers
+        sys.setprofile(profile)
+        try:
+            train_step(net, X, y, loss, opt, block=block, slots=slots)
+        finally:
+            sys.setprofile(None)
+    names = sorted(f"{Path(file).name}:{name}" for file, name in seen)
+    assert len(seen) <= 12, names
+    assert len({file for file, _ in seen}) <= 6, names
+    assert "step.py:train_step" in names and "layers.py:backward" in names  # the profile saw the step

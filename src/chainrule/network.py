@@ -26,6 +26,7 @@ from chainrule.train import loop
 from chainrule.train.history import History
 from chainrule.train.optimizers import Slot
 from chainrule.train.settings import FitSettings, with_fit_options
+from chainrule.train.step import backward
 
 Array = np.ndarray
 
@@ -188,15 +189,7 @@ class Network:
             or softmax + categorical cross-entropy shortcut), so the output activation's
             slope is not applied again.
         """
-        *hidden, last = self.layers
-        if grad_is_delta:
-            if not isinstance(last, Dense):
-                raise TypeError(f"grad_is_delta needs a Dense output layer, not {last!r}")
-            grad = last.backward_delta(grad, need_input_grad=bool(hidden))
-        else:
-            grad = last.backward(grad, need_input_grad=bool(hidden))
-        for position in range(len(hidden) - 1, -1, -1):  # walk back to the first layer
-            grad = hidden[position].backward(grad, need_input_grad=position > 0)
+        backward(self.layers, grad, grad_is_delta)
 
     # ------------------------------------------------------------------------ inference
     def predict(self, X: Any) -> Array:

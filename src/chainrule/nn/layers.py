@@ -11,6 +11,7 @@ dLoss/dparam of the last backward pass; the optimizer turns them into a step.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,103 +27,24 @@ from chainrule.nn.initializers import (
     default_initializer,
     get_initializer,
 )
+from chainrule.nn.layer import Layer
+
+__all__ = ["MASK", "Dense", "DenseWork", "Dropout", "Layer", "layer_from_config"]
 
 Array = np.ndarray
 #: The dtype of ReLU's slope buffer, which the NumPy kernels write in `Dense.backward`.
 MASK = np.dtype(bool)
 
 
-class Layer:
-    """What the network needs from a layer: parameters, a forward and a backward pass.
+@dataclass
+class DenseWork:
+    """A Dense layer's work arrays for one batch size: written by every step, owned by the layer."""
 
-    Subclass it to add a layer: ``params`` and ``grads`` are dicts with the same keys (empty for
-    layers without parameters); `forward` caches what `backward` needs.
-    """
-
-    params: dict[str, Array]
-    grads: dict[str, Array]
-
-    def __init__(self) -> None:
-        self.params = {}
-        self.grads = {}
-        self._buffers: dict[tuple[str, int], Array] = {}
-
-    @property
-    def initialized(self) -> bool:
-        """Whether the layer's parameters exist (a layer without parameters always is)."""
-        return True
-
-    @property
-    def weights(self) -> list[Array]:
-        """The parameter arrays in order (``[W, b]`` for a Dense layer), as Keras lists them."""
-        return list(self.params.values())
-
-    def count_params(self) -> int:
-        """The number of trainable values."""
-        return sum(param.size for param in self.params.values())
-
-    def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
-        """Draw parameters (if not set) from ``rng`` and store them in ``dtype``.
-
-        Parameters
-        ----------
-        rng : numpy.random.Generator
-            The network's generator; layers that draw at training time (dropout) keep it.
-        dtype : numpy dtype
-            ``float32`` or ``float64``, for the parameters and their gradients.
-        """
-
-    def forward(self, X: Array, training: bool = False) -> Array:
-        """Return the layer's output for the batch ``X``.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_in)
-        training : bool
-            In training, cache what `backward` needs (and apply training-only behaviour).
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_out)
-        """
-        raise NotImplementedError
-
-    def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
-        """Fill ``grads`` from dLoss/d(output) and return dLoss/d(input).
-
-        Parameters
-        ----------
-        grad_output : ndarray of shape (n_samples, n_out)
-            dLoss/d(output) for the batch of the last training-mode `forward`.
-        need_input_grad : bool
-            False for the first layer, whose input gradient nobody uses (saves a product).
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_in), or None when ``need_input_grad`` is False
-        """
-        raise NotImplementedError
-
-    def config(self) -> dict[str, Any]:
-        """The JSON-ready description from which `layer_from_config` rebuilds the layer."""
-        raise NotImplementedError
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle without work buffers and cached batches (scikit-learn users pickle models)."""
-        state = self.__dict__.copy()
-        state["_buffers"] = {}
-        for cached in ("input", "z", "output", "delta", "mask"):
-            if cached in state:
-                state[cached] = None
-        return state
-
-    def _buffer(self, name: str, shape: tuple[int, int], dtype: np.dtype) -> Array:
-        """A work array reused across steps with the same batch size."""
-        key = (name, shape[0])
-        buf = self._buffers.get(key)
-        if buf is None or buf.dtype != dtype:
-            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
-        return buf
+    z: Array
+    out: Array
+    delta: Array
+    grad_input: Array
+    mask: Array | None
 
 
 class Dense(Layer):
@@ -222,39 +144,67 @@ class Dense(Layer):
         -------
         ndarray of shape (n_samples, n_out)
         """
-        self._require_params()
-        W = self.params["W"]
+        W = self.params.get("W")
+        if W is None:
+            self._require_params()
         if not training:  # the same kernel as training, so predictions equal training outputs exactly
             z = X @ W
             return kernels.current().dense_forward(z, self.params.get("b"), self.activation, np.empty_like(z))
-        rows = X.shape[0]
-        z = self._buffer("z", (rows, self.n_out), W.dtype)
+        work = self._buffers.get(X.shape[0])
+        if work is None or work.z.dtype != W.dtype:
+            work = self._new_work(X.shape[0], W.dtype)
         if X.dtype == W.dtype:  # np.dot(out=) is the quicker call for small products
-            np.dot(X, W, out=z)
+            np.dot(X, W, out=work.z)
         else:
-            np.matmul(X, W, out=z)
-        out = self._buffer("out", (rows, self.n_out), W.dtype)
-        kernels.current().dense_forward(z, self.params.get("b"), self.activation, out)
-        self.input, self.z, self.output = X, z, out
-        return out
+            np.matmul(X, W, out=work.z)
+        kernels.current().dense_forward(work.z, self.params.get("b"), self.activation, work.out)
+        self.input, self.z, self.output = X, work.z, work.out
+        return work.out
 
-    def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
-        """From dLoss/d(output), fill ``grads`` and return dLoss/d(input).
+    def backward(
+        self, grad_output: Array, need_input_grad: bool = True, *, is_delta: bool = False
+    ) -> Array | None:
+        """From dLoss/d(output) (or, with ``is_delta``, dLoss/dz), fill ``grads``; return dLoss/d(input).
 
         The delta is ``grad_output * f'(z)`` (the activation's slope from its output), computed
-        with the bias gradient in one kernel; the products are `backward_delta`'s.
+        with the bias gradient in one kernel; then ``grads["W"] = input.T @ delta`` and
+        dLoss/d(input) ``= delta @ W.T``.
+
+        Parameters
+        ----------
+        grad_output : ndarray of shape (n_samples, n_out)
+        need_input_grad : bool
+            False skips the product for the input gradient (the first layer's).
+        is_delta : bool
+            ``grad_output`` is already the delta dLoss/dz (a fused output layer's, the seeds'
+            delta): only the bias gradient is taken from it.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_in), or None when ``need_input_grad`` is False
         """
-        if self.output is None:
+        if self.output is None or self.input is None:
             raise RuntimeError("backward called before a training-mode forward pass")
-        delta = self._buffer("delta", grad_output.shape, grad_output.dtype)
-        mask = self._buffer("mask", grad_output.shape, MASK) if type(self.activation) is ReLU else None
+        work = self._buffers.get(grad_output.shape[0])
+        if work is None or work.delta.dtype != grad_output.dtype:
+            work = self._new_work(grad_output.shape[0], grad_output.dtype)
+        delta = grad_output if is_delta else work.delta
         kernels.current().dense_backward(
-            self.output, grad_output, self.activation, delta, self.grads.get("b"), mask
+            self.output,
+            grad_output,
+            None if is_delta else self.activation,
+            delta,
+            self.grads.get("b"),
+            work.mask,
         )
-        return self._products(delta, need_input_grad)
+        self.delta = delta
+        np.dot(self.input.T, delta, out=self.grads["W"])
+        if not need_input_grad:
+            return None
+        return np.dot(delta, self.params["W"].T, out=work.grad_input)
 
     def backward_delta(self, delta: Array, need_input_grad: bool = True) -> Array | None:
-        """From the delta dLoss/dz, fill ``grads`` and return dLoss/d(input) = delta @ W.T.
+        """`backward` from the delta dLoss/dz: fill ``grads`` and return dLoss/d(input) = delta @ W.T.
 
         Parameters
         ----------
@@ -267,20 +217,18 @@ class Dense(Layer):
         -------
         ndarray of shape (n_samples, n_in), or None
         """
-        if self.bias:
-            kernels.current().bias_grad(delta, self.grads["b"])
-        return self._products(delta, need_input_grad)
+        return self.backward(delta, need_input_grad, is_delta=True)
 
-    def _products(self, delta: Array, need_input_grad: bool) -> Array | None:
-        """dLoss/dW = input.T @ delta into ``grads``; dLoss/d(input) = delta @ W.T if needed."""
-        if self.input is None:
-            raise RuntimeError("backward called before a training-mode forward pass")
-        self.delta = delta
-        np.dot(self.input.T, delta, out=self.grads["W"])
-        if not need_input_grad:
-            return None
-        grad_input = self._buffer("grad_input", (delta.shape[0], self.n_in), delta.dtype)
-        return np.dot(delta, self.params["W"].T, out=grad_input)
+    def _new_work(self, rows: int, dtype: np.dtype) -> DenseWork:
+        """This layer's work arrays for batches of ``rows`` (kept, one set per batch size)."""
+        work = self._buffers[rows] = DenseWork(
+            z=np.empty((rows, self.n_out), dtype),
+            out=np.empty((rows, self.n_out), dtype),
+            delta=np.empty((rows, self.n_out), dtype),
+            grad_input=np.empty((rows, self.n_in), dtype),
+            mask=np.empty((rows, self.n_out), MASK) if type(self.activation) is ReLU else None,
+        )
+        return work
 
     def config(self) -> dict[str, Any]:
         """The layer's description: widths, activation, bias, initialiser name."""

@@ -68,6 +68,7 @@ class OutputBlock:
             )
         self.accuracy = self.squares = math.nan
         self._delta: Array | None = None
+        self._scales: dict[tuple[int, ...], float] = {}  # Loss.delta_scale by batch shape
 
     def gives(self, metric: str) -> bool:
         """Whether `score` gives ``metric`` for each batch without a pass of its own."""
@@ -95,8 +96,11 @@ class OutputBlock:
             delta = self._delta
             if delta is None or delta.shape != out.shape or delta.dtype != out.dtype:
                 delta = self._delta = np.empty_like(out)
+            scale = self._scales.get(out.shape)
+            if scale is None:
+                scale = self._scales[out.shape] = loss.delta_scale(out.shape)
             value, self.accuracy, self.squares = kernels.current().output_block(
-                self.kind, y, out, delta, loss.delta_scale(out.shape), self.one_hot, self.argmax_rule
+                self.kind, y, out, delta, scale, self.one_hot, self.argmax_rule
             )
             return value, delta
         value = loss(y, out) if weights is None else loss.weighted(y, out, weights)

@@ -95,8 +95,11 @@ class Optimizer:
             The network's parameters with their gradients (`chainrule.Network.slots`).
         """
         self.iterations += 1
+        states = self.state
         for slot in slots:
-            state = self.state_for(slot)
+            state = states.get(slot.name)
+            if state is None or state["scratch"].shape != slot.param.shape:
+                state = self.state_for(slot)
             grad = slot.grad
             if self.weight_decay and slot.decay:
                 grad = state.setdefault("decayed", np.empty_like(slot.param))

@@ -7,11 +7,13 @@ every number recorded) run this function, so what the trace shows is what traini
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
 from chainrule.nn.activations import Activation
+from chainrule.nn.layers import Dense, Layer
 from chainrule.nn.losses import Loss
 from chainrule.nn.output import OutputBlock
 from chainrule.train.optimizers import Optimizer, Slot
@@ -22,10 +24,10 @@ Array = np.ndarray
 class Steppable(Protocol):
     """What a step needs from a network (`chainrule.Network` is one)."""
 
+    layers: list[Layer]
+
     @property
     def output_activation(self) -> Activation: ...
-    def forward(self, X: Array, training: bool = False) -> Array: ...
-    def backward(self, grad: Array, *, grad_is_delta: bool = False) -> None: ...
     def slots(self) -> list[Slot]: ...
 
 
@@ -65,7 +67,9 @@ def train_step(
     outputs : ndarray of shape (n_samples, n_outputs)
         The network's outputs on the batch, before the step.
     """
-    out = net.forward(X, training=True)  # every layer keeps its input, z and output
+    out = X
+    for layer in net.layers:  # forward: every layer keeps its input, z and output
+        out = layer.forward(out, training=True)
     # The loss value and the output delta in one pass. Sigmoid + binary or softmax + categorical
     # cross-entropy give dLoss/dz directly as (out - y)/n; any other pair gives dLoss/d(out), and
     # the output layer applies its activation's slope itself.
@@ -74,6 +78,29 @@ def train_step(
     value, grad = block(y, out, weights)
     if not math.isfinite(value):
         return value, out
-    net.backward(grad, grad_is_delta=block.fused)  # deltas layer by layer, back to the first
+    backward(net.layers, grad, block.fused)  # deltas layer by layer, back to the first
     optimizer.step(net.slots() if slots is None else slots)  # every parameter moves against its gradient
     return value, out
+
+
+def backward(layers: Sequence[Layer], grad: Array, grad_is_delta: bool = False) -> None:
+    """Backpropagate ``grad`` from the last layer to the first, filling every layer's ``grads``.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        After a training-mode forward pass (each layer keeps its input and output).
+    grad : ndarray of shape (n_samples, n_outputs)
+        dLoss/d(output) of the last layer, or with ``grad_is_delta`` its delta dLoss/dz (the
+        fused sigmoid + binary or softmax + categorical cross-entropy shortcut), whose output
+        activation's slope is then not applied again.
+    grad_is_delta : bool
+    """
+    last = len(layers) - 1
+    if grad_is_delta and not isinstance(layers[last], Dense):
+        raise TypeError(f"grad_is_delta needs a Dense output layer, not {layers[last]!r}")
+    for position in range(last, -1, -1):  # the output layer first, back to the first layer
+        if position == last and grad_is_delta:
+            grad = layers[position].backward(grad, need_input_grad=position > 0, is_delta=True)
+        else:
+            grad = layers[position].backward(grad, need_input_grad=position > 0)

@@ -86,12 +86,22 @@ def dense_forward(z: Array, b: Array | None, activation: Activation, out: Array)
 
 
 def dense_backward(
-    a: Array, grad: Array, activation: Activation, delta: Array, gb: Array | None, mask: Array | None = None
+    a: Array,
+    grad: Array,
+    activation: Activation | None,
+    delta: Array,
+    gb: Array | None,
+    mask: Array | None = None,
 ) -> Array:
     """``delta = grad * f'(z)`` from the output ``a``; the bias gradient into ``gb`` if given.
 
-    ``mask`` (the NumPy kernels' work array for ReLU's slope) is not needed here.
+    ``activation`` None: ``grad`` is the delta already (only the bias gradient). ``mask`` (the
+    NumPy kernels' work array for ReLU's slope) is not needed here.
     """
+    if activation is None:
+        if gb is not None:
+            column_sums(grad, gb)
+        return grad
     code = activation_code(activation)
     if code is None:
         return numpy_kernels.dense_backward(a, grad, activation, delta, gb, mask)

@@ -63,31 +63,45 @@ def dense_forward(z: Array, b: Array | None, activation: Activation, out: Array)
     if b is not None:
         np.add(z, b, out=z)
     if type(activation) is ReLU:
-        return np.maximum(z, _constant("zeros", z.shape, z.dtype), out=out)
+        zeros = _constants.get(("zeros", z.shape, z.dtype.str))
+        if zeros is None:
+            zeros = _constant("zeros", z.shape, z.dtype)
+        return np.maximum(z, zeros, out=out)
     return activation.forward(z, out=out)
 
 
 def dense_backward(
-    a: Array, grad: Array, activation: Activation, delta: Array, gb: Array | None, mask: Array | None = None
+    a: Array,
+    grad: Array,
+    activation: Activation | None,
+    delta: Array,
+    gb: Array | None,
+    mask: Array | None = None,
 ) -> Array:
     """``delta = grad * f'(z)`` from the output ``a``; the bias gradient into ``gb`` if given.
 
-    ``mask``, a boolean array of ``a``'s shape owned by the caller, is where ReLU's slope
-    ``a > 0`` is written (a new array when None).
+    ``activation`` None means ``grad`` is the delta already (a fused output layer's, passed as
+    ``delta`` too): only the bias gradient is computed. ``mask``, a boolean array of ``a``'s
+    shape owned by the caller, is where ReLU's slope ``a > 0`` is written (a new array when None).
     """
     if type(activation) is ReLU:
-        positive = np.greater(a, _constant("zeros", a.shape, a.dtype), out=mask)
-        np.multiply(grad, positive, out=delta)
-    else:
+        zeros = _constants.get(("zeros", a.shape, a.dtype.str))
+        if zeros is None:
+            zeros = _constant("zeros", a.shape, a.dtype)
+        np.multiply(grad, np.greater(a, zeros, out=mask), out=delta)
+    elif activation is not None:
         activation.backward(a, grad, out=delta)
-    if gb is not None:
-        bias_grad(delta, gb)
+    if gb is not None:  # the column sums of delta, as a product with ones (BLAS)
+        ones = _constants.get(("ones", (delta.shape[0],), delta.dtype.str))
+        if ones is None:
+            ones = _constant("ones", (delta.shape[0],), delta.dtype)
+        np.dot(ones, delta, out=gb)
     return delta
 
 
 def bias_grad(delta: Array, gb: Array) -> Array:
     """The bias gradient, the column sums of ``delta``, into ``gb``."""
-    return np.dot(_constant("ones", (delta.shape[0],), delta.dtype), delta, out=gb)
+    return dense_backward(delta, delta, None, delta, gb)
 
 
 def output_block(
