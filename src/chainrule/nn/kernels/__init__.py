@@ -70,8 +70,8 @@ class Backend:
     def __getattr__(self, attribute: str) -> Any:
         raise AttributeError(f"the {self.name} kernels have no {attribute!r}")
 
-    def __repr__(self) -> str:
-        return f"<chainrule backend {self.name!r}>"
+    def __repr__(self) -> str:  # never chooses (nor imports) the process default's backend
+        return f"<chainrule backend {vars(self).get('name', '(not chosen yet)')!r}>"
 
 
 class _ProcessDefault(Backend):
