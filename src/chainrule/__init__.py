@@ -36,6 +36,7 @@ from chainrule.train.callbacks import (
     ReduceLROnPlateau,
 )
 from chainrule.train.history import History, TrainingRun
+from chainrule.train.lbfgs import LBFGS
 from chainrule.train.optimizers import SGD, Adam, Optimizer, RMSprop, get_optimizer
 from chainrule.train.schedules import CosineDecay, ExponentialDecay, InverseTimeDecay, StepDecay
 
@@ -54,6 +55,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "LBFGS",
     "SGD",
     "Adam",
     "Callback",

@@ -24,6 +24,7 @@ from chainrule.nn.metrics import default_metrics, get_metric
 from chainrule.nn.stack import cast_layers, check_stack, dense_stack, summary_html, summary_text
 from chainrule.train import loop
 from chainrule.train.history import History
+from chainrule.train.lbfgs import prepare_lbfgs
 from chainrule.train.optimizers import Slot
 from chainrule.train.settings import FitSettings, with_fit_options
 from chainrule.train.step import backward
@@ -349,7 +350,8 @@ def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
         source, run, start = settings.resume_from, None, None
         if source is not None:
             run, start = read_checkpoint(source, net, settings.trainer)
-        train = loop.prepare(net, X, y, settings, run=run, resume=start, resume_source=str(source))
+        prepare = loop.prepare if settings.full_batch is None else prepare_lbfgs  # L-BFGS: own driver
+        train = prepare(net, X, y, settings, run=run, resume=start, resume_source=str(source))
         return train()
     except BaseException:
         if undo is not None and (train is None or not train.started):

@@ -196,7 +196,7 @@ class NeuralNetBase(BaseEstimator):
             )
         if solver == "rmsprop":
             return ScaledRMSprop(lr, self.epsilon, self.alpha, record)
-        raise ValueError(f"solver must be 'adam', 'sgd' or 'rmsprop', got {solver!r}")
+        raise ValueError(f"solver must be 'adam', 'sgd', 'rmsprop' or 'lbfgs', got {solver!r}")
 
     # ------------------------------------------------------------------- training
     def _split(self, X: Array, Y: Array, y: Any, weights: Array | None) -> tuple[Any, ...]:
@@ -220,6 +220,9 @@ class NeuralNetBase(BaseEstimator):
         return X_tr, Y_tr, w_tr, (X_val, Y_val, y_val, w_val)
 
     def _train(self, X: Array, Y: Array, y: Any, weights: Array | None, incremental: bool) -> None:
+        if self._solver_name() == "lbfgs":
+            self._train_lbfgs(X, Y, weights, incremental)
+            return
         if not incremental or not hasattr(self, "_optimizer"):
             self._record = BatchRecord()
             self._optimizer = self._make_optimizer(self._record)
@@ -270,6 +273,30 @@ class NeuralNetBase(BaseEstimator):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _train_lbfgs(self, X: Any, Y: Any, weights: Any, incremental: bool) -> None:
+        """scikit-learn's ``_fit_lbfgs``: full batch, ``alpha`` over the weight sum, one call."""
+        if incremental:
+            raise ValueError("partial_fit is not available with solver='lbfgs' (a full-batch method)")
+        total = float(X.shape[0] if weights is None else weights.sum())
+        solver = cr.LBFGS(max_iter=self.max_iter, tol=self.tol, max_fun=self.max_fun, l2=self.alpha / total)
+        history = self.network_.fit(
+            X, Y, loss=self._loss_object(), optimizer=solver, epochs=self.max_iter, sample_weight=weights
+        )
+        self.history_ = history
+        result = history.result or {"nit": history.epochs, "success": False, "message": "interrupted"}
+        self.loss_curve_ = list(history.history.get("loss", []))
+        if "fun" in result and (not self.loss_curve_ or self.loss_curve_[-1] != result["fun"]):
+            self.loss_curve_.append(result["fun"])
+        self.n_iter_ = min(result["nit"], self.max_iter)
+        self.best_loss_ = self.validation_scores_ = self.best_validation_score_ = None
+        if not result["success"] and not history.interrupted:
+            warnings.warn(
+                f"lbfgs failed to converge after {result['nit']} iteration(s): {result['message']}. "
+                "Increase the number of iterations (max_iter) or scale the data.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -7,9 +7,11 @@ PARAMETERS_DOC = """
     activation : str or list of str, default "relu"
         scikit-learn's names ("identity", "logistic", "tanh", "relu") and chainrule's
         ("sigmoid", "leaky_relu"); one for all hidden layers, or (chainrule) one per layer.
-    solver : {"adam", "sgd", "rmsprop"}, default "adam"
+    solver : {"adam", "sgd", "rmsprop", "lbfgs"}, default "adam"
         "adam" and "sgd" update exactly as scikit-learn's; "rmsprop" is chainrule's.
-        scikit-learn's "lbfgs" is not available.
+        "lbfgs" is scikit-learn's full-batch L-BFGS through SciPy (``max_iter``, ``tol``,
+        ``max_fun``; `chainrule.LBFGS`); with Dask collections and a Dask client it runs
+        data-parallel on the workers (`chainrule.dask.fit_lbfgs`).
     alpha : float, default 1e-4
         L2 penalty on the weights (not the biases), scaled as in scikit-learn: each batch adds
         ``alpha * W / n_batch`` to the gradient and ``alpha / 2 * sum(W**2) / n_batch`` to
@@ -44,7 +46,7 @@ PARAMETERS_DOC = """
         Adam's; ``epsilon`` is RMSprop's too.
     n_iter_no_change : int, default 10
     max_fun : int, default 15000
-        Accepted for compatibility with scikit-learn's parameters; used only by "lbfgs".
+        The most loss evaluations of "lbfgs" (SciPy's ``maxfun``), as in scikit-learn.
     loss : str, optional
         chainrule: any chainrule loss name ("mae", "mse", "sse", ...) instead of the
         scikit-learn loss ("log_loss", "squared_error").

@@ -164,8 +164,8 @@ NeuralNetClassifier.__doc__ = f"""A feed-forward network classifier, a drop-in f
 
     Where it deliberately differs from scikit-learn: initial weights come from chainrule's
     initialisers (He for ReLU, Glorot otherwise) and shuffling from chainrule's generator,
-    so runs are not identical unless weights are copied in and ``shuffle=False``; there is
-    no "lbfgs" solver; ``partial_fit`` ignores ``early_stopping`` instead of raising.
+    so runs are not identical unless weights are copied in and ``shuffle=False``;
+    ``partial_fit`` ignores ``early_stopping`` instead of raising.
 {PARAMETERS_DOC}
     class_weight : dict, "balanced" or None
         chainrule: weights per class, multiplied into ``sample_weight``.

@@ -152,14 +152,20 @@ def prepare_data(
         shuffles = settings.shuffle and batch_size is not None and batch_size < X.shape[0]
         make_batches = lambda rng: batches(X, y, batch_size, rng, weights)  # noqa: E731
         data = TrainingData(make_batches, shuffles, None, X.shape[0], X, y)
-    if validation_data is not None:
-        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise TypeError("validation_data must be a pair (X_val, y_val)")
-        X_val, y_val = net.as_inputs(validation_data[0]), net.as_targets(validation_data[1])
-        check_lengths(X_val, y_val)
-        loss_fn.check_targets(y_val, whole=False)
-        data.validation = (X_val, y_val)
+    data.validation = checked_validation(net, loss_fn, validation_data)
     return data
+
+
+def checked_validation(net: Converts, loss_fn: Loss, validation_data: Any) -> tuple[Array, Array] | None:
+    """``validation_data`` (a pair, or None) checked as training data are."""
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+        raise TypeError("validation_data must be a pair (X_val, y_val)")
+    X_val, y_val = net.as_inputs(validation_data[0]), net.as_targets(validation_data[1])
+    check_lengths(X_val, y_val)
+    loss_fn.check_targets(y_val, whole=False)
+    return X_val, y_val
 
 
 def _checked_batches(net: Converts, loss_fn: Loss, source: Iterable[tuple[Any, Any]]) -> Iterator[Batch]:

@@ -28,12 +28,16 @@ class History:
     backend : str or None
         The kernels the last `fit` ran on (``"numpy"`` or ``"numba"``; see
         `chainrule.set_backend`), None before any.
+    result : dict or None
+        A full-batch solver's outcome (L-BFGS: ``nit``, ``nfev``, ``success``, ``message``,
+        ``fun``); None for step-based runs.
     """
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.interrupted = False
         self.backend: str | None = None
+        self.result: dict[str, Any] | None = None
 
     def append(self, logs: dict[str, float]) -> None:
         """Add one epoch's numbers."""

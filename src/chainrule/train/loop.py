@@ -37,6 +37,7 @@ from chainrule.train.history import History, TrainingRun, check_resume, run_sett
 from chainrule.train.optimizers import Optimizer
 from chainrule.train.settings import FitSettings
 from chainrule.train.step import Steppable, train_step
+from chainrule.train.stream import is_streamed, stream_data
 
 Array = np.ndarray
 
@@ -121,7 +122,7 @@ def prepare(
     if run is None:
         source = net.rng if s.seed is None else np.random.default_rng(s.seed)
         run = TrainingRun(int(source.integers(2**63)))
-    data = prepare_data(net, X, y, loss_fn, s, run)
+    data = (stream_data if is_streamed(X) else prepare_data)(net, X, y, loss_fn, s, run)
     checked = run_settings(loss_fn, opt, s.batch_size, s.shuffle, s.validation_split, data, s.sample_weight)
     if resume is not None:
         saved = None if run.settings is None else {**run.settings, "seed": run.run_seed}

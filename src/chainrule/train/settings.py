@@ -16,6 +16,7 @@ from typing import Any
 
 from chainrule.nn.checks import check_bool, check_float, check_int
 from chainrule.nn.losses import Loss
+from chainrule.train.lbfgs import LBFGS, is_lbfgs
 from chainrule.train.optimizers import Optimizer, get_optimizer
 from chainrule.train.schedules import Schedule
 
@@ -29,10 +30,13 @@ class FitSettings:
     loss : str or Loss, optional
         Default: the network's own loss (from an earlier `fit`), else categorical
         cross-entropy for softmax outputs, binary for sigmoid, else mse.
-    optimizer : str or Optimizer
+    optimizer : str or Optimizer or LBFGS
         ``"sgd"``, ``"momentum"``, ``"adam"``, ``"rmsprop"`` or an instance (which keeps its
         state across calls, so calling ``fit`` again continues the same run). A name is made
-        into an instance here, once.
+        into an instance here, once. ``"lbfgs"`` (or a `chainrule.train.lbfgs.LBFGS` with
+        ``tol``, ``max_fun``, ``l2``) is full-batch L-BFGS through SciPy, as scikit-learn's
+        ``solver="lbfgs"``: ``epochs`` is then its ``max_iter``, and ``batch_size``,
+        validation, callbacks, metrics and ``resume_from`` are refused.
     lr : float or Schedule, optional
         Learning rate for an optimizer given by name.
     epochs : int
@@ -76,7 +80,7 @@ class FitSettings:
     """
 
     loss: str | Loss | None = None
-    optimizer: str | Optimizer = "sgd"
+    optimizer: str | Optimizer | LBFGS = "sgd"
     lr: float | Schedule | None = None
     epochs: int = 1
     batch_size: int | None = None
@@ -104,7 +108,34 @@ class FitSettings:
             self.seed = check_int("seed", self.seed, 0)
         if isinstance(self.resume_overrides, str):
             raise TypeError("resume_overrides must be a collection of names, e.g. {'lr'}")
+        if is_lbfgs(self.optimizer):
+            self._check_lbfgs()
+            return
         self.optimizer = get_optimizer(self.optimizer, self.lr)  # resolved once, for the whole call
+
+    def _check_lbfgs(self) -> None:
+        """Full-batch L-BFGS takes none of the step-based options."""
+        given = {
+            "lr": self.lr is not None,
+            "batch_size": self.batch_size is not None,
+            "validation_data": self.validation_data is not None,
+            "validation_split": bool(self.validation_split),
+            "callbacks": bool(self.callbacks),
+            "metrics": bool(self.metrics),
+            "resume_from": self.resume_from is not None,
+        }
+        refused = [name for name, is_given in given.items() if is_given]
+        if refused:
+            raise ValueError(f"optimizer='lbfgs' is full-batch L-BFGS and takes no {', '.join(refused)}")
+        if self.epochs < 1:
+            raise ValueError("optimizer='lbfgs' needs epochs (its max_iter) of at least 1")
+        if not isinstance(self.optimizer, LBFGS):
+            self.optimizer = LBFGS()
+
+    @property
+    def full_batch(self) -> LBFGS | None:
+        """The L-BFGS settings when the optimizer is L-BFGS, else None."""
+        return self.optimizer if isinstance(self.optimizer, LBFGS) else None
 
     @property
     def trainer(self) -> Optimizer:
