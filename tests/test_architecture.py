@@ -28,6 +28,7 @@ RANKS = {
     "chainrule.network": 4,
     "chainrule.teaching": 5,
     "chainrule.table": 5,  # a network with its table's preprocessing; `chainrule.load` lives here
+    "chainrule.dask": 5,  # data-parallel L-BFGS on a Dask cluster (needs only train and nn)
     "chainrule": 6,  # the top-level namespace re-exports the layers below
     "chainrule.examples": 7,
     "chainrule.cli": 8,

@@ -1,0 +1,147 @@
+"""Data-parallel full-batch L-BFGS on a Dask cluster: the blocks stay where they are, the weights travel.
+
+The blocks of ``X`` and ``y`` are computed once on the workers and kept there. At every point
+L-BFGS asks for, the driver sends the flat weight vector once to each worker; each worker
+computes the loss and gradient of each of its blocks at those weights
+(`chainrule.train.lbfgs.partition_loss`) and sends back one gradient per block; the driver
+combines them in block order (`chainrule.train.lbfgs.combine`) and takes SciPy's L-BFGS-B step
+(`chainrule.train.lbfgs.minimize`). The objective is the single-process one, so the result
+equals ``fit(optimizer=LBFGS(...))`` on the same rows to rounding (summation order).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from chainrule.nn.losses import Loss
+from chainrule.nn.output import OutputBlock
+from chainrule.train.history import History
+from chainrule.train.lbfgs import LBFGS, FlatParams, Partial, check_layers, combine, partition_loss, run_lbfgs
+from chainrule.train.stream import block_source, converted
+
+Array = np.ndarray
+#: One worker thread at a time uses a worker's copy of the network (its layers keep work arrays).
+_NETWORK_LOCK = threading.Lock()
+
+
+def checked_block(net: Any, loss: Loss, X: Any, y: Any, weights: Any) -> tuple[Array, Array, Array | None]:
+    """On a worker: one block as the checked arrays `fit` would make of it."""
+    return converted(net, loss, (X, y, weights))
+
+
+def block_loss(block: tuple[Array, Array, Array | None], net: Any, loss: Loss, w: Array) -> Partial:
+    """On a worker: the loss, flat gradient and weight of one block at the weights ``w``."""
+    with _NETWORK_LOCK:
+        flat = FlatParams(net.slots())
+        flat.set(w)
+        output = OutputBlock(loss, net.output_activation)
+        return partition_loss(net.layers, output, flat, *block)
+
+
+class ClusterObjective:
+    """The loss and gradient over blocks held by the workers, for `chainrule.train.lbfgs.minimize`.
+
+    Attributes
+    ----------
+    calls : int
+        Evaluations so far.
+    seconds : float
+        Wall time spent in evaluations (sending, computing, gathering, combining).
+    bytes_per_call : int
+        The payload of one evaluation: the weights once to each worker, and one gradient
+        (with its loss and weight) back from each block.
+    """
+
+    def __init__(self, client: Any, net: Any, loss: Loss, blocks: list[Any]) -> None:
+        self.client, self.loss, self.blocks = client, loss, blocks
+        self.workers = sorted(client.scheduler_info()["workers"])
+        self.net = client.scatter(net, broadcast=True, hash=False)  # the structure, once
+        self.calls, self.seconds = 0, 0.0
+        size = FlatParams(net.slots()).size * 8
+        self.bytes_per_call = size * len(self.workers) + (size + 16) * len(blocks)
+
+    def __call__(self, w: Array) -> tuple[float, Array]:
+        began = time.perf_counter()
+        weights = self.client.scatter(np.ascontiguousarray(w), broadcast=True, hash=False)
+        futures = self.client.map(
+            block_loss, self.blocks, net=self.net, loss=self.loss, w=weights, pure=False
+        )
+        parts = self.client.gather(futures)
+        result = combine(parts, self.loss.reduction == "sum")
+        self.calls += 1
+        self.seconds += time.perf_counter() - began
+        return result
+
+
+def fit_lbfgs(
+    net: Any,
+    X: Any,
+    y: Any,
+    *,
+    client: Any = None,
+    loss: str | Loss | None = None,
+    max_iter: int = 200,
+    tol: float = 1e-4,
+    max_fun: int = 15000,
+    l2: float = 0.0,
+    sample_weight: Any = None,
+) -> History:
+    """Train ``net`` by full-batch L-BFGS with the loss and gradient computed on the workers.
+
+    Parameters
+    ----------
+    net : Network
+        Trained in place (on the driver); its copies on the workers only evaluate.
+    X, y : dask.array.Array or dask.dataframe.DataFrame / Series
+        The rows, in blocks (chunks of rows, or partitions); ``y`` with the same blocks.
+    client : distributed.Client, optional
+        Default: the current client (``distributed.get_client()``).
+    loss : str or Loss, optional
+        Default the network's own, as `fit` chooses it.
+    max_iter, tol, max_fun, l2 : see `chainrule.LBFGS`
+    sample_weight : dask collection, optional
+        One weight per row, in the same blocks.
+
+    Returns
+    -------
+    History
+        One ``loss`` per iteration; ``history.result`` holds SciPy's outcome and the
+        cluster's figures: ``workers``, ``blocks``, ``bytes_per_evaluation`` and
+        ``seconds_per_evaluation``.
+
+    Raises
+    ------
+    DivergenceError
+        When the loss, a gradient or a weight becomes non-finite (the weights go back to the start).
+    """
+    import distributed
+
+    settings = LBFGS(max_iter=max_iter, tol=tol, max_fun=max_fun, l2=l2)
+    check_layers(net.layers)
+    loss_fn = net.resolve_loss(loss)
+    client = client if client is not None else distributed.get_client()
+    source = block_source(X, y, sample_weight)
+    weights = source.w_blocks or [None] * len(source)
+    import dask
+
+    tasks = [
+        dask.delayed(checked_block)(net, loss_fn, xb, yb, wb)
+        for xb, yb, wb in zip(source.X_blocks, source.y_blocks, weights, strict=True)
+    ]
+    blocks = client.compute(tasks)  # computed on the workers, and kept there
+    distributed.wait(blocks)
+    objective = ClusterObjective(client, net, loss_fn, blocks)
+    flat = FlatParams(net.slots())
+    history = run_lbfgs(net, loss_fn, objective, flat, settings, max_iter)()
+    if history.result is not None:
+        history.result.update(
+            workers=len(objective.workers),
+            blocks=len(blocks),
+            bytes_per_evaluation=objective.bytes_per_call,
+            seconds_per_evaluation=objective.seconds / max(objective.calls, 1),
+        )
+    return history
