@@ -100,12 +100,17 @@ def test_mismatched_blocks_and_validation_split_are_refused():
 
 PROBE = textwrap.dedent(
     """
-    import resource, sys, tracemalloc
+    import sys, tracemalloc
     import dask, dask.array as da
     import chainrule as cr
 
-    def peak_mib():
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    def peak_mib():  # VmHWM, the peak resident set since the last reset_peak()
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+
+    def reset_peak():  # Linux >= 4.0: the peak starts again from the current resident set
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
 
     dask.config.set(scheduler="synchronous")
     rows, block = 2**20 * 3 // 4, 2**14  # 96 MiB of float64 inputs in 2 MiB blocks
@@ -113,6 +118,7 @@ PROBE = textwrap.dedent(
     y = (X[:, 0] > 0).astype("float64")
     net = cr.Network([16, 4, 1], activation="tanh", output_activation="sigmoid", seed=0)
     net.fit(X[:block], y[:block], epochs=1, batch_size=4096, seed=0)  # warm up: imports, buffers
+    reset_peak()
     before = peak_mib()
     tracemalloc.start()
     history = net.fit(X, y, epochs=1, batch_size=4096, seed=0)
@@ -120,6 +126,8 @@ PROBE = textwrap.dedent(
     tracemalloc.stop()
     print("GROWTH", peak_mib() - before, history.epochs)
     print("TRACED", traced)
+    reset_peak()
+    before = peak_mib()
     kept = X.compute()  # the control: the whole array really is 96 MiB
     print("CONTROL", peak_mib() - before)
     """
