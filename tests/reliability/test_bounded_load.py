@@ -3,7 +3,7 @@
 Each file here is a few megabytes on disk but declares members that inflate to gigabytes (a
 deflate stream of zeros), or a JSON header padded to a gigabyte, or a network of terabytes.
 `load` must refuse each with `ModelFileError` quickly, and a subprocess measures its peak
-resident memory (``ru_maxrss``) to prove nothing was inflated.
+resident memory (``VmHWM``, reset before each measured phase) to prove nothing was inflated.
 """
 
 from __future__ import annotations
