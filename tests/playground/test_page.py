@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 
 import numpy as np
 
 import chainrule as cr
+from chainrule.train.step import train_step
 from tests.playground.conftest import api, multiclass_csv
 
 PICTURE = "document.querySelector('[data-testid=boundary]').toDataURL()"
@@ -98,8 +100,11 @@ def _trace_value(trace, key):
         return {"y": trace.y, "output": trace.output, "error": trace.error}[name][index]
     record = trace.layers[int(layer) - 1]
     arrays = {"input": record.input, "z": record.z, "a": record.output, "delta": record.delta}
-    arrays.update({"dW": record.changes["W"], "db": record.changes.get("b")})
-    return arrays[name][index]
+    if name in arrays:
+        return arrays[name][index]
+    if name in ("dW", "db"):
+        return record.changes[name[1]][index]
+    return record.updates[name[-1]].arrays[name[:-1]][index]  # gradientW2, m_hatb3, ...
 
 
 def _isolated_training_point(data) -> int:
@@ -126,16 +131,26 @@ def test_explain_shows_exactly_the_numbers_of_trace_step(page, playground):
     panel.locator("[data-key=loss_after]").wait_for()
     assert f"train sample #{index}" in panel.inner_text()
     x, y = session.data.X[index : index + 1], session.data.y[index : index + 1]
+    assert session.optimizer.name == "adam" and session.optimizer.iterations > 0  # the default, mid-run
+    real_net, real_opt = copy.deepcopy(session.net), copy.deepcopy(session.optimizer)
     trace = cr.trace_step(
-        session.net, x, y, loss="binary_crossentropy", optimizer=cr.SGD(lr=0.03), apply=False
+        session.net, x, y, loss="binary_crossentropy", optimizer=session.next_optimizer(), apply=False
     )
+    train_step(real_net, x, y, real_net.resolve_loss("binary_crossentropy"), real_opt)  # one real step
+    for record, layer, before in zip(
+        trace.layers, real_net.dense_layers, session.net.dense_layers, strict=True
+    ):
+        for key in record.changes:
+            np.testing.assert_array_equal(before.params[key] + record.changes[key], layer.params[key])
     shown = page.evaluate(
         "[...document.querySelectorAll('[data-testid=explain-panel] [data-key]')]"
         ".map(e => [e.dataset.key, e.textContent])"
     )
     keys = {key for key, _ in shown}
     assert {"z1[0,7]", "a3[0,0]", "delta1[0,7]", "dW2[7,7]", "db3[0]", "loss", "error[0,0]"} <= keys
-    assert len(shown) > 150
+    assert {"m_hatW2[7,7]", "vW1[1,7]", "m_prevb3[0]", "gradientW3[7,0]"} <= keys
+    assert len(shown) > 900
+    assert "adam" in panel.get_by_test_id("rule").inner_text() or "β1" in panel.inner_text()
     for key, text in shown:
         expected = float(_trace_value(trace, key))
         assert float(text) == np.float64(f"{expected:.6g}"), (key, text, expected)

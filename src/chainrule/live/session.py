@@ -9,6 +9,7 @@ instead of queueing them.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -262,7 +263,8 @@ class Session:
             }
 
     def explain(self, split: str, index: int) -> dict[str, Any]:
-        """`cr.trace_step` of one sample (plain SGD at the current rate, weights left unchanged)."""
+        """`cr.trace_step` of one sample with the session's own optimizer: its state, step count,
+        L2 and the rate its schedule gives the next epoch (a copy steps: nothing here changes)."""
         with self.lock:
             d = self.data
             rows = d.test if split == "test" else d.train
@@ -275,7 +277,7 @@ class Session:
                 d.X[index : index + 1],
                 d.y[index : index + 1],
                 loss=self.loss,
-                optimizer=cr.SGD(lr=self.optimizer.lr),
+                optimizer=self.next_optimizer(),
                 apply=False,
             )
             row = {str(k): _plain(v) for k, v in d.frame.iloc[index].items()}
@@ -286,6 +288,13 @@ class Session:
                 "features": d.features,
                 "trace": views.trace_json(trace, self.net),
             }
+
+    def next_optimizer(self) -> cr.Optimizer:
+        """A copy of the optimizer as the next training step finds it (the next epoch's rate)."""
+        opt = copy.deepcopy(self.optimizer)
+        if self.schedule is not None:
+            opt.lr = float(self.schedule.base(self.epoch))
+        return opt
 
     def model_metadata(self) -> dict[str, Any]:
         """Metadata stored in a downloaded model, as ``chainrule train`` stores it (its preprocessing
