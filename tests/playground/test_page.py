@@ -67,12 +67,30 @@ def test_an_uploaded_multiclass_csv(page, playground, tmp_path):
     )
     assert page.locator("#network rect[data-layer='3']").count() == 3  # three softmax outputs
     assert page.locator("#network rect[data-layer='0']").count() == 5  # 2 numbers + 3 one-hot colours
-    assert "held at their mean" in page.locator("#data-note").inner_text()
+    held = page.get_by_test_id("held-note").inner_text()
+    assert "size and weight are the two inputs" in held
+    assert re.search(r"held at (train|test) row #\d+: colour = (red|green|blue)\.", held), held
     assert page.get_by_test_id("target").input_value() == "species"
     for _ in range(15):
         page.get_by_test_id("step").click()
     wait_epoch(page, "e === 15")
     assert playground.session.history["metric"][-1] > 0.8
+
+
+def test_a_built_in_set_after_an_upload_and_back(page, playground, tmp_path):
+    page.get_by_test_id("upload").set_input_files(str(multiclass_csv(tmp_path / "species.csv")))
+    page.wait_for_function("document.querySelector('#legend').textContent.includes('cat')")
+    menu = page.get_by_test_id("set-dataset")
+    assert "species.csv" in menu.locator("option[value=csv]").inner_text()
+    menu.select_option("xor")
+    page.wait_for_function("window.playground.state.data && window.playground.state.data.target === 'label'")
+    assert page.locator("#legend").inner_text().split() == ["0", "1"]
+    assert menu.input_value() == "xor" and playground.session.config["dataset"] == "xor"
+    assert page.locator("#network rect[data-layer='0']").count() == 2
+    assert not page.get_by_test_id("message").is_visible()
+    menu.select_option("csv")  # the uploaded table is still in the list, with its target
+    page.wait_for_function("document.querySelector('#legend').textContent.includes('cat')")
+    assert playground.session.config["target"] == "species" and menu.input_value() == "csv"
 
 
 def test_regression_shows_r2_and_a_value_scale(page, playground):
@@ -204,15 +222,40 @@ def test_the_address_reproduces_the_setup(page, playground):
         "JSON.parse(decodeURIComponent(location.hash.slice(8))).layers.length === 3"
     )
     link = page.url
-    api(playground, "POST", "/api/command", {"cmd": "config", "config": {"lr": 0.03, "layers": [4]}})
-    assert playground.session.config["lr"] == 0.03
+    page.get_by_test_id("play").click()  # the first tab's run goes on while the link opens
+    wait_epoch(page, "e >= 3")
     second = page.context.new_page()  # a fresh tab (a new hash alone would not reload this one)
     second.goto(link)
     second.wait_for_function(
         "window.playground.state.frame && window.playground.state.frame.config.layers.length === 3"
     )
-    assert playground.session.config["lr"] == 0.1
-    assert playground.session.net.sizes == [2, 8, 8, 4, 1]
+    sessions = playground.sessions.by_id
+    assert len(sessions) == 2
+    other = next(s for s in sessions.values() if s is not playground.session)
+    assert other.config["lr"] == 0.1 and other.net.sizes == [2, 8, 8, 4, 1] and other.epoch == 0
+    # the first tab was not reset: its run still plays and counts on
+    first = playground.session.epoch
+    assert playground.session.playing and first >= 3
+    page.wait_for_function(f"+document.querySelector('[data-testid=epoch]').textContent > {first}")
+    # and stepping the second tab trains only its own network
+    second.get_by_test_id("step").click()
+    second.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '1'")
+    assert other.epoch == 1 and playground.session.epoch > first
+
+
+def test_a_shared_playground_gives_every_tab_one_run(browser):
+    from chainrule.live import playground as start
+
+    with start(open_browser=False, port=0, shared=True) as handle:
+        context = browser.new_context()
+        tabs = [context.new_page() for _ in range(2)]
+        for tab in tabs:
+            tab.goto(handle.url)
+            tab.wait_for_function("window.playground && window.playground.stats.drawn > 0")
+        tabs[0].get_by_test_id("step").click()
+        tabs[1].wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '1'")
+        assert len(handle.sessions.by_id) == 1 and handle.session.epoch == 1
+        context.close()
 
 
 def test_hovering_a_neuron_shows_its_own_heatmap(page):

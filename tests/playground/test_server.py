@@ -98,7 +98,9 @@ def test_uploaded_table_is_read_as_chainrule_train_reads_it(playground, tmp_path
     data = api(playground, "GET", "/api/data")[1]
     assert data["classes"] == ["ant", "bee", "cat"] and data["target"] == "species"
     assert data["features"] == ["size", "weight", "colour=blue", "colour=green", "colour=red"]
-    assert data["held_at_mean"] == ["colour=blue", "colour=green", "colour=red"]
+    assert data["view"] == [0, 1] and "linear fit" in data["view_reason"]
+    assert set(data["held"]["values"]) == {"colour"}  # a real category of a real row
+    assert data["held"]["values"]["colour"] in {"red", "green", "blue"}
     assert api(playground, "GET", "/api/state")[1]["sizes"][-1] == 3
 
 
