@@ -10,7 +10,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.train.step import train_step
-from tests.playground.conftest import api, multiclass_csv
+from tests.playground.conftest import multiclass_csv
 
 PICTURE = "document.querySelector('[data-testid=boundary]').toDataURL()"
 

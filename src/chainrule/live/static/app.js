@@ -70,6 +70,7 @@ async function draw() {
   controls.sync(latest.config, data);
   controls.csvLabel(latest.source);
   $("epoch").textContent = latest.epoch;
+  $("lr-now").textContent = Number(latest.lr).toPrecision(3);
   $("loss").textContent = latest.loss === null ? "–" : latest.loss.toPrecision(4);
   $("val-loss").textContent = latest.val_loss === null ? "–" : latest.val_loss.toPrecision(4);
   $("metric-name").textContent = latest.metric_name === "r2" ? "R²" : "accuracy";
@@ -80,6 +81,7 @@ async function draw() {
   play.textContent = latest.playing ? "❚❚" : "▶";
   play.classList.toggle("playing", latest.playing);
   play.setAttribute("aria-pressed", String(latest.playing));
+  play.setAttribute("aria-label", latest.playing ? "Pause" : "Play");
   play.dataset.playing = String(latest.playing);
   paintMessage();
   boundary.draw(latest);
@@ -183,6 +185,7 @@ async function start() {
   const initial = await getJSON("/api/state");
   state.maxUpload = initial.max_upload;
   controls = new Controls(initial.options, send);
+  controls.onLayers = () => { if (diagram.geo) diagram.alignControls(); };
   wire();
   const match = location.hash.match(/^#config=(.*)$/);
   if (match && state.shared) {

@@ -138,5 +138,6 @@ export class Controls {
       drop.addEventListener("change", () => set("dropout", Number(drop.value)));
       box.appendChild(col);
     });
+    if (this.onLayers) this.onLayers();
   }
 }
