@@ -269,3 +269,62 @@ def test_hovering_a_neuron_shows_its_own_heatmap(page):
     edge.hover(force=True)
     weight = float(edge.get_attribute("data-weight"))
     assert f"{weight:.4g}"[:4] in page.locator("#tip").inner_text()
+
+
+def _explain_a_point(page, playground) -> int:
+    page.get_by_test_id("step").click()
+    wait_epoch(page, "e === 1")
+    page.get_by_test_id("explain").click()
+    page.wait_for_selector("[data-testid=explain][data-explaining=true]")
+    index = _isolated_training_point(playground.session.data)
+    point = page.evaluate(f"window.playground.pointPixel('train', {index})")
+    page.mouse.click(point["x"], point["y"])
+    page.get_by_test_id("explain-panel").locator("[data-key=loss_after]").wait_for()
+    return index
+
+
+def test_the_step_animates_on_the_diagram_with_keys_and_buttons(page, playground):
+    _explain_a_point(page, playground)
+    bar = page.get_by_test_id("anim-bar")
+    stage = lambda: bar.get_attribute("data-stage")  # noqa: E731
+    assert bar.is_visible() and stage() == "input:0"
+    page.keyboard.press("ArrowRight")
+    assert stage() == "forward:1"
+    # the values flowing in: the inputs and layer 1's outputs, as labels on the nodes
+    labels = page.locator("#network text.anim")
+    assert labels.count() == 2 + 8
+    assert page.locator("[data-testid=explain-panel] .lit").get_attribute("data-stage") == "forward:1"
+    assert page.locator("#network path.edge.anim-on").count() == 2 * 8
+    expected = [
+        "forward:2",
+        "forward:3",
+        "loss:3",
+        "delta:3",
+        "delta:2",
+        "delta:1",
+        "update:1",
+        "update:2",
+        "update:3",
+        "done:3",
+    ]
+    seen = []
+    for _ in expected:
+        page.get_by_test_id("anim-next").click()
+        seen.append(stage())
+        if stage() == "delta:2":
+            assert page.locator("#network text.anim.delta").count() == 1 + 8
+    assert seen == expected
+    page.keyboard.press("ArrowLeft")
+    assert stage() == "update:3"
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert stage() == "update:1"
+    edges = page.locator("#network path.edge.anim-on")
+    assert edges.count() == 2 * 8
+    changes = [float(v) for v in edges.evaluate_all("es => es.map(e => e.dataset.change)")]
+    assert all(np.isfinite(changes)) and any(c != 0 for c in changes)
+    page.keyboard.press(" ")  # space plays the stages on; space again pauses
+    page.wait_for_function("document.querySelector('[data-testid=anim-bar]').dataset.stage === 'update:2'")
+    page.keyboard.press(" ")
+    page.get_by_test_id("explain-close").click()
+    assert not bar.is_visible() and page.locator("#network text.anim").count() == 0

@@ -4,6 +4,7 @@ import { Boundary } from "./boundary.js";
 import { drawChart } from "./chart.js";
 import { Controls } from "./controls.js";
 import { renderExplain } from "./explain.js";
+import { Animation } from "./animate.js";
 import { Diagram } from "./network.js";
 
 const $ = (id) => document.getElementById(id);
@@ -11,6 +12,7 @@ const stats = { received: 0, drawn: 0 };
 const state = { frame: null, data: null, dataVersion: -1, pending: false, explaining: false, selected: null, sticky: null, note: null, hash: "" };
 const boundary = new Boundary($("boundary"));
 const diagram = new Diagram($("network"), $("thumbs"), $("tip"), focus);
+const animation = new Animation(diagram, $("anim-bar"), $("explain-panel"));
 let controls = null;
 
 function showMessage(text, kind = "error") {
@@ -131,11 +133,12 @@ async function explainPoint(point) {
   state.selected = boundary.selected = point;
   setExplaining(true);
   const result = await run(explain(point.split, point.index));
-  if (result) renderExplain($("explain-panel"), result, closeExplain);
+  if (result) { renderExplain($("explain-panel"), result, closeExplain); animation.start(result.trace); }
 }
 
 function closeExplain() {
   setExplaining(false);
+  animation.stop();
   $("explain-panel").hidden = true;
 }
 
@@ -199,5 +202,5 @@ async function start() {
   });
 }
 
-window.playground = { stats, state, pointPixel: (split, index) => boundary.pointPixel(split, index) };
+window.playground = { stats, state, animation, pointPixel: (split, index) => boundary.pointPixel(split, index) };
 start();

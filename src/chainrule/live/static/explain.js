@@ -42,8 +42,8 @@ function forward(t) {
         + `<td>${num(L.output[0][j], `a${L.number}[0,${j}]`)}</td></tr>`;
     }).join("");
     const inputs = L.input[0].slice(0, MAX_UNITS).map((a, i) => `a${L.number - 1}[${i}] = ${num(a, `input${L.number}[0,${i}]`)}`).join(", ");
-    return `<h4>Layer ${L.number} (${last ? "output" : "hidden"}, ${L.activation})</h4><p>input: ${inputs}</p>`
-      + `<table><tr><th>unit j</th><th>z = Σ a<sub>i</sub>×W[i,j] + b<sub>j</sub></th><th>z</th><th>a = ${L.activation}(z)</th></tr>${body}</table>${more(units)}`;
+    return `<div data-stage="forward:${L.number}"><h4>Layer ${L.number} (${last ? "output" : "hidden"}, ${L.activation})</h4><p>input: ${inputs}</p>`
+      + `<table><tr><th>unit j</th><th>z = Σ a<sub>i</sub>×W[i,j] + b<sub>j</sub></th><th>z</th><th>a = ${L.activation}(z)</th></tr>${body}</table>${more(units)}</div>`;
   });
   return `<h3>Forward pass</h3>${rows.join("")}`;
 }
@@ -51,8 +51,8 @@ function forward(t) {
 function errorTable(t) {
   const body = t.output[0].slice(0, MAX_UNITS).map((a, j) => `<tr><td>${j}</td><td>${num(t.y[0][j], `y[0,${j}]`)}</td>`
     + `<td>${num(a, `output[0,${j}]`)}</td><td>${num(t.error[0][j], `error[0,${j}]`)}</td></tr>`).join("");
-  return `<h3>Output error and loss</h3><table><tr><th>unit</th><th>target y</th><th>output a</th><th>error y − a</th></tr>${body}</table>`
-    + `<p>loss (${escape(t.loss_name)}) = ${num(t.loss, "loss", true)}</p>`;
+  return `<div data-stage="loss:${t.layers.length}"><h3>Output error and loss</h3><table><tr><th>unit</th><th>target y</th><th>output a</th><th>error y − a</th></tr>${body}</table>`
+    + `<p>loss (${escape(t.loss_name)}) = ${num(t.loss, "loss", true)}</p></div>`;
 }
 
 function outputDelta(t, L, j) {
@@ -75,7 +75,7 @@ function backward(t) {
     const body = L.delta[0].slice(0, MAX_UNITS).map((d, j) => `<tr><td>${j}</td>`
       + `<td class="formula">${last ? outputDelta(t, L, j) : hiddenDelta(t, L, j)}</td><td>${num(d, `delta${L.number}[0,${j}]`)}</td></tr>`).join("");
     const what = last ? "the output error term" : `δ${L.number + 1} @ W${L.number + 1}ᵀ times the slope`;
-    return `<h4>δ${L.number}: ${what}</h4><table><tr><th>unit j</th><th>formula</th><th>δ</th></tr>${body}</table>${more(L.delta[0].length)}`;
+    return `<div data-stage="delta:${L.number}"><h4>δ${L.number}: ${what}</h4><table><tr><th>unit j</th><th>formula</th><th>δ</th></tr>${body}</table>${more(L.delta[0].length)}</div>`;
   });
   return `<h3>Backward pass (δ = dLoss/dz; the tutorials' error term is −δ)</h3>${rows.join("")}`;
 }
@@ -132,7 +132,7 @@ function matrix(name, values, p, L, rule) {
 
 function changes(t) {
   const rule = t.rule;
-  const blocks = t.layers.map((L) => Object.entries(L.updates).map(([p, arrays]) => {
+  const blocks = t.layers.map((L) => `<div data-stage="update:${L.number}">` + Object.entries(L.updates).map(([p, arrays]) => {
     const two = p === "W", at = (name) => (two ? arrays[name][0][0] : arrays[name][0]);
     const grad = two ? `∂L/∂W${L.number}[0,0] = a${L.number - 1}[0] × δ${L.number}[0] = ${paren(L.input[0][0])} × ${paren(L.delta[0][0])} = ${s(at("gradient"))}`
       : `∂L/∂b${L.number}[0] = δ${L.number}[0] = ${s(at("gradient"))}`;
@@ -140,7 +140,7 @@ function changes(t) {
     const names = SHOWN[rule.name].filter((n) => n in arrays && (n !== "g" || "l2" in arrays));
     return `<h4>Layer ${L.number}, ${p}${L.number}: element [0${two ? ",0" : ""}] worked through</h4><div class="formula">${lines}</div>`
       + `<div class="arrays">${names.map((n) => matrix(n, arrays[n], p, L, rule)).join("")}</div>${more(Math.max(arrays.change.length, two ? arrays.change[0].length : 0))}`;
-  }).join(""));
+  }).join("") + "</div>");
   const formulas = rule.formulas.map((f) => `<code>${escape(f)}</code>`).join("<br>");
   return `<h3>Weight changes: the ${escape(rule.name)} step training takes (∂L/∂W${"ₗ"} = aₗ₋₁ᵀ δₗ)</h3>`
     + `<p data-testid="rule">${settings(rule)}</p><p>${formulas}</p>${blocks.join("")}`;
