@@ -60,7 +60,7 @@ def test_step_trains_one_epoch_and_reset_gives_the_same_picture(page):
 def test_an_uploaded_multiclass_csv(page, playground, tmp_path):
     page.get_by_test_id("upload").set_input_files(str(multiclass_csv(tmp_path / "species.csv")))
     page.wait_for_function("document.querySelector('#legend').textContent.includes('cat')")
-    assert page.locator("#legend").inner_text().split() == ["ant", "bee", "cat"]
+    assert page.locator("#legend").inner_text().split() == ["ant", "bee", "cat", "training", "test"]
     # the message comes with the upload's reply, which may arrive after the new data's frame
     page.wait_for_function(
         "document.querySelector('[data-testid=message]').textContent.includes('species.csv: 120 rows loaded')"
@@ -84,7 +84,7 @@ def test_a_built_in_set_after_an_upload_and_back(page, playground, tmp_path):
     assert "species.csv" in menu.locator("option[value=csv]").inner_text()
     menu.select_option("xor")
     page.wait_for_function("window.playground.state.data && window.playground.state.data.target === 'label'")
-    assert page.locator("#legend").inner_text().split() == ["0", "1"]
+    assert page.locator("#legend").inner_text().split() == ["0", "1", "training", "test"]
     assert menu.input_value() == "xor" and playground.session.config["dataset"] == "xor"
     assert page.locator("#network rect[data-layer='0']").count() == 2
     assert not page.get_by_test_id("message").is_visible()
