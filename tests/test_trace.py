@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.nn import kernels
+from chainrule.teaching.updates import expected_change
+from chainrule.train.step import train_step
 
 
 def test_trace_changes_equal_minus_lr_times_gradients(rng):
@@ -118,3 +122,68 @@ def test_markdown_nests_code_blocks_under_their_items_and_headings_stand_alone(r
     assert not inside
     assert "#### layer 1 (hidden, tanh):" in lines and "W1" in text
     assert cr.trace_step(net, [[0.1, 0.2]], [[1.0]])._repr_markdown_().startswith("### One")
+
+
+def _trained(optimizer, rng):
+    """A small network and its optimizer a few real steps into training (state not zero)."""
+    net = cr.Network([3, 4, 2], activation="tanh", output_activation="sigmoid", seed=0)
+    X, y = rng.normal(size=(12, 3)), (rng.random(size=(12, 2)) > 0.5).astype(float)
+    net.fit(X, y, loss="binary_crossentropy", optimizer=optimizer, epochs=2, batch_size=4, verbose=0)
+    return net, optimizer, X[:1], y[:1]
+
+
+OPTIMIZERS = {
+    "adam": lambda: cr.Adam(0.03, weight_decay=0.01),
+    "momentum": lambda: cr.SGD(0.1, momentum=0.9),
+    "nesterov": lambda: cr.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.003),
+    "rmsprop": lambda: cr.RMSprop(0.01),
+    "sgd": lambda: cr.SGD(0.1, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_the_trace_is_the_optimizers_real_next_step(name, rng):
+    """Every number the trace shows for the update equals what one real training step does."""
+    net, opt, x, y = _trained(OPTIMIZERS[name](), rng)
+    real_net, real_opt = copy.deepcopy(net), copy.deepcopy(opt)
+    state, iterations = copy.deepcopy(opt.state), opt.iterations
+    trace = cr.trace_step(net, x, y, loss="binary_crossentropy", optimizer=opt, apply=False)
+    assert opt.iterations == iterations  # apply=False: the optimizer is as it was
+    assert all(np.array_equal(opt.state[s][k], state[s][k]) for s in state for k in state[s])
+    loss = real_net.resolve_loss("binary_crossentropy")
+    train_step(real_net, x, y, loss, real_opt)  # the real step, on copies
+    assert trace.rule is not None and trace.rule.name == name
+    assert trace.rule.settings["lr"] == opt.lr
+    if name == "adam":
+        assert trace.rule.settings["t"] == iterations + 1 == 7
+        assert trace.rule.settings["c1"] == 1 - 0.9 ** (iterations + 1)
+    for record, layer, position in zip(trace.layers, real_net.dense_layers, (0, 1), strict=True):
+        for key, update in record.updates.items():
+            before = net.layers[position].params[key]
+            np.testing.assert_array_equal(before + update.arrays["change"], layer.params[key])
+            real_state = real_opt.state.get(f"{position}.{key}", {})
+            for short, real in (("m", "m"), ("v", "v"), ("v", "velocity")):
+                if real in real_state:
+                    np.testing.assert_array_equal(update.arrays[short], real_state[real])
+            if "l2" in update.arrays:
+                np.testing.assert_array_equal(update.arrays["l2"], opt.weight_decay * before)
+            np.testing.assert_allclose(
+                expected_change(update, trace.rule), update.arrays["change"], rtol=1e-9, atol=1e-15
+            )
+    assert trace.loss_after == loss(y, real_net.forward(x))
+    text = str(trace)
+    assert f"the {name} update" in text and "change in W2" in text
+    if name == "adam":
+        assert "m_hat = m / (1 - beta1**t)" in text and "t = 7" in text
+        assert "l2 term weight_decay * W1" in text
+
+
+def test_a_traced_step_with_apply_advances_the_optimizer_as_training_does(rng):
+    net, opt, x, y = _trained(cr.Adam(0.01), rng)
+    real_net, real_opt = copy.deepcopy(net), copy.deepcopy(opt)
+    cr.trace_step(net, x, y, loss="binary_crossentropy", optimizer=opt)
+    train_step(real_net, x, y, real_net.resolve_loss("binary_crossentropy"), real_opt)
+    assert opt.iterations == real_opt.iterations
+    for a, b in zip(net.get_weights(), real_net.get_weights(), strict=True):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])

@@ -98,7 +98,9 @@ def test_uploaded_table_is_read_as_chainrule_train_reads_it(playground, tmp_path
     data = api(playground, "GET", "/api/data")[1]
     assert data["classes"] == ["ant", "bee", "cat"] and data["target"] == "species"
     assert data["features"] == ["size", "weight", "colour=blue", "colour=green", "colour=red"]
-    assert data["held_at_mean"] == ["colour=blue", "colour=green", "colour=red"]
+    assert data["view"] == [0, 1] and "linear fit" in data["view_reason"]
+    assert set(data["held"]["values"]) == {"colour"}  # a real category of a real row
+    assert data["held"]["values"]["colour"] in {"red", "green", "blue"}
     assert api(playground, "GET", "/api/state")[1]["sizes"][-1] == 3
 
 
@@ -145,11 +147,17 @@ def test_explain_returns_the_numbers_of_trace_step(playground):
     status, reply = api(playground, "POST", "/api/explain", {"split": "train", "index": index})
     assert status == 200
     x, y = session.data.X[index : index + 1], session.data.y[index : index + 1]
-    trace = cr.trace_step(session.net, x, y, loss=session.loss, optimizer=cr.SGD(lr=0.03), apply=False)
+    state = {k: v.copy() for k, v in session.optimizer.state["0.W"].items()}
+    trace = cr.trace_step(
+        session.net, x, y, loss=session.loss, optimizer=session.next_optimizer(), apply=False
+    )
     assert reply["trace"]["loss"] == trace.loss
+    assert reply["trace"]["rule"]["name"] == "adam" and reply["trace"]["rule"]["settings"]["t"] > 1
+    assert all(np.array_equal(v, session.optimizer.state["0.W"][k]) for k, v in state.items())  # untouched
     for shown, record in zip(reply["trace"]["layers"], trace.layers, strict=True):
         np.testing.assert_array_equal(shown["delta"], record.delta)
         np.testing.assert_array_equal(shown["changes"]["W"], record.changes["W"])
+        np.testing.assert_array_equal(shown["updates"]["W"]["m_hat"], record.updates["W"].arrays["m_hat"])
     status, reply = api(playground, "POST", "/api/explain", {"split": "test", "index": index})
     assert status == 400 and "no test sample" in reply["error"]
 

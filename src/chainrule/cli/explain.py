@@ -107,11 +107,11 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(notes))
         print(weights_text(step.net, markdown=False))
         print(trace.format("text"))
-    if optimizer.name in ("adam", "rmsprop"):
+    if optimizer.state_keys():
         print(
-            f"note: {optimizer.name} divides each gradient by a running average of its size; from a fresh "
-            f"state its first step moves each weight by about lr = {optimizer.lr:g} against the gradient, "
-            "so the weight changes above are its own, not -lr * gradient"
+            f"note: explain starts {optimizer.name} from a fresh state (a model file keeps no velocity "
+            "or moments), so this is its step t = 1; in a running training (or the playground) the same "
+            "formulas take that run's state, which chainrule.trace_step(net, X, y, optimizer=opt) shows"
         )
     return 0
 

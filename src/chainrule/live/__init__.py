@@ -18,6 +18,7 @@ from typing import Any
 from chainrule.live.data import read_path
 from chainrule.live.server import MAX_UPLOAD, PlaygroundServer
 from chainrule.live.session import Session
+from chainrule.live.sessions import Sessions
 
 DEFAULT_PORT = 8750
 
@@ -32,18 +33,20 @@ class Playground:
     url : str
         The page's address, such as ``http://127.0.0.1:8750/``.
     session : Session
-        The data, network and optimizer behind the page.
+        The data, network and optimizer behind the first tab (every tab's when shared).
+    sessions : Sessions
+        Every tab's session.
     """
 
-    def __init__(self, server: PlaygroundServer, session: Session) -> None:
-        self.server, self.session = server, session
+    def __init__(self, server: PlaygroundServer) -> None:
+        self.server, self.sessions = server, server.sessions
+        self.session = self.sessions.first
         host, port = server.server_address[:2]
         shown = f"[{host}]" if ":" in str(host) else str(host)
         self.url = f"http://{shown}:{port}/"
         self._stop = server.stopping
         self._threads = [
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True),
-            threading.Thread(target=session.run, args=(self._stop,), daemon=True),
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         ]
         for thread in self._threads:
             thread.start()
@@ -57,6 +60,7 @@ class Playground:
         self.server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        self.sessions.join()
 
     def wait(self) -> None:
         """Block until `stop` is called (or Ctrl-C)."""
@@ -85,6 +89,7 @@ def playground(
     host: str = "127.0.0.1",
     open_browser: bool = True,
     max_upload: int = MAX_UPLOAD,
+    shared: bool = False,
 ) -> Playground:
     """Start the live training page in the background and return its handle.
 
@@ -103,6 +108,9 @@ def playground(
         Open the page in the default web browser.
     max_upload : int
         The largest CSV upload accepted, in bytes.
+    shared : bool
+        One session for every tab (a class watching one run); by default each tab has its own,
+        and a link opened in a new tab restores its setup there without touching the others.
 
     Returns
     -------
@@ -113,14 +121,17 @@ def playground(
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         source = str(data)
         frame = read_path(source)
-    session = Session(frame, target, source)
+    stop = threading.Event()
+    sessions = Sessions(lambda: Session(frame, target, source), stop, shared=shared)
     try:
-        server = PlaygroundServer((host, port), session, max_upload)
+        server = PlaygroundServer((host, port), sessions, max_upload)
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
+            stop.set()
             raise
-        server = PlaygroundServer((host, 0), session, max_upload)
-    handle = Playground(server, session)
+        server = PlaygroundServer((host, 0), sessions, max_upload)
+    server.stopping = stop
+    handle = Playground(server)
     if open_browser:
         webbrowser.open(handle.url)
     return handle

@@ -32,6 +32,11 @@ def add_parser(
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="one run for every tab (a class watching one run); default: each tab its own",
+    )
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.set_defaults(func=cmd_playground)
     return p
@@ -39,7 +44,9 @@ def add_parser(
 
 def cmd_playground(args: argparse.Namespace) -> int:
     """Run the playground until Ctrl-C."""
-    handle = playground(args.data, args.target, port=args.port, host=args.host, open_browser=False)
+    handle = playground(
+        args.data, args.target, port=args.port, host=args.host, open_browser=False, shared=args.shared
+    )
     print(handle.url, flush=True)
     print("chainrule playground: press Ctrl-C to stop", file=sys.stderr, flush=True)
     if not args.no_browser:

@@ -18,14 +18,15 @@ TASKS = ("auto", "classification", "regression")
 MAX_LAYERS, MAX_UNITS = 12, 256
 
 DEFAULTS: dict[str, Any] = {
-    "dataset": "circle",
+    "dataset": "spiral",
     "n": 300,
     "noise": 0.1,
     "train_ratio": 0.5,
     "data_seed": 0,
     "target": None,
     "task": "auto",
-    "view": [0, 1],
+    "view": [],
+    "held": -1,
     "layers": [
         {"units": 8, "activation": "tanh", "dropout": 0.0},
         {"units": 8, "activation": "tanh", "dropout": 0.0},
@@ -98,7 +99,8 @@ _CHECKS: dict[str, Any] = {
     "data_seed": lambda v: _number(v, "data_seed", 0, 2**31 - 1, True),
     "target": lambda v: None if v in (None, "") else str(v),
     "task": lambda v: _choice(v, TASKS, "task"),
-    "view": lambda v: [_number(x, "view", 0, 10**6, True) for x in v][:2] if isinstance(v, list) else [0, 1],
+    "view": lambda v: [_number(x, "view", 0, 10**6, True) for x in v][:2] if isinstance(v, list) else [],
+    "held": lambda v: _number(v, "held", -1, 10**9, True),
     "layers": _layers,
     "output": lambda v: _choice(v, OUTPUTS, "output"),
     "loss": lambda v: _choice(v, LOSSES, "loss"),
@@ -123,7 +125,7 @@ def merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     for key, value in changes.items():
         merged[key] = _CHECKS[key](value)
     if len(merged["view"]) != 2:
-        merged["view"] = [0, 1]
+        merged["view"] = []  # chosen by importance (see `chainrule.live.data.choose_view`)
     return merged
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -138,7 +138,8 @@ class Prepared:
     train: np.ndarray
     test: np.ndarray
     view: tuple[int, int] = (0, 1)
-    means: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    held_row: int = 0
+    view_reason: str = ""
 
     @property
     def task(self) -> str:
@@ -170,7 +171,8 @@ class Prepared:
             "features": self.features,
             "classes": self.prep.classes,
             "view": list(self.view),
-            "held_at_mean": [f for i, f in enumerate(self.features) if i not in self.view],
+            "view_reason": self.view_reason,
+            "held": self.held(),
             "domain": self.domain(),
             "rows": len(self.X),
             "target_scale": [self.prep.target_scaler.offset[0], self.prep.target_scaler.scale[0]]
@@ -187,6 +189,27 @@ class Prepared:
             },
         }
 
+    def held(self) -> dict[str, Any] | None:
+        """The row the inputs outside the view are held at, with those columns' raw values."""
+        shown = {self.features[i] for i in self.view if i >= 0}
+        columns = [
+            str(c)
+            for c in self.frame.columns
+            if str(c) != self.prep.target and str(c) not in shown and str(c) in self._input_columns()
+        ]
+        if not columns:
+            return None
+        row = self.frame.iloc[self.held_row]
+        values = {c: _plain(row[c]) for c in columns}
+        return {
+            "row": int(self.held_row),
+            "split": "test" if self.held_row in set(self.test.tolist()) else "train",
+            "values": values,
+        }
+
+    def _input_columns(self) -> set[str]:
+        return {str(c) for c in [*self.prep.numeric, *self.prep.categorical]}
+
     def domain(self) -> list[float]:
         """``[xmin, xmax, ymin, ymax]`` of the view in network (scaled) input units."""
         out = []
@@ -200,13 +223,14 @@ class Prepared:
     def grid_inputs(self, size: int) -> np.ndarray:
         """``size * size`` network inputs covering the view, row by row from the top.
 
-        The two viewed features vary; every other input is held at its training mean.
+        The two viewed features vary; every other input is held at row `held_row`'s value
+        (a real row: a categorical column at one real category, never a mix of them).
         """
         x0, x1, y0, y1 = self.domain()
         xs = np.linspace(x0, x1, size)
         ys = np.linspace(y1, y0, size)
         gx, gy = np.meshgrid(xs, ys)
-        inputs = np.tile(self.means, (size * size, 1))
+        inputs = np.tile(self.X[self.held_row], (size * size, 1))
         inputs[:, self.view[0]] = gx.ravel()
         if self.view[1] >= 0:
             inputs[:, self.view[1]] = gy.ravel()
@@ -220,11 +244,13 @@ def prepare(
     task: str | None = None,
     train_ratio: float = 0.5,
     seed: int = 0,
-    view: tuple[int, int] = (0, 1),
+    view: tuple[int, int] | None = None,
+    held: int | None = None,
 ) -> Prepared:
     """Preprocess ``frame`` as ``chainrule train`` does (standard scaling) and split it.
 
-    ``target`` defaults to the last column; ``task`` to the inferred one.
+    ``target`` defaults to the last column; ``task`` to the inferred one; ``view`` (two input
+    positions) to the pair `choose_view` picks; ``held`` (a row number) to `typical_row`'s.
     """
     target = target or str(frame.columns[-1])
     try:
@@ -239,7 +265,51 @@ def prepare(
     n_train = int(np.clip(round(len(X) * float(train_ratio)), 2, len(X) - 1))
     train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
     n = X.shape[1]
-    view = (min(int(view[0]), n - 1), min(int(view[1]), n - 1) if n > 1 else -1)
-    if n > 1 and view[0] == view[1]:
-        view = (view[0], (view[0] + 1) % n)
-    return Prepared(frame, prep, X, y, train, test, view, X[train].mean(axis=0))
+    if view is None or n < 2:
+        view, reason = choose_view(prep, X[train], y[train])
+    else:
+        view = (min(int(view[0]), n - 1), min(int(view[1]), n - 1))
+        if view[0] == view[1]:
+            view = (view[0], (view[0] + 1) % n)
+        reason = "the view's two inputs were chosen by hand"
+    held_row = typical_row(X, train) if held is None or held < 0 or held >= len(X) else int(held)
+    return Prepared(frame, prep, X, y, train, test, view, held_row, reason)
+
+
+def choose_view(prep: TablePreprocessor, X: np.ndarray, y: np.ndarray) -> tuple[tuple[int, int], str]:
+    """The two inputs that matter most, and a sentence saying how they were chosen.
+
+    Each numeric input's importance is the size of its coefficient in a least-squares linear
+    fit of the (one-hot) target on all the standardised inputs, summed over the target's
+    columns: the inputs a linear model leans on most. One-hot columns are only chosen when
+    there are fewer than two numeric inputs. Two inputs are shown as they are.
+    """
+    n = X.shape[1]
+    if n == 1:
+        return (0, -1), "the table has one input"
+    if n == 2:
+        return (0, 1), "the table has two inputs, both shown"
+    design = np.column_stack([X, np.ones(len(X))])
+    coef, *_ = np.linalg.lstsq(design, y - y.mean(axis=0), rcond=None)
+    importance = np.abs(coef[:-1]).sum(axis=1)
+    candidates = list(range(len(prep.numeric))) if len(prep.numeric) >= 2 else list(range(n))
+    ranked = sorted(candidates, key=lambda i: -importance[i])
+    names = prep.feature_names
+    return (ranked[0], ranked[1]), (
+        f"{names[ranked[0]]} and {names[ranked[1]]} are the two inputs a linear fit of the target on "
+        "all standardised inputs weighs most (largest coefficients); choose others below"
+    )
+
+
+def typical_row(X: np.ndarray, rows: np.ndarray) -> int:
+    """The training row nearest the median of every input: a real row to hold the others at."""
+    middle = np.median(X[rows], axis=0)
+    return int(rows[np.argmin(((X[rows] - middle) ** 2).sum(axis=1))])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return round(value, 6) if np.isfinite(value) else None
+    return value if isinstance(value, (int, str, bool)) or value is None else str(value)

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import chainrule as cr
 import chainrule.live.config as cfg
 from chainrule.live.session import Session
+from chainrule.live.sessions import Sessions, UnknownSessionError
 
 MAX_UPLOAD = 10 * 1024 * 1024
 MAX_JSON = 64 * 1024
@@ -35,16 +36,21 @@ def static_files() -> dict[str, bytes]:
 
 
 class PlaygroundServer(ThreadingHTTPServer):
-    """A `ThreadingHTTPServer` holding the session, the assets and the stop signal."""
+    """A `ThreadingHTTPServer` holding the sessions, the assets and the stop signal."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], session: Session, max_upload: int = MAX_UPLOAD) -> None:
+    def __init__(self, address: tuple[str, int], sessions: Sessions, max_upload: int = MAX_UPLOAD) -> None:
         super().__init__(address, Handler)
-        self.session, self.max_upload = session, max_upload
+        self.sessions, self.max_upload = sessions, max_upload
         self.assets = static_files()
         self.stopping = threading.Event()
         self.bound_host = address[0]
+
+    @property
+    def session(self) -> Session:
+        """The first session (every tab's with ``--shared``)."""
+        return self.sessions.first
 
     def host_allowed(self, header: str | None) -> bool:
         """Whether a ``Host`` header names this server (not a rebound domain name)."""
@@ -71,6 +77,7 @@ class Handler(BaseHTTPRequestHandler):
     """Routes: ``/``, ``/static/*``, ``/api/state|data|events|model|model.onnx`` and POSTs."""
 
     server: PlaygroundServer
+    session: Session
     server_version = "chainrule-playground"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the page is the interface
@@ -97,6 +104,15 @@ class Handler(BaseHTTPRequestHandler):
         self._json({"ok": False, "error": message}, status)
 
     def _guard(self, changes_state: bool) -> bool:
+        try:  # the tab's session, named by ?session=ID (none named: the first)
+            self.session = self.server.sessions.get(
+                parse_qs(urlsplit(self.path).query).get("session", [""])[0]
+            )
+        except UnknownSessionError:
+            self._error(
+                HTTPStatus.GONE, "this tab's session has ended (the server closed it): reload the page"
+            )
+            return False
         if not self.server.host_allowed(self.headers.get("Host")):
             self._error(HTTPStatus.FORBIDDEN, "refused: the Host header does not name this server")
             return False
@@ -117,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self._guard(changes_state=False):
             return
         url = urlsplit(self.path)
-        path, session = url.path, self.server.session
+        path, session = url.path, self.session
         if path in ("/", "/index.html"):
             self._send(200, self.server.assets["index.html"], "text/html; charset=utf-8")
         elif path.startswith("/static/"):
@@ -149,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _model(self, kind: str) -> None:
         try:
-            body = self.server.session.model_bytes(kind)
+            body = self.session.model_bytes(kind)
         except ImportError as exc:
             self._error(HTTPStatus.NOT_IMPLEMENTED, str(exc))
             return
@@ -162,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        mailbox, seen = self.server.session.mailbox, 0
+        mailbox, seen = self.session.mailbox, 0
         try:
             while not self.server.stopping.is_set():
                 item = mailbox.wait_newer(seen, 1.0)
@@ -199,18 +215,21 @@ class Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, "the request body is not JSON")
             return
         try:
-            if url.path == "/api/command":
+            if url.path == "/api/session":
+                sid = self.server.sessions.open(str(body.get("session") or "") or None)
+                self._json({"ok": True, "session": sid, "shared": self.server.sessions.shared})
+            elif url.path == "/api/command":
                 self._command(body)
             elif url.path == "/api/explain":
                 split, index = str(body.get("split", "train")), int(body.get("index", -1))
-                self._json({"ok": True, **self.server.session.explain(split, index)})
+                self._json({"ok": True, **self.session.explain(split, index)})
             else:
                 self._error(HTTPStatus.NOT_FOUND, f"no such command endpoint: {url.path}")
         except (cr.ChainruleError, ValueError, TypeError, KeyError) as exc:
             self._error(HTTPStatus.BAD_REQUEST, " ".join(str(exc).split()))
 
     def _command(self, body: dict[str, Any]) -> None:
-        session, command = self.server.session, body.get("cmd")
+        session, command = self.session, body.get("cmd")
         if command in ("play", "pause", "toggle"):
             session.set_playing(command == "play" or (command == "toggle" and not session.playing))
         elif command == "step":
@@ -240,11 +259,11 @@ class Handler(BaseHTTPRequestHandler):
         name = params.get("name", ["upload.csv"])[0]
         target = params.get("target", [None])[0]
         try:
-            self.server.session.upload(self.rfile.read(length), name, target)
+            self.session.upload(self.rfile.read(length), name, target)
         except cr.ChainruleError as exc:
             self._error(HTTPStatus.BAD_REQUEST, f"{name}: {exc}")
             return
-        self._json({"ok": True, "rows": len(self.server.session.data.X)})
+        self._json({"ok": True, "rows": len(self.session.data.X)})
 
     def _drain(self, length: int, limit: int) -> None:
         """Read and drop a refused body (so the client sees the reply), unless it is huge."""

@@ -9,6 +9,7 @@ instead of queueing them.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -23,8 +24,7 @@ import chainrule.live.config as cfg
 import chainrule.live.views as views
 from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload
 
-FRAME_INTERVAL = 1 / 30  # at most 30 frames a second
-TRAIN_BUDGET = 0.02  # most seconds of training per frame (at least one epoch; at most `speed` epochs)
+FRAME_INTERVAL = 1 / 30  # at most 30 frames a second; each frame follows exactly `speed` epochs
 
 
 class Mailbox:
@@ -58,6 +58,7 @@ class Session:
         self.playing, self.message = False, None
         self.focus: tuple[int, int] | None = None
         self.data_version = 0
+        self.csv_target = target
         if frame is not None:
             self.config = cfg.merge(self.config, {"dataset": "csv", "target": target})
         self._load_data()
@@ -79,9 +80,13 @@ class Session:
             task=task,
             train_ratio=c["train_ratio"],
             seed=c["data_seed"],
-            view=tuple(c["view"]),
+            view=tuple(c["view"]) or None,
+            held=c["held"],
         )
-        self.config["target"] = self.data.prep.target if c["dataset"] == "csv" else None
+        if c["dataset"] == "csv":
+            self.config["target"] = self.csv_target = self.data.prep.target
+        else:
+            self.config["target"] = None
         self.data_version += 1
 
     def reset(self) -> None:
@@ -119,14 +124,26 @@ class Session:
 
     # ------------------------------------------------------------------------ commands
     def configure(self, changes: dict[str, Any]) -> None:
-        """Apply settings from the page; data and network changes start a fresh run."""
+        """Apply settings from the page; data and network changes start a fresh run.
+
+        A built-in data set can always be chosen, also after an upload (its target and view are
+        its own); ``"csv"`` chooses the uploaded table again, with the target it had.
+        """
         with self.lock:
             old = self.config
+            changes = dict(changes)
+            dataset = changes.get("dataset", old["dataset"])
+            if dataset != old["dataset"]:
+                if dataset == "csv" and self.table is None:
+                    raise DataError("no table has been uploaded: upload a CSV first")
+                changes.setdefault("target", self.csv_target if dataset == "csv" else None)
+                changes.setdefault("view", [])
+                changes.setdefault("held", -1)
             new = cfg.merge(old, changes)
             changed = {key for key in new if new[key] != old[key]}
             self.config = new
             try:
-                if changed & (cfg.DATA_KEYS | {"view"}):
+                if changed & (cfg.DATA_KEYS | {"view", "held"}):
                     self._load_data()
             except DataError:
                 self.config = old
@@ -142,13 +159,16 @@ class Session:
         """Use an uploaded CSV table (read as ``chainrule train`` reads it)."""
         frame = read_upload(data, filename)
         with self.lock:
-            old = self.table, self.source
+            old = self.table, self.source, self.config
             self.table, self.source = frame, filename
+            changes = {"dataset": "csv", "target": target, "view": [], "task": "auto", "held": -1}
             try:
-                self.configure({"dataset": "csv", "target": target, "view": [0, 1], "task": "auto"})
+                self.config = cfg.merge(self.config, changes)
+                self._load_data()  # always: a new table, even with the settings of the last one
             except DataError:
-                self.table, self.source = old
+                self.table, self.source, self.config = old
                 raise
+            self.reset()
 
     def set_playing(self, playing: bool) -> None:
         with self.lock:
@@ -209,18 +229,20 @@ class Session:
         self.message = {"kind": "error", "text": " ".join(text.split())}
 
     def run(self, stop: threading.Event) -> None:
-        """The training thread: while playing, train for a time budget, publish, repeat."""
+        """The training thread: while playing, train ``speed`` epochs (the lock released between
+        them, so a pause is taken within one epoch), publish the frame, repeat."""
         while not stop.is_set():
             if not self.playing:
                 stop.wait(0.02)
                 continue
             start = time.perf_counter()
-            with self.lock:
-                for _ in range(self.config["speed"]):
-                    trained = self.playing and self.train_epoch()
-                    if not trained or time.perf_counter() - start > TRAIN_BUDGET:
+            for _ in range(self.config["speed"]):
+                with self.lock:
+                    if not (self.playing and self.train_epoch()):
                         break
-                self.publish()
+                if stop.is_set():
+                    return
+            self.publish()
             stop.wait(max(0.0, FRAME_INTERVAL - (time.perf_counter() - start)))
 
     # ------------------------------------------------------------------------ views
@@ -262,7 +284,8 @@ class Session:
             }
 
     def explain(self, split: str, index: int) -> dict[str, Any]:
-        """`cr.trace_step` of one sample (plain SGD at the current rate, weights left unchanged)."""
+        """`cr.trace_step` of one sample with the session's own optimizer: its state, step count,
+        L2 and the rate its schedule gives the next epoch (a copy steps: nothing here changes)."""
         with self.lock:
             d = self.data
             rows = d.test if split == "test" else d.train
@@ -275,7 +298,7 @@ class Session:
                 d.X[index : index + 1],
                 d.y[index : index + 1],
                 loss=self.loss,
-                optimizer=cr.SGD(lr=self.optimizer.lr),
+                optimizer=self.next_optimizer(),
                 apply=False,
             )
             row = {str(k): _plain(v) for k, v in d.frame.iloc[index].items()}
@@ -286,6 +309,13 @@ class Session:
                 "features": d.features,
                 "trace": views.trace_json(trace, self.net),
             }
+
+    def next_optimizer(self) -> cr.Optimizer:
+        """A copy of the optimizer as the next training step finds it (the next epoch's rate)."""
+        opt = copy.deepcopy(self.optimizer)
+        if self.schedule is not None:
+            opt.lr = float(self.schedule.base(self.epoch))
+        return opt
 
     def model_metadata(self) -> dict[str, Any]:
         """Metadata stored in a downloaded model, as ``chainrule train`` stores it (its preprocessing

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
+import chainrule.teaching.updates as updates
 from chainrule.live.data import Prepared
 
 GRID = 64  # the output heatmap is GRID x GRID values (fewer for big networks: see grid_size)
@@ -140,6 +141,9 @@ def trace_json(trace: cr.StepTrace, net: cr.Network) -> dict[str, Any]:
         "fused": bool(trace.fused),
         "optimizer": trace.optimizer,
         "lr": float(trace.lr),
+        "rule": None
+        if trace.rule is None
+        else {"name": trace.rule.name, "formulas": trace.rule.formulas, "settings": trace.rule.settings},
         "layers": [
             {
                 "number": record.number,
@@ -150,6 +154,7 @@ def trace_json(trace: cr.StepTrace, net: cr.Network) -> dict[str, Any]:
                 "delta": _array(record.delta),
                 "grads": {key: _array(value) for key, value in record.grads.items()},
                 "changes": {key: _array(value) for key, value in record.changes.items()},
+                "updates": {key: updates.as_json(value) for key, value in record.updates.items()},
                 "W": _array(dense[record.number - 1].params["W"]),
                 "b": _array(dense[record.number - 1].params["b"]) if "b" in record.grads else None,
             }

@@ -8,7 +8,9 @@ numbers are the library's own: `trace_step` runs the training step itself
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,14 @@ import numpy as np
 from chainrule.errors import DivergenceError
 from chainrule.network import Network
 from chainrule.nn.losses import Loss
+from chainrule.teaching.updates import (
+    ParamUpdate,
+    UpdateRule,
+    describe_rule,
+    param_update,
+    settings_text,
+    snapshot,
+)
 from chainrule.train.optimizers import Optimizer, get_optimizer
 from chainrule.train.step import train_step
 
@@ -36,6 +46,7 @@ class LayerStep:
     grads: dict[str, Array]
     changes: dict[str, Array]
     weights: dict[str, Array]  # the parameters the forward pass used (before the step)
+    updates: dict[str, ParamUpdate] = field(default_factory=dict)  # the optimizer's arrays
 
 
 @dataclass
@@ -57,7 +68,10 @@ class StepTrace:
     optimizer : str
     lr : float
     layers : list of LayerStep
-        One record per Dense layer (input, z, output, delta, grads, changes, weights).
+        One record per Dense layer (input, z, output, delta, grads, changes, weights, and the
+        optimizer's arrays of each parameter's update).
+    rule : UpdateRule
+        The optimizer's formulas and settings for this step (``t``, bias corrections, L2).
     """
 
     X: Array
@@ -72,6 +86,7 @@ class StepTrace:
     optimizer: str
     lr: float
     layers: list[LayerStep]
+    rule: UpdateRule | None = None
 
     @property
     def error(self) -> Array:
@@ -115,11 +130,13 @@ def trace_step(
     loss : str or Loss, optional
         Default: the network's own, else the one its output activation suggests.
     optimizer : str or Optimizer
-        The update rule; default plain ``"sgd"``. An instance's state advances by one step.
+        The update rule; default plain ``"sgd"``. An instance's step is its real next one:
+        its state (velocity, moments), step count, current learning rate and weight decay are
+        used, and advance by one step unless ``apply`` is False.
     lr : float, optional
         Learning rate for an optimizer given by name.
     apply : bool
-        Keep the updated weights (default); ``False`` puts the old ones back.
+        Keep the updated weights and optimizer state (default); ``False`` puts the old ones back.
 
     Returns
     -------
@@ -142,36 +159,39 @@ def trace_step(
     X, y = net.as_inputs(X), net.as_targets(y)
     loss_fn = net.resolve_loss(loss)
     opt = get_optimizer(optimizer, lr)
+    if isinstance(optimizer, Optimizer):  # its current rate (a schedule's, mid-run), checked
+        if not (math.isfinite(opt.lr) and opt.lr >= 0.0):
+            raise ValueError(f"lr must be a finite number >= 0, got {opt.lr!r}")
+    else:
+        opt.start_epoch(0)
     before = net.get_weights()
-    opt.start_epoch(0)
+    saved = copy.deepcopy(opt.state), opt.iterations
+    state_before = snapshot(opt, net.slots())
     value, out = train_step(net, X, y, loss_fn, opt)
     if not np.isfinite(value):
         net.set_weights(before)
         raise DivergenceError(
             f"the loss is {value} at these weights: there is no step to trace", epoch=0, history=None
         )
-    records = []
-    for number, layer in enumerate(net.dense_layers, start=1):
-        assert layer.input is not None and layer.z is not None and layer.output is not None
-        assert layer.delta is not None
-        after = layer.params
-        records.append(
-            LayerStep(
-                number=number,
-                activation=repr(layer.activation),
-                derivative=layer.activation.derivative_formula,
-                input=layer.input.copy(),
-                z=layer.z.copy(),
-                output=layer.output.copy(),
-                delta=layer.delta.copy(),
-                grads={key: grad.copy() for key, grad in layer.grads.items()},
-                changes={key: after[key] - before[net.layers.index(layer)][key] for key in after},
-                weights=before[net.layers.index(layer)],
-            )
+    rule, slots = describe_rule(opt), {slot.name: slot for slot in net.slots()}
+    state_after = snapshot(opt, list(slots.values()))
+    records = [
+        _record(
+            number,
+            layer,
+            before[net.layers.index(layer)],
+            net.layers.index(layer),
+            slots,
+            rule,
+            state_before,
+            state_after,
         )
+        for number, layer in enumerate(net.dense_layers, start=1)
+    ]
     loss_after = loss_fn(y, net.forward(X))
     if not apply:
         net.set_weights(before)
+        opt.state, opt.iterations = saved
     fused = loss_fn.fuses_with(net.output_activation)
     return StepTrace(
         X.copy(),
@@ -186,6 +206,48 @@ def trace_step(
         opt.name,
         opt.lr,
         records,
+        rule,
+    )
+
+
+def _record(
+    number: int,
+    layer: Any,
+    weights: dict[str, Array],
+    position: int,
+    slots: dict[str, Any],
+    rule: UpdateRule,
+    state_before: dict[str, dict[str, Array]],
+    state_after: dict[str, dict[str, Array]],
+) -> LayerStep:
+    """One Dense layer's record: copies of what it kept, its changes and its update's arrays."""
+    assert layer.input is not None and layer.z is not None and layer.output is not None
+    assert layer.delta is not None
+    changes = {key: value - weights[key] for key, value in layer.params.items()}
+    updates = {}
+    for key in layer.params:
+        name = f"{position}.{key}"
+        updates[key] = param_update(
+            f"{key}{number}",
+            slots[name],
+            weights[key],
+            changes[key],
+            state_before[name],
+            state_after[name],
+            rule,
+        )
+    return LayerStep(
+        number=number,
+        activation=repr(layer.activation),
+        derivative=layer.activation.derivative_formula,
+        input=layer.input.copy(),
+        z=layer.z.copy(),
+        output=layer.output.copy(),
+        delta=layer.delta.copy(),
+        grads={key: grad.copy() for key, grad in layer.grads.items()},
+        changes=changes,
+        weights=weights,
+        updates=updates,
     )
 
 
@@ -268,10 +330,46 @@ def _format(trace: StepTrace, markdown: bool) -> str:
             formula = f"(delta{r.number + 1} @ W{r.number + 1}.T) * {derivative}"
         w.show(f"delta{r.number} = {formula}", r.delta)
     w.lines.append("")
-    w.heading("Weight changes (= -lr * gradient; the gradient of W_l is a_(l-1).T @ delta_l)")
-    for r in trace.layers:
-        for key, change in r.changes.items():
-            w.show(f"change in {key}{r.number}", change)
+    _format_update(w, trace)
     w.lines.append("")
     w.paragraph(f"loss after the step = {trace.loss_after:.10g} (before: {trace.loss:.10g})")
     return w.text()
+
+
+ARRAY_LABELS = {
+    "gradient": "gradient dLoss/d{p} = a{prev}.T @ delta{n}",
+    "l2": "l2 term weight_decay * {p}",
+    "g": "g",
+    "v_prev": "v_prev (the state before the step)",
+    "m_prev": "m_prev (the state before the step)",
+    "m": "m",
+    "v": "v",
+    "m_hat": "m_hat",
+    "v_hat": "v_hat",
+    "change": "change in {p}",
+}
+
+
+def _format_update(w: _Writer, trace: StepTrace) -> None:
+    """The optimizer's formulas, settings and, per parameter, every array of its update."""
+    rule = trace.rule
+    if rule is None:  # a trace made by hand: the changes alone
+        w.heading("Weight changes")
+        for r in trace.layers:
+            for key, change in r.changes.items():
+                w.show(f"change in {key}{r.number}", change)
+        return
+    w.heading(f"Weight changes: the {rule.name} update (the gradient of W_l is a_(l-1).T @ delta_l)")
+    w.paragraph(settings_text(rule))
+    for formula in rule.formulas:
+        w.paragraph(formula)
+    for r in trace.layers:
+        for key, update in r.updates.items():
+            w.heading(f"{update.name}:", level=4)
+            for name, array in update.arrays.items():
+                if name == "g" and "l2" not in update.arrays:
+                    continue  # g is the gradient itself
+                label = ARRAY_LABELS[name].format(p=update.name, prev=r.number - 1, n=r.number)
+                if key == "b" and name == "gradient":
+                    label = f"gradient dLoss/d{update.name} = sum of delta{r.number} over samples"
+                w.show(label, array, 4)

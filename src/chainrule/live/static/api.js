@@ -1,4 +1,18 @@
 // Talking to the playground server: JSON POSTs for commands, Server-Sent Events for frames.
+// Every request names this tab's session (?session=ID), which openSession gets once.
+
+let session = "";
+export const at = (path) => (session ? `${path}${path.includes("?") ? "&" : "?"}session=${encodeURIComponent(session)}` : path);
+
+// This tab's session: the one it had before a reload (sessionStorage is per tab), else a new one.
+export async function openSession() {
+  let kept = "";
+  try { kept = sessionStorage.getItem("chainrule-session") || ""; } catch (e) { kept = ""; }
+  const result = await post("/api/session", { session: kept || null });
+  session = result.session;
+  try { sessionStorage.setItem("chainrule-session", session); } catch (e) { /* private mode: one run per load */ }
+  return result;
+}
 
 async function reply(response) {
   let body = {};
@@ -8,7 +22,7 @@ async function reply(response) {
 }
 
 export async function post(path, payload) {
-  const response = await fetch(path, {
+  const response = await fetch(at(path), {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
   });
   return reply(response);
@@ -19,19 +33,19 @@ export const configure = (config) => command("config", { config });
 export const explain = (split, index) => post("/api/explain", { split, index });
 
 export async function getJSON(path) {
-  return reply(await fetch(path, { cache: "no-store" }));
+  return reply(await fetch(at(path), { cache: "no-store" }));
 }
 
 export async function upload(file, target) {
   const query = new URLSearchParams({ name: file.name });
   if (target) query.set("target", target);
-  const response = await fetch(`/api/upload?${query}`, { method: "POST", headers: { "Content-Type": "text/csv" }, body: file });
+  const response = await fetch(at(`/api/upload?${query}`), { method: "POST", headers: { "Content-Type": "text/csv" }, body: file });
   return reply(response);
 }
 
 // Frames arrive as fast as the server makes them; onFrame gets each one (the page draws only the latest).
 export function connect(onFrame, onError) {
-  const source = new EventSource("/api/events");
+  const source = new EventSource(at("/api/events"));
   source.onmessage = (event) => onFrame(JSON.parse(event.data));
   source.onerror = () => onError && onError();
   return source;

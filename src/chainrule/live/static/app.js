@@ -1,9 +1,10 @@
 // The page: wires the controls, views and explain panel to the server's frames and commands.
-import { command, configure, connect, explain, getJSON, upload } from "./api.js";
+import { at, command, configure, connect, explain, getJSON, openSession, upload } from "./api.js";
 import { Boundary } from "./boundary.js";
 import { drawChart } from "./chart.js";
 import { Controls } from "./controls.js";
 import { renderExplain } from "./explain.js";
+import { Animation } from "./animate.js";
 import { Diagram } from "./network.js";
 
 const $ = (id) => document.getElementById(id);
@@ -11,6 +12,7 @@ const stats = { received: 0, drawn: 0 };
 const state = { frame: null, data: null, dataVersion: -1, pending: false, explaining: false, selected: null, sticky: null, note: null, hash: "" };
 const boundary = new Boundary($("boundary"));
 const diagram = new Diagram($("network"), $("thumbs"), $("tip"), focus);
+const animation = new Animation(diagram, $("anim-bar"), $("explain-panel"));
 let controls = null;
 
 function showMessage(text, kind = "error") {
@@ -30,9 +32,14 @@ async function run(promise) {
 
 // Settings are sent one after another, so the server applies them in the order they were made.
 let sending = Promise.resolve();
+// A refused setting puts every menu back to what the session really uses.
 function send(changes) {
   showMessage(null);
-  sending = sending.then(() => run(configure(changes)));
+  sending = sending.then(async () => {
+    const result = await run(configure(changes));
+    if (!result && state.frame) { controls.config = null; state.pending = true; requestAnimationFrame(draw); }
+    return result;
+  });
   return sending;
 }
 
@@ -63,7 +70,9 @@ async function draw() {
   state.pending = false;
   const data = state.data, latest = state.frame;
   controls.sync(latest.config, data);
+  controls.csvLabel(latest.source);
   $("epoch").textContent = latest.epoch;
+  $("lr-now").textContent = Number(latest.lr).toPrecision(3);
   $("loss").textContent = latest.loss === null ? "–" : latest.loss.toPrecision(4);
   $("val-loss").textContent = latest.val_loss === null ? "–" : latest.val_loss.toPrecision(4);
   $("metric-name").textContent = latest.metric_name === "r2" ? "R²" : "accuracy";
@@ -74,12 +83,14 @@ async function draw() {
   play.textContent = latest.playing ? "❚❚" : "▶";
   play.classList.toggle("playing", latest.playing);
   play.setAttribute("aria-pressed", String(latest.playing));
+  play.setAttribute("aria-label", latest.playing ? "Pause" : "Play");
   play.dataset.playing = String(latest.playing);
   paintMessage();
   boundary.draw(latest);
   boundary.legend($("legend"), latest);
   $("view-title").textContent = viewTitle(latest, data);
   $("data-note").textContent = dataNote(latest, data);
+  $("held-note").textContent = heldNote(data);
   diagram.update(latest, data);
   drawChart($("chart"), latest.history);
   const hash = `#config=${encodeURIComponent(JSON.stringify(latest.config))}`;
@@ -97,10 +108,16 @@ function viewTitle(frame, data) {
 }
 
 function dataNote(frame, data) {
-  const held = data.held_at_mean.length ? ` With ${data.features.length} inputs the view shows two; the others (${data.held_at_mean.join(", ")}) are held at their mean.` : "";
   const source = frame.config.dataset === "csv" ? `${frame.source || "table"}: ` : "";
   const task = data.task === "regression" ? "regression" : `${data.classes.length} classes`;
-  return `${source}${data.rows} rows (${data.n_train} training, ${data.n_test} test), ${task}; inputs standardised as chainrule train does.${held}`;
+  return `${source}${data.rows} rows (${data.n_train} training, ${data.n_test} test), ${task}; inputs standardised as chainrule train does.`;
+}
+
+// What the view holds fixed, in the table's own values, and how its two inputs were chosen.
+function heldNote(data) {
+  if (!data.held) return data.features.length > 2 ? `View: ${data.view_reason}.` : "";
+  const values = Object.entries(data.held.values).map(([k, v]) => `${k} = ${v}`).join(", ");
+  return `View: ${data.view_reason}. The other inputs are held at ${data.held.split} row #${data.held.row}: ${values}.`;
 }
 
 // Explain mode is shown on the button (class "active", aria-pressed, data-explaining="true").
@@ -116,11 +133,12 @@ async function explainPoint(point) {
   state.selected = boundary.selected = point;
   setExplaining(true);
   const result = await run(explain(point.split, point.index));
-  if (result) renderExplain($("explain-panel"), result, closeExplain);
+  if (result) { renderExplain($("explain-panel"), result, closeExplain); animation.start(result.trace); }
 }
 
 function closeExplain() {
   setExplaining(false);
+  animation.stop();
   $("explain-panel").hidden = true;
 }
 
@@ -163,12 +181,19 @@ function wire() {
 }
 
 async function start() {
+  const opened = await openSession();
+  state.shared = opened.shared;
+  $("download").href = at("/api/model");
+  $("download-onnx").href = at("/api/model.onnx");
   const initial = await getJSON("/api/state");
   state.maxUpload = initial.max_upload;
   controls = new Controls(initial.options, send);
+  controls.onLayers = () => { if (diagram.geo) diagram.alignControls(); };
   wire();
   const match = location.hash.match(/^#config=(.*)$/);
-  if (match) {
+  if (match && state.shared) {
+    showMessage("This playground runs one shared session for every tab (--shared): the link's setup was not applied, so the run everyone watches goes on.", "info");
+  } else if (match) {
     try { await send(JSON.parse(decodeURIComponent(match[1]))); } catch (error) { showMessage(`The link's setup could not be read: ${error.message}`); }
   }
   connect(onFrame, () => {
@@ -177,5 +202,5 @@ async function start() {
   });
 }
 
-window.playground = { stats, state, pointPixel: (split, index) => boundary.pointPixel(split, index) };
+window.playground = { stats, state, animation, pointPixel: (split, index) => boundary.pointPixel(split, index) };
 start();

@@ -48,13 +48,16 @@ export class Boundary {
       const test = p.test[i] === 1;
       if (test && !this.showTest) continue;
       const [px, py] = this.toPixel(p.x[i], p.y[i]);
+      // Visible on any heatmap: a dark outline round every point (white halo for training points,
+      // a thick black ring for test points), filled with its class or value colour.
       ctx.beginPath();
-      ctx.arc(px, py, test ? 3.6 : 3.2, 0, 2 * Math.PI);
+      ctx.arc(px, py, test ? 3.8 : 3.4, 0, 2 * Math.PI);
       ctx.fillStyle = this.colour(p.label[i], grid);
       ctx.fill();
-      ctx.lineWidth = test ? 1.6 : 0.8;
-      ctx.strokeStyle = test ? "#111" : "#fff";
+      ctx.lineWidth = test ? 2 : 1;
+      ctx.strokeStyle = test ? "#000" : "#333";
       ctx.stroke();
+      if (!test) { ctx.beginPath(); ctx.arc(px, py, 4.6, 0, 2 * Math.PI); ctx.lineWidth = 1; ctx.strokeStyle = "rgba(255,255,255,.8)"; ctx.stroke(); }
     }
     const s = this.selected && this.find(this.selected.split, this.selected.index);
     if (s !== null && s !== undefined && s >= 0) {
@@ -105,6 +108,7 @@ export class Boundary {
     } else {
       element.innerHTML = this.data.classes.map((c, i) => `<span><i style="background:${CLASSES[i % CLASSES.length]}"></i>${escape(c)}</span>`).join("");
     }
+    element.innerHTML += `<span class="marks"><i class="train-mark"></i>training <i class="test-mark"></i>test</span>`;
   }
 }
 

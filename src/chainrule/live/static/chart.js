@@ -14,6 +14,8 @@ export function drawChart(canvas, history) {
   ctx.fillStyle = "#888";
   ctx.fillText(top.toPrecision(3), 2, 10);
   ctx.fillText(`epoch ${last}`, W - 62, H - 3);
+  ctx.fillStyle = "#222"; ctx.fillText("— training loss", W - 190, 10);
+  ctx.fillStyle = "#9aa7b0"; ctx.fillText("— test loss", W - 90, 10);
   for (const [values, colour] of series) {
     ctx.beginPath();
     ctx.strokeStyle = colour;

@@ -94,6 +94,14 @@ export class Controls {
     if (data) this.syncData(data);
   }
 
+  // The uploaded table joins the data sets under its file name; before any upload it cannot be chosen.
+  csvLabel(source) {
+    const option = [...this.c.dataset.options].find((o) => o.value === "csv");
+    if (!option) return;
+    option.textContent = source ? `your table: ${source}` : "your table (upload a CSV below)";
+    option.disabled = !source && this.config && this.config.dataset !== "csv";
+  }
+
   syncData(data) {
     const csv = this.config.dataset === "csv";
     this.target.parentElement.hidden = !csv;
@@ -130,5 +138,6 @@ export class Controls {
       drop.addEventListener("change", () => set("dropout", Number(drop.value)));
       box.appendChild(col);
     });
+    if (this.onLayers) this.onLayers();
   }
 }

@@ -30,7 +30,7 @@ export class Diagram {
       const top = H / 2 - (units.length * (size + gap) - gap) / 2 + k * (size + gap);
       return { x: xs[l] - size / 2, y: top, size, layer: l, unit: u };
     }));
-    return { W, H, nodes, size };
+    return { W, H, nodes, size, xs };
   }
 
   build(frame, data) {
@@ -76,6 +76,15 @@ export class Diagram {
       }
     });
     this.drawInputs(frame, data);
+    this.alignControls();
+  }
+
+  // Each hidden layer's controls sit over its own column of the diagram.
+  alignControls() {
+    const box = document.getElementById("layer-settings"), xs = this.geo.xs.slice(1, -1);
+    const gap = xs.length > 1 ? xs[1] - xs[0] : 1e9;
+    box.classList.toggle("narrow", gap < 90);
+    [...box.children].forEach((col, l) => { if (l < xs.length) col.style.left = `${xs[l] - (gap < 90 ? 28 : 42)}px`; });
   }
 
   update(frame, data) {
