@@ -201,9 +201,11 @@ def parse_output(text: str) -> list[dict[str, list[float]]]:
         key = ""
         for token in tokens[:-1]:
             try:
-                fields[key].append(float(token))
+                value = float(token)
             except ValueError:
                 key = token
                 fields[key] = []
+            else:
+                fields[key].append(value)
         rows.append(fields)
     return rows
