@@ -9,8 +9,6 @@ naming what is missing, where there is none.
 
 from __future__ import annotations
 
-import platform
-import re
 import shutil
 import subprocess
 
