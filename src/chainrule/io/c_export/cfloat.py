@@ -39,13 +39,21 @@ def float_functions(spec: CModel, prefix: str) -> str:
     p, low = prefix, prefix.lower()
     parts = [
         f"""
-/* z = W x + b for one layer; w holds one row of n_in weights per output unit. */
+/* z = W x + b for one layer; w holds one row of n_in weights per output unit. Four running
+ * sums: independent additions a CPU can overlap (float addition is not reordered for us). */
 static inline void {low}_dense_f32_(const float *w, const float *b, int n_in, int n_out,
                                     const float *x, float *z) {{
     for (int j = 0; j < n_out; ++j, w += n_in) {{
-        float acc = b ? {p}_RD_F32(b + j) : 0.0f;
-        for (int i = 0; i < n_in; ++i) acc += x[i] * {p}_RD_F32(w + i);
-        z[j] = acc;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        int i = 0;
+        for (; i + 4 <= n_in; i += 4) {{
+            s0 += x[i] * {p}_RD_F32(w + i);
+            s1 += x[i + 1] * {p}_RD_F32(w + i + 1);
+            s2 += x[i + 2] * {p}_RD_F32(w + i + 2);
+            s3 += x[i + 3] * {p}_RD_F32(w + i + 3);
+        }}
+        for (; i < n_in; ++i) s0 += x[i] * {p}_RD_F32(w + i);
+        z[j] = (b ? {p}_RD_F32(b + j) : 0.0f) + ((s0 + s1) + (s2 + s3));
     }}
 }}
 """
