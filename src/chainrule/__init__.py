@@ -17,6 +17,7 @@ from chainrule.errors import (
     NotInitializedError,
     TrainingWarning,
 )
+from chainrule.io.c_export import export_c
 from chainrule.io.checkpoints import ModelCheckpoint, save_checkpoint
 from chainrule.io.onnx import export_onnx
 from chainrule.network import Network, fit
@@ -88,6 +89,7 @@ __all__ = [
     "TrainingWarning",
     "__version__",
     "backend",
+    "export_c",
     "export_onnx",
     "fit",
     "get_activation",
