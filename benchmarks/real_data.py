@@ -178,12 +178,22 @@ def write_doc(text: str) -> None:
     DOC.write_text(pattern.sub(lambda _: f"{BEGIN}\n{text}\n{END}", doc))
 
 
+def one_thread() -> None:
+    """One BLAS thread: these networks are small, and spare threads only wait on a busy machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tables", nargs="*", help=f"some of: {', '.join(TABLES)} (default: every one)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print the table, leave the docs alone")
     args = parser.parse_args(argv)
+    one_thread()
     names = args.tables or list(TABLES)
     unknown = sorted(set(names) - set(TABLES))
     if unknown:

@@ -24,12 +24,19 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("model", help="a model file written by chainrule train")
     p.add_argument("data", help="labelled rows: CSV, .npz or .npy, with the target column")
+    p.add_argument(
+        "--unknown",
+        choices=["ignore", "error"],
+        help="a category not seen in training: all-zero one-hot with a warning, or an error "
+        "(default: as the model was trained)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule evaluate``; return the exit code."""
     model = load_table_model(args.model, USAGE)
+    model.preprocessor.unknown = args.unknown or model.preprocessor.unknown
     frame = read_table(args.data, USAGE)
     note_format(frame, args)
     if model.target not in frame.columns:

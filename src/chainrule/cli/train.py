@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="training interrupted")  # reported below, once
+            warnings.filterwarnings("ignore", message="not converged")  # reported below, with the result
             try:
                 model = train_table(
                     frame,
@@ -268,6 +269,8 @@ def report_and_save(args: argparse.Namespace, model: TableModel) -> int:
     if training["stopped_early"]:
         what = "validation" if training["stopping"] == "validation" else "training"
         print(f"early stopping: no fall of the {what} loss by {args.tol:g} for {args.patience} epochs")
+    if training.get("not_converged"):
+        print(training["not_converged"])
     if training["restored_epoch"] is not None:
         print(f"early stopping restored the weights of epoch {training['restored_epoch']}")
     for split, metrics in training["metrics"].items():

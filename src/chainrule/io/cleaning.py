@@ -7,7 +7,7 @@
   take their most frequent value) and drop only the rows whose *target* is missing. The fill
   values are stored with the preprocessing, so prediction fills new rows the same way.
 * **Identifier columns** (`id_like`): text with more distinct values than half its rows (and
-  more than 20), or a running integer index (every value distinct and consecutive), would
+  more than 20), or a running integer index (whole numbers one up on each row), would
   become hundreds of one-hot inputs or one meaningless number; they are left out by default.
 * **Unknown categories** (`one_hot`): a category never seen in training becomes an all-zero
   one-hot row and a `DataWarning` counting such rows (``unknown="error"`` refuses them), and no
@@ -58,10 +58,9 @@ def missing_message(frame: Any, columns: Sequence[str], target: str | None = Non
         return None
     rows = len(frame)
     parts = []
-    for column, n in sorted(counts.items(), key=lambda item: -item[1]):
-        where = np.flatnonzero(frame[column].isna().to_numpy())[:3]
-        lines = ", ".join(_place(frame.index, int(r)) for r in where) + (", ..." if n > 3 else "")
-        parts.append(f"{column!r} {n} of {rows} rows ({lines})")
+    for column, n in counts.items():
+        where = _where(frame.index, np.flatnonzero(frame[column].isna().to_numpy()))
+        parts.append(f"{column!r} {n} of {rows} rows ({where})")
     inputs = [c for c in counts if c != target]
     sparse = [c for c in inputs if counts[c] > rows / 2] or inputs[:1]
     fixes = []
@@ -151,7 +150,7 @@ def fill_values(
         else:
             counts = present.value_counts(sort=False)
             top = counts[counts == counts.max()].index
-            fill[column] = _plain(sorted(top, key=str)[0])
+            fill[column] = _plain(min(top) if numeric else sorted(top, key=str)[0])
     return fill
 
 
@@ -190,11 +189,7 @@ def check_missing(
         rows = np.flatnonzero(frame[column].isna().to_numpy())
         if rows.size:
             total += rows.size
-            where = ", ".join(_place(frame.index, int(r)).split()[1] for r in rows[:5])
-            kind = "line" if getattr(frame.index, "name", None) == "line" else "row"
-            kind += "s" if rows.size > 1 else ""
-            more = ", ..." if rows.size > 5 else ""
-            reports.append(f"{column!r} {rows.size} ({kind} {where}{more})")
+            reports.append(f"{column!r} {rows.size} ({_where(frame.index, rows)})")
     if total:
         cells = "1 cell is" if total == 1 else f"{total} cells are"
         raise InputError(f"{cells} missing: {'; '.join(reports)}; {advice}")
@@ -214,10 +209,8 @@ def id_like(column: Any) -> str | None:
             return f"text with {distinct} distinct values in {n} rows"
         return None
     values = present.to_numpy(dtype=float)
-    if distinct == n and np.all(values == np.round(values)):
-        ordered = np.sort(values)
-        if np.all(np.diff(ordered) == 1):
-            return f"a running integer index ({ordered[0]:.0f} to {ordered[-1]:.0f}, each once)"
+    if distinct == n and pd.api.types.is_integer_dtype(present) and np.all(np.diff(values) == 1):
+        return f"a running integer index ({values[0]:.0f} to {values[-1]:.0f}, one up each row)"
     return None
 
 
@@ -266,6 +259,13 @@ def one_hot(
             stacklevel=4,
         )
     return encoded
+
+
+def _where(index: Any, rows: np.ndarray, shown: int = SHOWN) -> str:
+    """``lines 2, 4, 7, ...`` (or ``rows ...``): where the first ``shown`` of ``rows`` are."""
+    kind = "line" if getattr(index, "name", None) == "line" else "row"
+    where = ", ".join(_place(index, int(r)).split()[1] for r in rows[:shown])
+    return f"{kind}{'s' if rows.size > 1 else ''} {where}{', ...' if rows.size > shown else ''}"
 
 
 def _place(index: Any, position: int) -> str:

@@ -233,6 +233,7 @@ def train_table(
         task_reason=reason,
         stopping=rule,
         converged=warning is None,
+        not_converged=warning,
     )
     if warning is not None:
         warnings.warn(warning, TrainingWarning, stacklevel=2)
