@@ -280,3 +280,21 @@ def _roundtrip(model):
     path = os.path.join(tempfile.mkdtemp(), "m.npz")
     model.save(path)
     return cr.load(path)
+
+
+def test_the_playground_takes_the_same_missing_option(gappy):
+    from chainrule.live.config import DEFAULTS, ConfigError, merge
+    from chainrule.live.data import DataError, prepare
+
+    assert merge(DEFAULTS, {"missing": "median"})["missing"] == "median"
+    with pytest.raises(
+        ConfigError, match="missing must be one of: refuse, drop, mean, median, most_frequent"
+    ):
+        merge(DEFAULTS, {"missing": "zero"})
+    frame = gappy.drop(columns="note")
+    with pytest.raises(DataError, match="5 cells are missing"):
+        prepare(frame, "y")
+    prepared = prepare(frame, "y", missing="median")
+    assert len(prepared.X) == 59 and prepared.prep.fill["x"] == pytest.approx(
+        frame["x"][frame["y"].notna()].median()
+    )

@@ -80,6 +80,7 @@ class Session:
             train_ratio=c["train_ratio"],
             seed=c["data_seed"],
             view=tuple(c["view"]),
+            missing=c.get("missing", "refuse"),
         )
         self.config["target"] = self.data.prep.target if c["dataset"] == "csv" else None
         self.data_version += 1
