@@ -298,3 +298,13 @@ def test_the_playground_takes_the_same_missing_option(gappy):
     assert len(prepared.X) == 59 and prepared.prep.fill["x"] == pytest.approx(
         frame["x"][frame["y"].notna()].median()
     )
+
+
+def test_evaluate_leaves_out_rows_without_a_target_and_counts_them():
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 30), "y": np.linspace(0, 2, 30)})
+    model = cr.train_table(frame, "y", epochs=50)
+    gaps = frame.copy()
+    gaps.loc[[2, 5], "y"] = np.nan
+    metrics = model.evaluate(gaps)
+    expected = model.evaluate(gaps.dropna())
+    assert metrics.pop("unlabelled") == 2 and metrics == expected and np.isfinite(metrics["r2"])

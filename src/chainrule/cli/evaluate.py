@@ -41,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
     note_format(frame, args)
     if model.target not in frame.columns:
         raise CommandError(f"{args.data} has no target column {model.target!r} to evaluate against")
-    print(f"{len(frame)} rows, {model.task}")
-    print(format_metrics(model.evaluate(frame), model.preprocessor.classes))
+    metrics = model.evaluate(frame)
+    skipped = metrics.pop("unlabelled", 0)
+    left_out = f" ({skipped} without a target value, left out)" if skipped else ""
+    print(f"{len(frame)} rows{left_out}, {model.task}")
+    print(format_metrics(metrics, model.preprocessor.classes))
     return 0
