@@ -27,6 +27,8 @@ def test_train_predict_evaluate_on_admissions(folder):
         "--epochs",
         "60",
         "--no-early-stopping",
+        "--validation-split",
+        "0.1",
         "--history",
         "h.csv",
         "--plot",

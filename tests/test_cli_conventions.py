@@ -91,22 +91,28 @@ def test_epochs_zero_is_refused_not_an_untrained_model(trained):
 
 
 @pytest.mark.slow
-def test_early_stopping_is_on_by_default_with_a_validation_split(trained):
+def test_early_stopping_follows_the_table_size_and_can_be_chosen(trained):
     train = ["train", "binary.csv", "--target", "admit", "--categorical", "rank", "--epochs", "400"]
-    result = run(*train, "--out", "e.npz", "--lr", "0.05", cwd=trained)
-    assert "early stopping: patience 10 epochs on the validation loss" in result.stderr
-    assert "--no-early-stopping to turn it off" in result.stderr
+    result = run(*train, "--out", "e.npz", "--lr", "0.05", cwd=trained)  # 400 rows: too few to hold out
+    assert (
+        "early stopping: on the training loss (too few rows for a validation split of 500)" in result.stderr
+    )
+    assert "--early-stopping off to run every epoch" in result.stderr
     stopped = cr.load(trained / "e.npz").metadata["training"]
-    assert stopped["epochs_run"] < 400 and stopped["early_stopping"] == 10
+    assert stopped["epochs_run"] < 400 and stopped["stopping"] == "training" and stopped["train_rows"] == 400
+    assert "early stopping: no fall of the training loss by 0.0001 for 10 epochs" in result.stdout
     full = run(*train, "--out", "f.npz", "--lr", "0.05", "--no-early-stopping", "--quiet", cwd=trained)
     assert "trained 400 epochs" in full.stdout
-    none = run(*train, "--out", "g.npz", "--validation-split", "0", cwd=trained)
-    assert "early stopping" not in none.stderr and "trained 400 epochs" in none.stdout
+    held = ["--validation-split", "0.2", "--early-stopping", "validation"]
+    val = run(*train, *held, "--out", "g.npz", "--lr", "0.05", cwd=trained)
+    assert "early stopping: on the validation loss (80 rows), patience 10" in val.stderr
+    assert cr.load(trained / "g.npz").metadata["training"]["train_rows"] == 320
 
 
 def test_cli_defaults_are_the_estimators_defaults():
     pytest.importorskip("sklearn")
     from chainrule.sklearn import NeuralNetClassifier, NeuralNetRegressor
+    from chainrule.table.stopping import AUTO_VALIDATION
 
     for estimator in (NeuralNetClassifier(), NeuralNetRegressor()):
         params = estimator.get_params()
@@ -114,10 +120,10 @@ def test_cli_defaults_are_the_estimators_defaults():
         assert DEFAULTS["activation"] == params["activation"]
         assert DEFAULTS["optimizer"] == params["solver"]
         assert DEFAULTS["lr"] == params["learning_rate_init"]
-        assert DEFAULTS["alpha"] == params["alpha"]
+        assert DEFAULTS["alpha"] == 0.03 and params["alpha"] == 1e-4  # a decay, and scikit-learn's penalty
         assert DEFAULTS["batch_size"] == params["batch_size"] == "auto" and AUTO_BATCH == 200
-        assert DEFAULTS["epochs"] == params["max_iter"]
-        assert DEFAULTS["validation_split"] == params["validation_fraction"]
+        assert DEFAULTS["epochs"] == params["max_iter"] == 2000
+        assert DEFAULTS["validation_split"] == "auto" and AUTO_VALIDATION == params["validation_fraction"]
         assert DEFAULTS["patience"] == params["n_iter_no_change"]
         assert DEFAULTS["min_delta"] == params["tol"]
 
@@ -128,5 +134,5 @@ def test_the_defaults_table_in_the_readme_matches(tmp_path):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("### Defaults")[1]
     table = section[section.index("| setting") :].split("\n\n")[0]
-    for value in ("`100`", "`relu`", "`adam`", "`0.001`", "`0.0001`", "`auto`", "`200`", "`0.1`", "`10`"):
+    for value in ("`100`", "`relu`", "`adam`", "`0.001`", "`0.03`", "`auto`", "`2000`", "`0.1`", "`10`"):
         assert value in table

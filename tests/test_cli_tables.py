@@ -78,7 +78,10 @@ def test_predict_names_every_bad_cell_by_its_line(tmp_path):
 def test_every_missing_cell_is_counted(tmp_path):
     (tmp_path / "t.csv").write_text("a,b,y\n1,,x\n,2,z\n3,,x\n4,5,z\n5,6,x\n,,z\n")
     result = run("train", "t.csv", "--target", "y", "--out", "m.npz", cwd=tmp_path, ok=False)
-    assert "5 cells are missing: 'a' 2 (lines 3, 7); 'b' 3 (lines 2, 4, 7); drop or fill" in result.stderr
+    assert (
+        "5 cells are missing: 'a' 2 of 6 rows (lines 3, 7); 'b' 3 of 6 rows (lines 2, 4, 7)." in result.stderr
+    )
+    assert "--drop b" in result.stderr and "--missing mean, median or most_frequent" in result.stderr
 
 
 def test_a_non_utf8_table_is_read_with_a_warning(tmp_path):

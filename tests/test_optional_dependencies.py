@@ -40,3 +40,11 @@ def test_missing_matplotlib_names_the_install_command(tmp_path):
     result = python(f"import chainrule.cli as c; sys.exit(c.main({args!r}))")
     assert result.returncode == 1
     assert 'pip install "chainrule[cli]"' in result.stderr
+
+
+def test_missing_scikit_learn_names_the_install_command():
+    result = python("from chainrule.sklearn import NeuralNetClassifier")
+    assert result.returncode == 1
+    assert "ModuleNotFoundError" in result.stderr
+    assert "chainrule.sklearn needs scikit-learn" in result.stderr
+    assert 'pip install "chainrule[sklearn]"' in result.stderr

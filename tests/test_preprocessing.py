@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+import chainrule as cr
 from chainrule.errors import InputError
 from chainrule.io.preprocessing import Scaler, TablePreprocessor, infer_task
 
@@ -120,11 +121,25 @@ def test_transform_of_new_rows_uses_the_training_statistics(table):
     np.testing.assert_allclose(prep.transform(new), theirs.transform(np.array([[700.0, 3.5]])), rtol=1e-12)
 
 
-def test_unseen_category_names_the_row_column_and_known_values(table):
+def test_an_unseen_category_is_an_all_zero_one_hot_row_with_a_warning_or_an_error(table):
     prep = TablePreprocessor.fit(table, "admit")
     new = table.drop(columns="admit").iloc[:3].copy()
+    known = prep.transform(new)
     new.loc[new.index[1], "city"] = "z"
-    with pytest.raises(InputError, match=r"row 2, column 'city': category 'z' .*known: a, b, c"):
+    with pytest.warns(
+        cr.DataWarning, match=r"column 'city': 1 row \(row 2\) has a category not seen in training"
+    ):
+        X = prep.transform(new)
+    city = [i for i, name in enumerate(prep.feature_names) if name.startswith("city=")]
+    assert X[1, city].tolist() == [0.0] * len(city)  # all zero, the other columns as before
+    others = [i for i in range(X.shape[1]) if i not in city]
+    np.testing.assert_array_equal(X[:, others], known[:, others])
+    np.testing.assert_array_equal(X[[0, 2]], known[[0, 2]])
+    prep.unknown = "error"
+    with pytest.raises(
+        InputError,
+        match=r"column 'city': 1 row \(row 2\) has a category not seen in training \('z'; 3 known\)",
+    ):
         prep.transform(new)
 
 

@@ -11,6 +11,7 @@ True
 from chainrule._version import __version__
 from chainrule.errors import (
     ChainruleError,
+    DataWarning,
     DivergenceError,
     InputError,
     ModelFileError,
@@ -62,6 +63,7 @@ __all__ = [
     "Callback",
     "ChainruleError",
     "CosineDecay",
+    "DataWarning",
     "Dense",
     "DivergenceError",
     "Dropout",

@@ -46,3 +46,7 @@ class DivergenceError(ChainruleError, FloatingPointError):
 
 class TrainingWarning(UserWarning):
     """Training ran but is unlikely to be learning: saturated or dead layers."""
+
+
+class DataWarning(UserWarning):
+    """Rows that were used, but not as given: categories unseen in training, cells filled in."""

@@ -8,6 +8,7 @@ their raw and network values, and any input or target it made up.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ SEED_001_STEP = {
     "input": [[0.5, 0.1, -0.2]],
     "target": [[0.6]],
 }
+SUMMARY_SIZE = 30  # arrays with more numbers are printed as their corners unless --full
 NO_STEP = {
     "003": "seed 003's step is error backpropagation alone (no forward pass): see `chainrule demo 003`"
 }
@@ -44,7 +46,11 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "sizes such as 3-4-1 (random weights).",
     )
     p.add_argument("model", metavar="MODEL|SPEC", help="model file, seedNNN, or sizes like 3-4-1")
-    p.add_argument("--input", help="comma-separated input values (original units for CLI-trained models)")
+    p.add_argument(
+        "--input",
+        help="comma-separated input values: for a CLI-trained model in the table's units and column "
+        "order, or name=value pairs",
+    )
     p.add_argument("--target", help="comma-separated target value(s), or the class label")
     p.add_argument(
         "--optimizer",
@@ -57,6 +63,11 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=0, help="weights seed for a sizes spec")
     p.add_argument("--scaled", action="store_true", help="--input is already the network's (scaled) input")
     p.add_argument("--markdown", action="store_true", help="print Markdown instead of text")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="print every number (default: arrays of more than 30 numbers are cut to their corners)",
+    )
     p.set_defaults(func=run)
 
 
@@ -96,7 +107,30 @@ def run(args: argparse.Namespace) -> int:
     optimizer = make_optimizer(step)
     trace = cr.trace_step(step.net, step.X, step.y, loss=step.loss, optimizer=optimizer, apply=False)
     notes = [*step.notes, f"optimizer: {optimizer.name}, lr {optimizer.lr:g}"]
-    if args.markdown:  # the step's heading first, then where its numbers came from
+    if not args.full and any(layer.params["W"].size > SUMMARY_SIZE for layer in step.net.dense_layers):
+        notes.append(
+            f"arrays of more than {SUMMARY_SIZE} numbers are cut to their corners (...); --full prints all"
+        )
+    with np.printoptions(threshold=sys.maxsize if args.full else SUMMARY_SIZE, edgeitems=3):
+        print_step(args.markdown, notes, step, trace)
+    if optimizer.name in ("adam", "rmsprop"):
+        print(
+            f"note: {optimizer.name} divides each gradient by a running average of its size; from a fresh "
+            f"state its first step moves each weight by about lr = {optimizer.lr:g} against the gradient, "
+            "so the weight changes above are its own, not -lr * gradient"
+        )
+    if optimizer.state_keys():
+        print(
+            f"note: explain starts {optimizer.name} from a fresh state (a model file keeps no velocity "
+            "or moments), so this is its step t = 1; in a running training (or the playground) the same "
+            "formulas take that run's state, which chainrule.trace_step(net, X, y, optimizer=opt) shows"
+        )
+    return 0
+
+
+def print_step(markdown: bool, notes: list[str], step: Step, trace: cr.StepTrace) -> None:
+    """Print the step, what it used and the weights, as text or Markdown."""
+    if markdown:  # the step's heading first, then where its numbers came from
         print(trace.format("markdown"))
         print("\n### What the step used\n")
         print(
@@ -107,13 +141,6 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(notes))
         print(weights_text(step.net, markdown=False))
         print(trace.format("text"))
-    if optimizer.state_keys():
-        print(
-            f"note: explain starts {optimizer.name} from a fresh state (a model file keeps no velocity "
-            "or moments), so this is its step t = 1; in a running training (or the playground) the same "
-            "formulas take that run's state, which chainrule.trace_step(net, X, y, optimizer=opt) shows"
-        )
-    return 0
 
 
 def apply_options(step: Step, args: argparse.Namespace) -> None:
@@ -126,7 +153,7 @@ def apply_options(step: Step, args: argparse.Namespace) -> None:
     step.loss = args.loss or step.loss
     if step.prep is not None and not args.scaled:
         if args.input is None or args.target is None:
-            columns = ", ".join([*step.prep.numeric, *step.prep.categorical])
+            columns = ", ".join(step.prep.columns or [*step.prep.numeric, *step.prep.categorical])
             raise CommandError(
                 f"explain needs --input (values for: {columns}) and --target ({step.prep.target}) "
                 "for this model"
@@ -180,13 +207,13 @@ def make_optimizer(step: Step) -> cr.Optimizer:
 def table_sample(
     prep: TablePreprocessor, raw_input: str, raw_target: str, notes: list[str]
 ) -> tuple[Any, Any]:
-    """The network's input and target for one row given in the table's own units, noted column by column."""
+    """The network's input and target for one row given in the table's own units, noted column by column.
+
+    ``--input`` holds the values in the training table's column order, or ``name=value``
+    pairs in any order (a column the model can fill may be left out).
+    """
     pd = pandas_module()
-    columns = [*prep.numeric, *prep.categorical]
-    values = split_list(raw_input, "--input")
-    if len(values) != len(columns):
-        raise CommandError(f"--input needs {len(columns)} values, for the columns: {', '.join(columns)}")
-    row = pd.DataFrame([values], columns=columns)
+    row = pd.DataFrame([input_row(prep, raw_input)])
     for column in prep.numeric:
         row[column] = pd.to_numeric(row[column], errors="coerce")
     X = prep.transform(row)
@@ -195,13 +222,36 @@ def table_sample(
     notes.append("the sample, column by column (raw value -> network input):")
     position = len(prep.numeric)
     for j, column in enumerate(prep.numeric):
-        notes.append(f"  {column}: {values[j]} -> {X[0, j]:.8g} ({prep.scaler.method} scaling)")
+        notes.append(f"  {column}: {row[column].iloc[0]} -> {X[0, j]:.8g} ({prep.scaler.method} scaling)")
     for column, categories in prep.categorical.items():
         one_hot = ", ".join(f"{column}={c} {X[0, position + i]:g}" for i, c in enumerate(categories))
+        if len(categories) > 8:
+            hot = [c for i, c in enumerate(categories) if X[0, position + i]]
+            one_hot = f"{column}={hot[0] if hot else '(none)'} 1, the other {len(categories) - len(hot)} 0"
         notes.append(f"  {column}: {row[column].iloc[0]} -> {one_hot}")
         position += len(categories)
     notes.append(f"  target {prep.target}: {raw_target} -> {np.array2string(y[0], precision=8)}")
     return X, y
+
+
+def input_row(prep: TablePreprocessor, raw_input: str) -> dict[str, Any]:
+    """``--input`` as one row: values in the table's column order, or ``name=value`` pairs."""
+    columns = prep.columns or [*prep.numeric, *prep.categorical]
+    values = split_list(raw_input, "--input")
+    pairs = [value.partition("=") for value in values]
+    if all(sep and name.strip() in columns for name, sep, _ in pairs):
+        given = {name.strip(): value.strip() for name, _, value in pairs}
+        absent = [c for c in columns if c not in given and c not in prep.fill]
+        if absent:
+            raise CommandError(f"--input has no value for {', '.join(absent)} (name=value pairs)")
+        return {c: given.get(c, prep.fill.get(c)) for c in columns}
+    if len(values) != len(columns):
+        raise CommandError(
+            f"--input needs {len(columns)} values, in the table's column order: {', '.join(columns)} "
+            "(or name=value pairs, such as --input "
+            f"{columns[0]}=...)"
+        )
+    return dict(zip(columns, values, strict=True))
 
 
 def sizes_step(spec: str, args: argparse.Namespace) -> Step:

@@ -48,7 +48,14 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"numeric inputs ({prep.scaler.method} scaling): {', '.join(prep.numeric) or 'none'}")
         for column, categories in prep.categorical.items():
-            print(f"categorical input {column}: one-hot over {', '.join(categories)}")
+            shown = ", ".join(categories[:20]) + (
+                f", ... ({len(categories)} in all)" if len(categories) > 20 else ""
+            )
+            print(f"categorical input {column}: one-hot over {shown}")
+        filled = ", ".join(f"{column}={value!r}" for column, value in prep.fill.items())
+        print(f"missing cells: {prep.missing}" + (f", filled with {filled}" if filled else ""))
+        unseen = "an error" if prep.unknown == "error" else "all-zero one-hot, with a warning"
+        print(f"unseen categories: {unseen}")
     training = net.metadata.get("training")
     if isinstance(training, dict):
         print_training(training)
@@ -63,6 +70,8 @@ def print_training(training: dict[str, Any]) -> None:
         f"{training.get('trained_at', '?')}, {training.get('epochs_run', '?')} epochs, optimizer "
         f"{optimizer.get('name', '?')} lr {_number(optimizer.get('lr', '?'))}"
     )
+    if training.get("not_converged"):
+        print(str(training["not_converged"]))
     if training.get("interrupted"):
         print(
             f"INTERRUPTED: training was stopped by Ctrl-C after {training.get('epochs_run', '?')} "

@@ -19,6 +19,7 @@ __all__ = [
     "PLOT_SUFFIXES",
     "batch_size",
     "fraction",
+    "fraction_or_auto",
     "non_negative_float",
     "positive_float",
     "positive_int",
@@ -59,6 +60,11 @@ def fraction(text: str) -> float:
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
     return value
+
+
+def fraction_or_auto(text: str) -> float | str:
+    """``auto`` or a share of the rows in [0, 1) (``--validation-split``)."""
+    return text if text == "auto" else fraction(text)
 
 
 def batch_size(text: str) -> int | str:

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.cli.files import CommandError, Output, check_outputs
-from chainrule.cli.inputs import load_model, load_table_model, read_table
+from chainrule.cli.inputs import load_model, load_table_model, read_table, split_list
 from chainrule.cli.options import PLOT_SUFFIXES
+from chainrule.io.tables import pandas_module
 
 KINDS = {
     "history": (
@@ -22,8 +23,9 @@ KINDS = {
     ),
     "boundary": (
         "MODEL DATA",
-        "the predicted class over the plane of a two-input classifier, with DATA's points on top; "
-        "regions, points and legend share one colour per class",
+        "the predicted class over the plane of two numeric inputs (--x, --y; default the first "
+        "two), the other inputs held at DATA's medians or most frequent values (or --hold), with "
+        "DATA's points on top; regions, points and legend share one colour per class",
     ),
     "activations": (
         "[MODEL DATA]",
@@ -54,6 +56,9 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("data", nargs="?", help="data file (boundary, activations)")
     p.add_argument("--out", required=True, help="the .png, .svg or .pdf to write")
+    p.add_argument("--x", help="boundary: the numeric input on the horizontal axis")
+    p.add_argument("--y", help="boundary: the numeric input on the vertical axis")
+    p.add_argument("--hold", help="boundary: values of the other inputs, as COLUMN=VALUE,...")
     p.set_defaults(func=run)
 
 
@@ -110,28 +115,74 @@ def _history(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
 
 def _boundary(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
     model = load_table_model(args.source, usage)
-    net, prep = model.network, model.preprocessor
+    prep = model.preprocessor
     if prep.task != "classification":
         raise CommandError("plot boundary needs a classification model; this one is a regression")
-    if prep.categorical or len(prep.numeric) != 2:
-        raise CommandError(
-            f"plot boundary needs a model with exactly two numeric input columns; this one has: "
-            f"{', '.join(prep.feature_names)}"
-        )
     frame = read_table(args.data, usage)
-    model.transform(frame)  # every needed column present and numeric, or a one-line error
     if prep.target not in frame.columns:
         raise CommandError(f"{args.data} has no target column {prep.target!r} to colour the points by")
-    points = frame[prep.numeric].to_numpy(dtype=float)
-    labels = prep.decode(prep.encode_target(frame[prep.target]))
-    return lambda plots: plots.decision_boundary(
-        net,
-        points,
-        labels,
-        classes=prep.classes,
-        feature_names=prep.numeric,
-        transform=prep.scaler.transform,
-    )
+    axes = boundary_axes(prep.numeric, args.x, args.y)
+    held = held_values(frame, model.feature_names, axes, args.hold)
+    if held:
+        said = ", ".join(f"{column}={value}" for column, value in held.items())
+        print(
+            f"plot boundary: {axes[0]} and {axes[1]} vary; the other inputs are held at {said} "
+            "(medians and most frequent values of DATA; --hold COLUMN=VALUE to choose)",
+            file=sys.stderr,
+        )
+    pd = pandas_module()
+
+    def transform(grid: Any) -> Any:
+        rows = pd.DataFrame({column: [value] * len(grid) for column, value in held.items()})
+        rows[axes[0]], rows[axes[1]] = grid[:, 0], grid[:, 1]
+        return model.transform(rows)
+
+    shown = frame.dropna(subset=[*axes, prep.target])  # a point needs both coordinates and a class
+    points = shown[list(axes)].to_numpy(dtype=float)
+    labels = prep.decode(prep.encode_target(shown[prep.target]))
+
+    def draw(plots: Any) -> Any:
+        fig = plots.decision_boundary(
+            model.network, points, labels, classes=prep.classes, feature_names=axes, transform=transform
+        )
+        if held:
+            text = ", ".join(f"{c}={v}" for c, v in held.items())
+            fig.axes[0].set_title(f"held: {text[:90]}{'...' if len(text) > 90 else ''}", fontsize=8)
+        return fig
+
+    return draw
+
+
+def boundary_axes(numeric: list[str], x: str | None, y: str | None) -> tuple[str, str]:
+    """The two numeric inputs a boundary plot varies: ``--x`` and ``--y``, else the first two."""
+    for flag, name in (("--x", x), ("--y", y)):
+        if name is not None and name not in numeric:
+            raise CommandError(f"{flag} {name!r} is not a numeric input of the model ({', '.join(numeric)})")
+    rest = [c for c in numeric if c not in (x, y)]
+    chosen = [x or (rest.pop(0) if rest else None), y or (rest.pop(0) if rest else None)]
+    if None in chosen or chosen[0] == chosen[1]:
+        raise CommandError(f"plot boundary needs two numeric inputs; this model has: {', '.join(numeric)}")
+    return str(chosen[0]), str(chosen[1])
+
+
+def held_values(frame: Any, inputs: list[str], axes: tuple[str, str], hold: str | None) -> dict[str, Any]:
+    """Each other input's value: ``--hold`` pairs, else DATA's median (numbers) or most frequent value."""
+    given = dict(item.partition("=")[::2] for item in split_list(hold, "--hold"))
+    unknown = sorted(set(given) - set(inputs) | set(given) & set(axes))
+    if unknown:
+        raise CommandError(f"--hold names {unknown}: hold only the other inputs ({', '.join(inputs)})")
+    held: dict[str, Any] = {}
+    for column in inputs:
+        if column in axes:
+            continue
+        values = frame[column].dropna()
+        if column in given:
+            held[column] = given[column]
+        elif values.dtype.kind in "iuf":
+            held[column] = float(values.median())
+        else:
+            held[column] = values.mode().iloc[0]
+    return held
 
 
 def _activations(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:

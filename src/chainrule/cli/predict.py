@@ -31,6 +31,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("data", help="rows to predict: CSV, .npz or .npy, with the training columns")
     p.add_argument("--out", help="CSV to write (default: standard output)")
     p.add_argument("--proba", action="store_true", help="add one probability column per class")
+    p.add_argument(
+        "--unknown",
+        choices=["ignore", "error"],
+        help="a category not seen in training: all-zero one-hot with a warning, or an error "
+        "(default: as the model was trained)",
+    )
     p.set_defaults(func=run)
 
 
@@ -41,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         [Output("--out", args.out, (".csv", ".tsv", ".txt"))],
     )
     model = load_table_model(args.model, USAGE)
+    model.preprocessor.unknown = args.unknown or model.preprocessor.unknown
     if args.proba and model.task != "classification":
         raise CommandError("--proba needs a classification model; this one is a regression")
     frame = read_table(args.data, USAGE)

@@ -20,7 +20,7 @@ from chainrule.cli.options import (
     DEFAULTS,
     PLOT_SUFFIXES,
     batch_size,
-    fraction,
+    fraction_or_auto,
     non_negative_float,
     positive_float,
     positive_int,
@@ -28,10 +28,12 @@ from chainrule.cli.options import (
 from chainrule.cli.progress import ProgressBar
 from chainrule.cli.report import write_history
 from chainrule.errors import DivergenceError
+from chainrule.io.cleaning import MISSING, UNKNOWN
 from chainrule.io.preprocessing import SCALINGS
 from chainrule.nn.activations import ACTIVATIONS
 from chainrule.nn.losses import LOSSES
 from chainrule.table import TableModel, train_table
+from chainrule.table.stopping import AUTO_VALIDATION, MIN_VALIDATION_ROWS, STOP_ON
 from chainrule.train.callbacks import Callback
 
 USAGE = "chainrule train DATA --target COLUMN --out MODEL.npz"
@@ -51,8 +53,30 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("data", help="training data: CSV (any common delimiter), .npz (arrays X and y) or .npy")
     p.add_argument("--target", required=True, help="the column to predict")
     p.add_argument("--out", required=True, help="the model file to write (.npz)")
-    p.add_argument("--features", help="comma-separated input columns (default: all but the target)")
+    p.add_argument(
+        "--features",
+        help="comma-separated input columns (default: all but the target, --drop and identifiers)",
+    )
+    p.add_argument("--drop", help="comma-separated columns to leave out")
+    p.add_argument(
+        "--keep-ids",
+        action="store_true",
+        help="keep columns that look like identifiers (text nearly all distinct, a running index)",
+    )
     p.add_argument("--categorical", help="comma-separated columns to one-hot encode even if numeric")
+    p.add_argument(
+        "--missing",
+        choices=MISSING,
+        default=DEFAULTS["missing"],
+        help="missing cells: refuse (with a count per column), drop those rows, or fill input "
+        "columns with the training rows' mean, median or most frequent value (stored in the model)",
+    )
+    p.add_argument(
+        "--unknown",
+        choices=UNKNOWN,
+        default=DEFAULTS["unknown"],
+        help="a category not seen in training, at prediction: all-zero one-hot (with a warning) or an error",
+    )
     p.add_argument(
         "--task", choices=["classification", "regression"], help="default: inferred from the target"
     )
@@ -102,17 +126,30 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--validation-split",
-        type=fraction,
+        type=fraction_or_auto,
         default=DEFAULTS["validation_split"],
-        help="share of rows held out (0: none)",
+        help=f"share of rows held out (0: none); auto: {AUTO_VALIDATION:g} when that is at least "
+        f"{MIN_VALIDATION_ROWS} rows, else none",
+    )
+    p.add_argument(
+        "--early-stopping",
+        choices=STOP_ON,
+        default=DEFAULTS["early_stopping"],
+        help=f"stop on the validation loss or the training loss; auto: validation when the split "
+        f"has {MIN_VALIDATION_ROWS} rows or more, else training (scikit-learn's rule)",
     )
     p.add_argument(
         "--patience",
         type=positive_int,
         default=DEFAULTS["patience"],
-        help="early stopping: epochs without a better validation loss before training stops",
+        help="early stopping: epochs without an improvement of --tol before training stops",
     )
-    p.add_argument("--early-stopping", type=positive_int, dest="patience", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--tol",
+        type=non_negative_float,
+        default=DEFAULTS["min_delta"],
+        help="early stopping: the least fall of the loss that counts as an improvement",
+    )
     p.add_argument("--no-early-stopping", action="store_true", help="run every epoch, keep the last weights")
     p.add_argument(
         "--seed", type=int, default=DEFAULTS["seed"], help="seed of the weights, the split and the shuffling"
@@ -143,12 +180,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="training interrupted")  # reported below, once
+            warnings.filterwarnings("ignore", message="not converged")  # reported below, with the result
             try:
                 model = train_table(
                     frame,
                     args.target,
                     features=split_list(args.features, "--features") or None,
+                    drop=split_list(args.drop, "--drop"),
+                    keep_ids=args.keep_ids,
                     categorical=split_list(args.categorical, "--categorical"),
+                    missing=args.missing,
+                    unknown=args.unknown,
                     task=args.task,
                     scale=args.scale,
                     target_scale=args.target_scale,
@@ -161,8 +203,9 @@ def run(args: argparse.Namespace) -> int:
                     epochs=args.epochs,
                     batch_size=args.batch_size,
                     validation_split=args.validation_split,
-                    early_stopping=not args.no_early_stopping,
+                    early_stopping="off" if args.no_early_stopping else args.early_stopping,
                     patience=args.patience,
+                    tol=args.tol,
                     seed=args.seed,
                     dtype=args.dtype,
                     callbacks=callbacks,
@@ -224,7 +267,10 @@ def report_and_save(args: argparse.Namespace, model: TableModel) -> int:
     suffix = " (interrupted)" if interrupted else ""
     print(f"trained {history.epochs} epochs on {training['train_rows']} rows{suffix}")
     if training["stopped_early"]:
-        print(f"early stopping: no better validation loss for {args.patience} epochs")
+        what = "validation" if training["stopping"] == "validation" else "training"
+        print(f"early stopping: no fall of the {what} loss by {args.tol:g} for {args.patience} epochs")
+    if training.get("not_converged"):
+        print(training["not_converged"])
     if training["restored_epoch"] is not None:
         print(f"early stopping restored the weights of epoch {training['restored_epoch']}")
     for split, metrics in training["metrics"].items():

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import InputError
+from chainrule.io.cleaning import check_missing, fill_missing, missing_message, one_hot
 from chainrule.nn.losses import class_indices
 
 SCALINGS = ("standard", "minmax", "maxabs", "none")
@@ -69,6 +70,10 @@ class TablePreprocessor:
     class_type : str
         What the labels were in the training table: ``"text"``, ``"number"`` or ``"bool"``;
         `labels` gives them back as such.
+    columns, fill, missing, unknown
+        The input columns in the table's own order; each one's fill value for missing cells,
+        and the ``missing`` strategy they came from; what an unseen category does (``"ignore"``:
+        an all-zero one-hot row and a warning, or ``"error"``). See `chainrule.io.cleaning`.
     """
 
     target: str
@@ -79,6 +84,10 @@ class TablePreprocessor:
     classes: list[str] = field(default_factory=list)
     target_scaler: Scaler = field(default_factory=Scaler)
     class_type: str = "text"
+    columns: list[str] = field(default_factory=list)
+    fill: dict[str, Any] = field(default_factory=dict)
+    missing: str = "refuse"
+    unknown: str = "ignore"
 
     # ------------------------------------------------------------------------------ fit
     @classmethod
@@ -116,7 +125,9 @@ class TablePreprocessor:
         for column in features:
             if column not in forced and column not in numeric:
                 _refuse_numeric_looking(frame[column], column)
-        check_missing(frame, [*features, target])
+        message = missing_message(frame, [*features, target], target)
+        if message is not None:
+            raise InputError(message)
         cats = {
             c: sorted({_label(v) for v in frame[c].dropna()}, key=_natural)
             for c in features
@@ -127,6 +138,7 @@ class TablePreprocessor:
         if task not in ("classification", "regression"):
             raise ValueError(f"task must be classification or regression, got {task!r}")
         prep = cls(target=target, task=task, numeric=numeric, categorical=cats)
+        prep.columns = [str(c) for c in frame.columns if c in set(features)]
         prep.scaler = Scaler.fit(prep._numeric_block(frame), scale)
         if task == "classification":
             prep.classes = sorted({_label(v) for v in y}, key=_natural)
@@ -157,20 +169,15 @@ class TablePreprocessor:
 
     def transform(self, frame: Any) -> np.ndarray:
         """Network inputs for the rows of ``frame``; errors name the row (or line) and column."""
-        check_missing(frame, [*self.numeric, *self.categorical], needed=self._needed())
+        frame = fill_missing(frame, self.fill)
+        advice = (
+            f"fill them, or retrain with --missing mean (this model's --missing {self.missing} stores none)"
+        )
+        check_missing(frame, [*self.numeric, *self.categorical], needed=self._needed(), advice=advice)
         blocks = [self.scaler.transform(self._numeric_block(frame))]
         for column, categories in self.categorical.items():
             labels = [_label(v) for v in self._column(frame, column)]
-            index = {c: i for i, c in enumerate(categories)}
-            one_hot = np.zeros((len(labels), len(categories)))
-            for row, label in enumerate(labels):
-                if label not in index:
-                    raise InputError(
-                        f"{row_label(frame.index, row)}, column {column!r}: category {label!r} was not "
-                        f"seen in training (known: {', '.join(categories)})"
-                    )
-                one_hot[row, index[label]] = 1.0
-            blocks.append(one_hot)
+            blocks.append(one_hot(labels, categories, column, self.unknown, frame.index))
         return np.hstack(blocks)
 
     def encode_target(self, values: Any) -> np.ndarray:
@@ -226,6 +233,10 @@ class TablePreprocessor:
             "classes": self.classes,
             "target_scaler": vars(self.target_scaler),
             "class_type": self.class_type,
+            "columns": self.columns,
+            "fill": self.fill,
+            "missing": self.missing,
+            "unknown": self.unknown,
         }
 
     @classmethod
@@ -239,6 +250,10 @@ class TablePreprocessor:
             classes=list(data["classes"]),
             target_scaler=Scaler(**data["target_scaler"]),
             class_type=str(data.get("class_type", "text")),  # files before it: labels as text
+            columns=[str(c) for c in data.get("columns", [*data["numeric"], *data["categorical"]])],
+            fill=dict(data.get("fill", {})),
+            missing=str(data.get("missing", "refuse")),
+            unknown=str(data.get("unknown", "ignore")),
         )
 
     # ------------------------------------------------------------------------ helpers
@@ -307,28 +322,6 @@ def row_label(index: Any, position: int) -> str:
     if getattr(index, "name", None) == "line":
         return f"line {index[position]}"
     return f"row {position + 1}"
-
-
-def check_missing(frame: Any, columns: list[str], needed: str | None = None) -> None:
-    """Raise one `InputError` counting every missing cell of ``columns``, with where they are."""
-    reports, total = [], 0
-    for column in columns:
-        if column not in frame.columns:
-            if needed is None:
-                continue
-            raise InputError(f"column {column!r} is missing from the data (the model needs: {needed})")
-        rows = np.flatnonzero(frame[column].isna().to_numpy())
-        if rows.size:
-            total += rows.size
-            where = ", ".join(row_label(frame.index, int(r)).split()[1] for r in rows[:5])
-            kind = "line" if getattr(frame.index, "name", None) == "line" else "row"
-            kind += "s" if rows.size > 1 else ""
-            more = ", ..." if rows.size > 5 else ""
-            reports.append(f"{column!r} {rows.size} ({kind} {where}{more})")
-    if total:
-        raise InputError(
-            f"{_count(total, 'cell')} missing: {'; '.join(reports)}; drop or fill those rows first"
-        )
 
 
 def _refuse_numeric_looking(column: Any, name: str) -> None:

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import chainrule as cr
-from chainrule.live.data import BUILTIN
+from chainrule.live.data import BUILTIN, MISSING
 
 ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "identity")
 OUTPUTS = ("auto", "sigmoid", "softmax", "identity", "tanh")
@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "data_seed": 0,
     "target": None,
     "task": "auto",
+    "missing": "refuse",
     "view": [],
     "held": -1,
     "layers": [
@@ -41,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "speed": 1,
 }
-DATA_KEYS = {"dataset", "n", "noise", "train_ratio", "data_seed", "target", "task"}
+DATA_KEYS = {"dataset", "n", "noise", "train_ratio", "data_seed", "target", "task", "missing"}
 NETWORK_KEYS = {"layers", "output", "loss", "seed"}
 OPTIMIZER_KEYS = {"optimizer", "lr", "schedule", "l2"}
 
@@ -99,6 +100,7 @@ _CHECKS: dict[str, Any] = {
     "data_seed": lambda v: _number(v, "data_seed", 0, 2**31 - 1, True),
     "target": lambda v: None if v in (None, "") else str(v),
     "task": lambda v: _choice(v, TASKS, "task"),
+    "missing": lambda v: _choice(v, MISSING, "missing"),
     "view": lambda v: [_number(x, "view", 0, 10**6, True) for x in v][:2] if isinstance(v, list) else [],
     "held": lambda v: _number(v, "held", -1, 10**9, True),
     "layers": _layers,

@@ -1,7 +1,8 @@
 """The playground's data: built-in 2-D sets, and tables read exactly as ``chainrule train`` reads them.
 
-This module holds the playground's only two imports from inside the library's modules
-(`TablePreprocessor` and `read_table`), so a restructuring of the package is one edit here.
+This module holds the playground's only imports from inside the library's modules
+(`TablePreprocessor`, `read_table` and the missing-cell policy `clean_missing`), so a
+restructuring of the package is one edit here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
+from chainrule.io.cleaning import MISSING, clean_missing  # noqa: F401 (MISSING: for config.py)
 from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.io.tables import pandas_module, read_table
 
@@ -246,15 +248,21 @@ def prepare(
     seed: int = 0,
     view: tuple[int, int] | None = None,
     held: int | None = None,
+    missing: str = "refuse",
 ) -> Prepared:
     """Preprocess ``frame`` as ``chainrule train`` does (standard scaling) and split it.
 
     ``target`` defaults to the last column; ``task`` to the inferred one; ``view`` (two input
-    positions) to the pair `choose_view` picks; ``held`` (a row number) to `typical_row`'s.
+    positions) to the pair `choose_view` picks; ``held`` (a row number) to `typical_row`'s;
+    ``missing`` is ``chainrule train --missing`` (one of `MISSING`).
     """
     target = target or str(frame.columns[-1])
     try:
+        features = [str(c) for c in frame.columns if c != target]
+        cleaned = clean_missing(frame, features, target, missing) if target in frame.columns else None
+        frame = frame if cleaned is None else cleaned.frame
         prep = TablePreprocessor.fit(frame, target, task=task or None, scale="standard")
+        prep.fill, prep.missing = ({}, missing) if cleaned is None else (cleaned.fill, missing)
         X, y = prep.transform(frame), prep.encode_target(frame[target])
     except (cr.ChainruleError, ValueError) as exc:
         raise DataError(" ".join(str(exc).split())) from None

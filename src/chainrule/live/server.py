@@ -293,6 +293,7 @@ def options() -> dict[str, Any]:
         "optimizers": cfg.OPTIMIZERS,
         "schedules": cfg.SCHEDULES,
         "tasks": cfg.TASKS,
+        "missing": cfg.MISSING,
         "max_units": cfg.MAX_UNITS,
         "max_layers": cfg.MAX_LAYERS,
         "defaults": cfg.DEFAULTS,

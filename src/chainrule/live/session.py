@@ -82,6 +82,7 @@ class Session:
             seed=c["data_seed"],
             view=tuple(c["view"]) or None,
             held=c["held"],
+            missing=c.get("missing", "refuse"),
         )
         if c["dataset"] == "csv":
             self.config["target"] = self.csv_target = self.data.prep.target

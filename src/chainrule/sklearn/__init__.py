@@ -15,6 +15,13 @@ from __future__ import annotations
 import importlib.util
 import warnings
 
+try:
+    import sklearn.base  # noqa: F401
+except ImportError as exc:  # say which extra brings it, not a bare "No module named 'sklearn'"
+    raise ModuleNotFoundError(
+        f'chainrule.sklearn needs scikit-learn ({exc}): pip install "chainrule[sklearn]"', name="sklearn"
+    ) from None
+
 from chainrule.sklearn._estimators import NeuralNetClassifier, NeuralNetRegressor
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor"]

@@ -46,7 +46,7 @@ class NeuralNetBase(BaseEstimator):
         learning_rate: str | float = "constant",
         learning_rate_init: float = 0.001,
         power_t: float = 0.5,
-        max_iter: int = 200,
+        max_iter: int = 2000,
         shuffle: bool = True,
         random_state: int | None = None,
         tol: float = 1e-4,
@@ -272,7 +272,7 @@ class NeuralNetBase(BaseEstimator):
         ):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
+                f"optimization hasn't converged yet; train longer with max_iter={2 * self.max_iter}.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -23,8 +23,9 @@ PARAMETERS_DOC = """
     learning_rate_init : float, default 0.001
     power_t : float, default 0.5
         The exponent of "invscaling".
-    max_iter : int, default 200
-        Epochs.
+    max_iter : int, default 2000
+        The most epochs (scikit-learn's default is 200, which stops small tables before they
+        have learned); training usually ends sooner, by the ``tol`` rule.
     shuffle : bool, default True
         Reshuffle every epoch (chainrule's generator, so not scikit-learn's order).
     random_state : int or None

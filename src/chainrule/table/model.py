@@ -150,7 +150,8 @@ class TableModel:
         """Metrics on labelled rows, in the target's labels or units.
 
         Classification: ``accuracy``, ``log_loss`` and ``confusion`` (rows: true class, columns:
-        predicted, in `classes_` order); regression: ``mse``, ``mae`` and ``r2``.
+        predicted, in `classes_` order); regression: ``mse``, ``mae`` and ``r2``. Rows without
+        a target value are left out, and counted as ``unlabelled`` when there are any.
 
         Parameters
         ----------
@@ -160,7 +161,11 @@ class TableModel:
         frame = self._frame(rows, "evaluate")
         if self.target not in frame.columns:
             raise InputError(f"the rows have no target column {self.target!r} to evaluate against")
-        return task_metrics(self.preprocessor, self.network, frame)
+        labelled = frame[self.target].notna().to_numpy()
+        if not labelled.any():
+            raise InputError(f"no row has a value in the target column {self.target!r}")
+        metrics = task_metrics(self.preprocessor, self.network, frame[labelled])
+        return {**metrics, "unlabelled": int((~labelled).sum())} if not labelled.all() else metrics
 
     def score(self, rows: Any) -> float:
         """Accuracy (classification) or R^2 (regression) on labelled rows, as scikit-learn scores.

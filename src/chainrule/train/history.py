@@ -59,6 +59,13 @@ class History:
     def __contains__(self, key: object) -> bool:
         return key in self.history
 
+    def __getattr__(self, key: str) -> list[float]:
+        """``history.loss`` is ``history["loss"]``: each logged quantity as an attribute too."""
+        if not key.startswith("_") and key in self.__dict__.get("history", {}):
+            return self.__dict__["history"][key]
+        logged = ", ".join(self.__dict__.get("history", {})) or "nothing yet"
+        raise AttributeError(f"History has no {key!r}; it logged: {logged}")
+
     def __repr__(self) -> str:
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
         return f"History(epochs={self.epochs}, last={last})"

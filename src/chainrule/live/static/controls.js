@@ -64,6 +64,7 @@ export class Controls {
     const csv = document.getElementById("csv-settings");
     this.target = field(csv, "Target column", document.createElement("select"), "target");
     this.target.addEventListener("change", () => send({ target: this.target.value }));
+    add(csv, "missing", "Missing cells", select(options.missing), text("missing"));
     this.viewX = field(csv, "View: horizontal", document.createElement("select"), "view-x");
     this.viewY = field(csv, "View: vertical", document.createElement("select"), "view-y");
     const view = () => send({ view: [Number(this.viewX.value), Number(this.viewY.value)] });
@@ -105,6 +106,7 @@ export class Controls {
   syncData(data) {
     const csv = this.config.dataset === "csv";
     this.target.parentElement.hidden = !csv;
+    this.c.missing.parentElement.hidden = !csv;
     this.target.innerHTML = data.columns.map((c) => `<option>${escape(c)}</option>`).join("");
     this.target.value = data.target;
     const many = data.features.length > 2;
