@@ -224,7 +224,7 @@ def test_onnx_of_a_table_model_takes_unscaled_columns(prices, tmp_path):
 
 
 def test_the_task_is_inferred_with_its_reason_and_can_be_forced():
-    rows = {"x": list(range(40)), "y": [i % 3 for i in range(40)]}
+    rows = {"x": [float((i * 7) % 11) for i in range(40)], "y": [i % 3 for i in range(40)]}  # not an index
     lines = []
     model = cr.train_table(rows, target="y", epochs=2, validation_split=0, log=lines.append)
     assert model.task == "classification" and model.classes_.tolist() == [0, 1, 2]
