@@ -22,9 +22,9 @@ from chainrule.nn.layers import Dense, Layer
 from chainrule.nn.losses import Loss, class_indices, default_loss, get_loss
 from chainrule.nn.metrics import default_metrics, get_metric
 from chainrule.nn.stack import cast_layers, check_stack, dense_stack, summary_html, summary_text
-from chainrule.train import loop
 from chainrule.train.history import History
 from chainrule.train.optimizers import Slot
+from chainrule.train.prepare import prepare
 from chainrule.train.settings import FitSettings, with_fit_options
 from chainrule.train.step import backward
 
@@ -329,7 +329,7 @@ def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
     ----------
     net : Network
     X : array-like of shape (n_samples, n_inputs), or a callable returning batches
-        See `chainrule.train.loop.prepare` (memory-mapped arrays, batch functions).
+        See `chainrule.train.prepare.prepare` (memory-mapped arrays, batch functions).
     y : array-like of shape (n_samples, n_outputs), or None with a batch function
     **options
         ``loss``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ...: the options that
@@ -339,7 +339,7 @@ def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
     -----
     Settings are checked first, then a network whose dtype follows its data is cast (all layers
     or none), then the data and any checkpoint; a failure or Ctrl-C before the first epoch puts
-    the exact previous arrays back. What training guarantees: `chainrule.train.loop.prepare`.
+    the exact previous arrays back. What training guarantees: `chainrule.train.prepare.prepare`.
     """
     settings = FitSettings(**options)
     undo = train = None
@@ -349,7 +349,7 @@ def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
         source, run, start = settings.resume_from, None, None
         if source is not None:
             run, start = read_checkpoint(source, net, settings.trainer)
-        train = loop.prepare(net, X, y, settings, run=run, resume=start, resume_source=str(source))
+        train = prepare(net, X, y, settings, run=run, resume=start, resume_source=str(source))
         return train()
     except BaseException:
         if undo is not None and (train is None or not train.started):
