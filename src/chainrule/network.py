@@ -21,6 +21,7 @@ from chainrule.nn.inputs import as_matrix, as_targets, check_lengths
 from chainrule.nn.layers import Dense, Layer
 from chainrule.nn.losses import Loss, class_indices, default_loss, get_loss
 from chainrule.nn.metrics import default_metrics, get_metric
+from chainrule.nn.predictor import Predictor
 from chainrule.nn.stack import cast_layers, check_stack, dense_stack, summary_html, summary_text
 from chainrule.train.history import History
 from chainrule.train.optimizers import Slot
@@ -201,6 +202,10 @@ class Network:
         single = np.ndim(X) == 1 and np.size(X) == self.n_inputs
         out = self.forward(self.as_inputs(X))
         return out[0] if single else out
+
+    def predictor(self) -> Predictor:
+        """`predict` for one row at a time, checked once: bit-identical outputs (`chainrule.nn.predictor`)."""
+        return Predictor(self.layers, self.dtype, self.predict)
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities: softmax rows, or ``[1 - p, p]`` for one sigmoid output."""

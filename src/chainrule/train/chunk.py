@@ -132,6 +132,12 @@ class Chunk:
         values = {"accuracy": accuracy, "mse": mse, "mae": mae}
         return loss_total, [values[name] for name in self.metric_names]
 
+    def columns(self, epochs: int) -> dict[str, Array]:
+        """`totals` of the first ``epochs`` epochs of the last `run`, one array per quantity."""
+        where = {"accuracy": 1, "mse": 2, "mae": 3}
+        sums = self.sums[:epochs]
+        return {"loss": sums[:, 0], **{name: sums[:, where[name]] for name in self.metric_names}}
+
     def keep_last_batch(self) -> None:
         """Leave each layer's input, z, output and delta of the last batch, as a step does."""
         n, batch = self.X.shape[0], self.batch

@@ -215,14 +215,12 @@ class Trainer:
         completed, failed_batch, _ = chunk.run(None, count)
         if failed_batch is not None or not self.rollback.params_finite():
             raise Replay(self.rollback.restore())
-        seen, summed, lr = chunk.X.shape[0], self.loss.reduction == "sum", self.optimizer.lr
-        columns: dict[str, list[float]] = {"loss": [], **{name: [] for name in self.metric_names}}
-        for e in range(completed):
-            total, metric_totals = chunk.totals(e)
-            columns["loss"].append(total if summed else total / seen)
-            for name, value in zip(self.metric_names, metric_totals, strict=True):
-                columns[name].append(value / seen)
-        columns["lr"] = [lr] * completed
+        seen, summed = chunk.X.shape[0], self.loss.reduction == "sum"
+        columns = {  # each epoch's logs as `end_epoch` makes them, computed for all at once
+            name: (totals if name == "loss" and summed else totals / seen).tolist()
+            for name, totals in chunk.columns(completed).items()
+        }
+        columns["lr"] = [self.optimizer.lr] * completed
         self.run.history.extend(columns)
         self.rollback.commit()
         self.logs = {key: values[-1] for key, values in columns.items()}

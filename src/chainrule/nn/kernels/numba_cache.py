@@ -151,11 +151,11 @@ def compile_notice(key: str) -> Callable[[bool], None]:
     if is_compiled(key):
         return lambda ok: None
     where = folder()
-    kept = f"cached in {where} for next time" if where is not None else "not cached: nothing is writable"
+    kept = f"once; cached in {where} for next time" if where is not None else "no cache folder is writable"
     timer = threading.Timer(
         NOTICE_AFTER,
         log.warning,
-        (f"chainrule: compiling the Numba kernels for this network (once; {kept}) ...",),
+        (f"chainrule: compiling the Numba kernels for this network ({kept}) ...",),
     )
     timer.daemon = True
     timer.start()
