@@ -1,6 +1,6 @@
 """The compiled passes both Numba modules share: activation, slope, column sums, output block.
 
-`chainrule.nn.kernels.numba_kernels` calls them once per layer and step; the whole-run trainer
+`chainrule.nn.kernels.numba_kernels` calls them once per layer and step; the compiled chunk
 `chainrule.nn.kernels.numba_chunk` calls them inside its loop over an epoch's batches.
 """
 
