@@ -87,6 +87,7 @@ class Trainer:
         self.logs: dict[str, float] = {}
         self.started = False
         self.compile_key: str | None = None  # Numba's kernels for this run, for the compile notice
+        self.compiled: Callable[[bool], None] | None = None  # ends that notice
 
     def train(
         self,
@@ -161,7 +162,8 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_train_begin()
         fast = chunk is not None and self.fast_forward_allowed(validation, shuffles)
-        finish = numba_cache.compile_notice(self.compile_key) if self.compile_key else None
+        # The first step (or compiled call) is where Numba compiles: the notice covers it alone.
+        self.compiled = numba_cache.compile_notice(self.compile_key) if self.compile_key else None
         # A diverging run overflows on its way to a non-finite loss; the explicit checks of
         # every batch loss and of the weights after each epoch report that, so NumPy's own
         # warnings would only be noise.
@@ -179,15 +181,20 @@ class Trainer:
                     except Replay as replay:  # go back to an exact state, then epoch by epoch
                         fast, epoch = False, replay.epochs
                         chunk = self.make_chunk()  # the restored optimizer state's arrays
-                    if finish is not None:
-                        finish = finish(True)
                     if net.stop_training:
                         break
         finally:
-            if finish is not None:
-                finish(False)
+            if self.compiled is not None:  # training failed before its first step ended
+                self.compiled(False)
+                self.compiled = None
         if chunk is not None and len(epochs):
             chunk.keep_last_batch()
+
+    def first_step_done(self) -> None:
+        """End the compile notice (`chainrule.nn.kernels.numba_cache.compile_notice`), if one runs."""
+        if self.compiled is not None:
+            self.compiled(True)
+            self.compiled = None
 
     def make_chunk(self) -> Chunk | None:
         """The run's compiled epoch (`chunk_for`), over the optimizer's state arrays as they are now."""
@@ -213,6 +220,7 @@ class Trainer:
         self.optimizer.start_epoch(epoch)  # checks the rate, which nothing changes in between
         count = min(stop - epoch, max(1, int(FAST_FORWARD_WORK / chunk.work_per_epoch)))
         completed, failed_batch, _ = chunk.run(None, count)
+        self.first_step_done()
         if failed_batch is not None or not self.rollback.params_finite():
             raise Replay(self.rollback.restore())
         seen, summed = chunk.X.shape[0], self.loss.reduction == "sum"
@@ -276,6 +284,8 @@ class Trainer:
             value, out = train_step(
                 net, X_batch, y_batch, loss, optimizer, w_batch, block=block, slots=self.slots
             )
+            if self.compiled is not None:
+                self.first_step_done()
             if not math.isfinite(value):  # NaN or infinite: train_step updated nothing
                 self.diverged(epoch, f"the training loss became {value}", first_batch=batch_number == 0)
             rows = X_batch.shape[0]
@@ -293,6 +303,7 @@ class Trainer:
         self.begin_epoch(epoch)
         order = None if rng is None else rng.permutation(chunk.X.shape[0])  # as `batches` draws it
         _, failed_batch, value = chunk.run(order)
+        self.first_step_done()
         if failed_batch is not None:
             self.diverged(epoch, f"the training loss became {value}", first_batch=failed_batch == 0)
         total, metric_totals = chunk.totals(0)
