@@ -2,7 +2,8 @@
 
     python benchmarks/run.py                 # every workload
     python benchmarks/run.py mnist tiny      # some of them
-    python benchmarks/run.py --threads 1     # another BLAS / PyTorch thread count
+    python benchmarks/run.py --threads 1     # another BLAS / PyTorch thread count (default: 1,2)
+    python benchmarks/run.py mnist tiny firstfit serve --write docs/performance.md   # the docs' table
 
 Every contender trains the same network from the same initial weights on the same batches, at
 the same thread count; runs are interleaved (A B C A B C ...) after a warm-up, and the table
@@ -38,6 +39,7 @@ from contenders import (
     Workload,
     reference_loss,
 )
+from first_use import bench_first_fit, bench_serve
 
 import chainrule as cr
 
@@ -137,9 +139,10 @@ def bench_mnist(args) -> str:
             [GemmFloor, Chainrule, ChainruleNumba, NumpyLoop, Torch, Sklearn], workload
         )
         medians, losses, ratios = race(workload, contenders, args.repeats)
+        args.results[("mnist", optimizer, args.current_threads)] = ratios
         title = (
             f"mnist: 784-256-128-10 ReLU/softmax, batch 128, {optimizer}, float32, "
-            f"one epoch of {args.rows} rows"
+            f"one epoch of {args.rows} rows, {args.current_threads} thread(s)"
         )
         out.append(table(title, medians, losses, ratios, notes))
     return "\n".join(out)
@@ -171,8 +174,10 @@ def bench_tiny(args) -> str:
         "the same layer sizes on log-loss, so its final loss is not comparable"
     )
     medians, losses, ratios = race(workload, contenders, args.repeats)
+    args.results[("tiny", "sgd", args.current_threads)] = ratios
     losses.pop("scikit-learn", None)
-    title = "tiny: seed 000's 3-4-1 sigmoid network, 5000 full-batch steps, float64"
+    threads = args.current_threads
+    title = f"tiny: seed 000's 3-4-1 sigmoid network, 5000 full-batch steps, float64, {threads} thread(s)"
     return table(title, medians, losses, ratios, notes)
 
 
@@ -398,6 +403,91 @@ def bench_compile(args) -> str:
     )
 
 
+def bench_firstfit(args) -> str:
+    text, results = bench_first_fit(max(1, min(args.repeats, 3)))
+    args.results.update(results)
+    return text
+
+
+def bench_one_row(args) -> str:
+    text, results = bench_serve(args.repeats)
+    args.results.update(results)
+    return text
+
+
+def verdicts(results: dict) -> str:
+    """The issue's targets, each met or missed with the measured number (only those measured)."""
+    rows = []
+
+    def check(target: str, key, pick, limit: float, unit: str = "x") -> None:
+        value = pick(results[key]) if key in results else None
+        if value is not None:
+            rows.append(f"| {target} | {value:.3g}{unit} | {'met' if value <= limit else '**missed**'} |")
+
+    def ratio(a, b):
+        return lambda r: r.get((a, b))
+
+    check(
+        "cold first fit, Numba installed, unchosen: <= 1.5 s over NumPy",
+        "first fit: unchosen, empty cache",
+        lambda v: v,
+        1.5,
+        " s",
+    )
+    check(
+        "warm first fit, unchosen: <= 0.1 s over NumPy",
+        "first fit: unchosen, warm cache",
+        lambda v: v,
+        0.1,
+        " s",
+    )
+    for threads, numba_limit, numpy_limit in ((1, 1.10, 1.20), (2, 1.15, 1.30)):
+        key = ("mnist", "sgd", threads)
+        check(
+            f"mnist, Numba, {threads} thread(s): <= {numba_limit}x the floor",
+            key,
+            ratio("chainrule (numba)", "GEMM floor"),
+            numba_limit,
+        )
+        check(
+            f"mnist, NumPy backend, {threads} thread(s): <= {numpy_limit}x the floor",
+            key,
+            ratio("chainrule", "GEMM floor"),
+            numpy_limit,
+        )
+    check(
+        "mnist, Numba, 2 threads: >= 1.5x faster than PyTorch (time ratio <= 0.667)",
+        ("mnist", "sgd", 2),
+        ratio("chainrule (numba)", "PyTorch"),
+        1 / 1.5,
+    )
+    for threads in (1, 2):
+        key = ("tiny", "sgd", threads)
+        check(
+            f"seed-sized, NumPy backend, {threads} thread(s): <= 1.3x the classic loop",
+            key,
+            ratio("chainrule", "seed tutorial's loop"),
+            1.3,
+        )
+        check(
+            f"seed-sized, Numba, {threads} thread(s): <= 0.10x the classic loop",
+            key,
+            ratio("chainrule (numba)", "seed tutorial's loop"),
+            0.10,
+        )
+    if "serve: onnxruntime (float64 graph)" in results:
+        ort = results["serve: onnxruntime (float64 graph)"]
+        check(
+            "one-row predict (predictor): <= onnxruntime",
+            "serve: chainrule predictor",
+            lambda v: v / ort,
+            1.0,
+        )
+    if not rows:
+        return ""
+    return "### the issue's targets\n\n| target | measured | |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+
+
 WORKLOADS = {
     "mnist": bench_mnist,
     "tiny": bench_tiny,
@@ -406,7 +496,11 @@ WORKLOADS = {
     "memory": bench_memory,
     "outofcore": bench_out_of_core,
     "compile": bench_compile,
+    "firstfit": bench_firstfit,
+    "serve": bench_one_row,
 }
+#: Workloads timed once per thread count; the others run once.
+PER_THREADS = ("mnist", "tiny", "scaling")
 
 
 def main() -> None:
@@ -414,7 +508,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("workloads", nargs="*", choices=[*WORKLOADS, []], default=[])
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", default="1,2", help="BLAS / PyTorch thread counts, e.g. 1,2")
+    parser.add_argument("--write", help="also write the tables (markdown) to this file")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=60000, help="rows of the mnist workload")
     parser.add_argument("--optimizers", default="sgd,momentum,adam")
@@ -426,18 +521,45 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.optimizers = args.optimizers.split(",")
-    set_threads(args.threads)
+    counts = [int(n) for n in str(args.threads).split(",")]
+    args.results = {}
+    set_threads(counts[0])
     from threadpoolctl import threadpool_info
 
-    blas = ", ".join(
-        f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)" for i in threadpool_info()
-    )
-    print(
+    blas = ", ".join(f"{i['internal_api']} {i['version']}" for i in threadpool_info())
+    header = (
         f"chainrule {cr.__version__}, NumPy {np.__version__}, Python {platform.python_version()}, "
-        f"{platform.machine()}, {os.cpu_count()} cores; BLAS: {blas}; {time.strftime('%Y-%m-%d')}\n"
+        f"{platform.machine()}, {os.cpu_count()} cores; BLAS: {blas}; threads {counts}; "
+        f"load average {os.getloadavg()[0]:.1f} at the start; {time.strftime('%Y-%m-%d')}"
     )
+    sections = [f"```\n{header}\n```\n"]
+    print(sections[0], flush=True)
     for name in args.workloads or WORKLOADS:
-        print(WORKLOADS[name](args), flush=True)
+        for threads in counts if name in PER_THREADS else counts[:1]:
+            set_threads(threads)
+            args.current_threads = threads
+            sections.append(WORKLOADS[name](args))
+            print(sections[-1], flush=True)
+    sections.append(verdicts(args.results))
+    print(sections[-1])
+    if args.write:
+        write_between_markers(Path(args.write), "\n".join(sections))
+
+
+START, END = "<!-- measured: start", "<!-- measured: end -->"
+
+
+def write_between_markers(path: Path, tables: str) -> None:
+    """Put ``tables`` between the page's two markers (the whole file when it has none)."""
+    text = path.read_text() if path.exists() else ""
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        marker_line, _ = rest.split("\n", 1)
+        _, tail = rest.split(END, 1)
+        text = f"{head}{START}{marker_line}\n{tables}\n{END}{tail}"
+    else:
+        text = tables
+    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -257,7 +257,7 @@ INTERRUPTED = """
     ["numba.core.types.misc", "numba.core.lowering", "numba.typed", "chainrule.nn.kernels.numba_passes"],
 )
 def test_an_interrupted_numba_import_leaves_fit_working(module):
-    result = run_python(INTERRUPTED.format(module=module))
+    result = run_python(INTERRUPTED.format(module=module), backend="numba")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["numba", "numba"]
 
@@ -267,10 +267,17 @@ FALLBACK = """
     import numpy as np
     import chainrule as cr
 
+    class Stop(cr.Callback):  # a run long enough for the automatic choice to want Numba, stopped
+        def on_epoch_end(self, epoch, logs):
+            self.network.stop_training = epoch >= 1
+
     X, y = np.random.default_rng(0).normal(size=(8, 2)), np.arange(8) % 2
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        backends = [cr.Network([2, 3, 1], seed=0).fit(X, y, epochs=2).backend for _ in range(2)]
+        backends = [
+            cr.Network([2, 3, 1], seed=0).fit(X, y, epochs=10**8, callbacks=[Stop()]).backend
+            for _ in range(2)
+        ]
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert len(messages) == 1, messages
     assert not [name for name in sys.modules if name.startswith("numba")], "half-imported numba kept"

@@ -172,7 +172,32 @@ def test_import_chainrule_does_not_import_numba():
     assert python("import sys, chainrule; print('numba' in sys.modules)") == "False"
 
 
-def test_the_environment_variable_chooses_and_the_default_is_numba_when_installed():
+def test_the_environment_variable_chooses_and_the_default_is_numpy():
     assert python("import chainrule as cr; print(cr.backend())", CHAINRULE_BACKEND="numpy") == "numpy"
     default = python("import chainrule as cr; print(cr.backend())", CHAINRULE_BACKEND="")
-    assert default == ("numba" if kernels.numba_installed() else "numpy")
+    assert default == "numpy"
+
+
+SMALL_AND_BIG_FITS = """
+import sys, numpy as np, chainrule as cr
+X = np.random.default_rng(0).normal(size=(40, 4)); y = (X[:, :1] > 0) * 1.0
+small = cr.Network([4, 3, 1], seed=0).fit(X, y, epochs=5)
+print(small.backend, "numba" in sys.modules)
+class Stop(cr.Callback):
+    def on_epoch_end(self, epoch, logs):
+        self.network.stop_training = epoch >= 2
+big = cr.Network([4, 3, 1], seed=0).fit(X, y, epochs=10**8, callbacks=[Stop()])
+print(big.backend, big.epochs)
+"""
+
+
+@pytest.mark.skipif(not kernels.numba_installed(), reason="numba absent")
+def test_unchosen_a_fit_takes_numba_only_where_it_repays_loading_or_compiling_it(tmp_path):
+    """Auto: a small fit never imports Numba; one big enough to repay a compile says so once."""
+    run = subprocess.run(
+        [sys.executable, "-c", SMALL_AND_BIG_FITS], capture_output=True, text=True, timeout=600,
+        env={**os.environ, "CHAINRULE_BACKEND": "", "NUMBA_CACHE_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["numpy", "False", "numba", "3"]
+    assert run.stderr.count("training with the Numba kernels") == 1, run.stderr

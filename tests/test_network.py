@@ -127,3 +127,36 @@ def test_float32_data_is_not_copied_by_fit(rng):
     X = rng.normal(size=(64, 3)).astype(np.float32)
     net = cr.Network([3, 2, 1], seed=0).astype("float32")
     assert net.as_inputs(X) is X
+
+
+@pytest.mark.parametrize(
+    ("sizes", "activation", "output"),
+    [
+        ([4, 16, 3], "relu", "softmax"),
+        ([3, 8, 8, 1], "tanh", "sigmoid"),
+        ([2, 5, 2], "leaky_relu", "identity"),
+    ],
+)
+def test_the_one_row_predictor_gives_predicts_bits(sizes, activation, output):
+    rng = np.random.default_rng(3)
+    for dtype in ("float64", "float32"):
+        net = cr.Network(sizes, activation=activation, output_activation=output, dtype=dtype, seed=1)
+        net.layers.insert(1, cr.Dropout(0.5))  # the identity at inference
+        predictor = net.predictor()
+        for row in rng.normal(size=(25, sizes[0])) * 3:
+            assert np.array_equal(predictor(row), net.predict(row))
+            assert np.array_equal(predictor(row[None]), net.predict(row[None]))
+            assert np.array_equal(predictor(list(row)), net.predict(list(row)))
+        assert predictor(row).dtype == np.dtype(dtype)
+
+
+def test_the_one_row_predictor_fails_as_predict_does():
+    net = cr.Network([3, 4, 2], output_activation="softmax", seed=0)
+    predictor = net.predictor()
+    assert np.array_equal(predictor(np.ones((2, 3))), net.predict(np.ones((2, 3))))  # predict's own
+    for bad in ([1.0, np.nan, 0.0], [1.0, 2.0], [[1.0, np.inf, 0.0]], "abc"):
+        with pytest.raises(cr.InputError) as expected:
+            net.predict(bad)
+        with pytest.raises(cr.InputError) as got:
+            predictor(bad)
+        assert str(got.value) == str(expected.value)

@@ -21,11 +21,12 @@ from chainrule.nn.inputs import as_matrix, as_targets, check_lengths
 from chainrule.nn.layers import Dense, Layer
 from chainrule.nn.losses import Loss, class_indices, default_loss, get_loss
 from chainrule.nn.metrics import default_metrics, get_metric
+from chainrule.nn.predictor import Predictor
 from chainrule.nn.stack import cast_layers, check_stack, dense_stack, summary_html, summary_text
-from chainrule.train import loop
 from chainrule.train.history import History
 from chainrule.train.lbfgs import prepare_lbfgs
 from chainrule.train.optimizers import Slot
+from chainrule.train.prepare import prepare
 from chainrule.train.settings import FitSettings, with_fit_options
 from chainrule.train.step import backward
 
@@ -203,6 +204,10 @@ class Network:
         out = self.forward(self.as_inputs(X))
         return out[0] if single else out
 
+    def predictor(self) -> Predictor:
+        """`predict` for one row at a time, checked once: bit-identical outputs (`chainrule.nn.predictor`)."""
+        return Predictor(self.layers, self.dtype, self.predict)
+
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities: softmax rows, or ``[1 - p, p]`` for one sigmoid output."""
         out = self.predict(X)
@@ -330,7 +335,7 @@ def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
     ----------
     net : Network
     X : array-like of shape (n_samples, n_inputs), or a callable returning batches
-        See `chainrule.train.loop.prepare` (memory-mapped arrays, batch functions).
+        See `chainrule.train.prepare.prepare` (memory-mapped arrays, batch functions).
     y : array-like of shape (n_samples, n_outputs), or None with a batch function
     **options
         ``loss``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ...: the options that
@@ -340,7 +345,7 @@ def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
     -----
     Settings are checked first, then a network whose dtype follows its data is cast (all layers
     or none), then the data and any checkpoint; a failure or Ctrl-C before the first epoch puts
-    the exact previous arrays back. What training guarantees: `chainrule.train.loop.prepare`.
+    the exact previous arrays back. What training guarantees: `chainrule.train.prepare.prepare`.
     """
     settings = FitSettings(**options)
     undo = train = None
@@ -350,8 +355,8 @@ def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
         source, run, start = settings.resume_from, None, None
         if source is not None:
             run, start = read_checkpoint(source, net, settings.trainer)
-        prepare = loop.prepare if settings.full_batch is None else prepare_lbfgs  # L-BFGS: own driver
-        train = prepare(net, X, y, settings, run=run, resume=start, resume_source=str(source))
+        start_run = prepare if settings.full_batch is None else prepare_lbfgs  # L-BFGS: its own driver
+        train = start_run(net, X, y, settings, run=run, resume=start, resume_source=str(source))
         return train()
     except BaseException:
         if undo is not None and (train is None or not train.started):

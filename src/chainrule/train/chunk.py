@@ -95,43 +95,48 @@ class Chunk:
             block.kind == "squared" and "accuracy" in metric_names,
         )
         self.y = y
-        self.sums = np.zeros(4)
+        self.work_per_epoch = X.shape[0] * sum(layer.n_in * layer.n_out for layer in layers)
+        self.sums = np.zeros((1, 4))
         self.order = _IN_ORDER
 
-    def run(self, order: Array | None) -> tuple[int, float, list[float], int | None, float]:
-        """One epoch at the optimizer's current rate, in data order or in ``order``.
+    def run(self, order: Array | None, epochs: int = 1) -> tuple[int, int | None, float]:
+        """``epochs`` epochs at the optimizer's current rate, each in data order or in ``order``.
 
         Returns
         -------
-        rows : int
-            The rows of the batches stepped.
-        loss_total : float
-            The sum the step path accumulates (the loss times each batch's rows, or the loss).
-        metric_totals : list of float
-            Each metric times each batch's rows, summed, in ``metric_names`` order.
+        completed : int
+            The epochs completed; their sums are ``totals(0 .. completed - 1)``.
         failed_batch : int or None
-            The batch whose loss was not finite (nothing was updated by it), or None.
+            The batch of epoch ``completed`` whose loss was not finite (nothing was updated by
+            it), or None when every epoch completed.
         value : float
             That batch's loss.
         """
-        opt, dtype = self.optimizer, self.X.dtype
+        opt, cast = self.optimizer, self.X.dtype.type
         self.order = _IN_ORDER if order is None else order
-        self.sums[:] = 0.0
-        opt_spec = (dtype.type(opt.lr), dtype.type(opt.momentum), opt.nesterov, *self.velocity)
+        if self.sums.shape[0] < epochs:
+            self.sums = np.zeros((epochs, 4))
+        opt_spec = (cast(opt.lr), cast(opt.momentum), opt.nesterov, *self.velocity)
         data = (self.X, self.y, self.order, self.batch, *self.gather)
-        done, failed, value = self.kernel(self.net, self.work, opt_spec, data, self.out_spec, self.sums)
-        opt.iterations += done
-        n = self.X.shape[0]
-        rows = n if failed < 0 else min(done * self.batch, n)
-        loss_total, accuracy, mse, mae = self.sums.tolist()
-        values = {"accuracy": accuracy, "mse": mse, "mae": mae}
-        return (
-            rows,
-            loss_total,
-            [values[name] for name in self.metric_names],
-            (None if failed < 0 else failed),
-            value,
+        sums = self.sums[:epochs]
+        completed, steps, failed, value = self.kernel(
+            self.net, self.work, opt_spec, data, self.out_spec, sums
         )
+        opt.iterations += steps
+        return completed, (None if failed < 0 else failed), value
+
+    def totals(self, epoch: int) -> tuple[float, list[float]]:
+        """Epoch ``epoch`` of the last `run`: the loss total and the metric totals, as the step
+        path sums them (each batch's value times its rows, or the summed loss)."""
+        loss_total, accuracy, mse, mae = self.sums[epoch].tolist()
+        values = {"accuracy": accuracy, "mse": mse, "mae": mae}
+        return loss_total, [values[name] for name in self.metric_names]
+
+    def columns(self, epochs: int) -> dict[str, Array]:
+        """`totals` of the first ``epochs`` epochs of the last `run`, one array per quantity."""
+        where = {"accuracy": 1, "mse": 2, "mae": 3}
+        sums = self.sums[:epochs]
+        return {"loss": sums[:, 0], **{name: sums[:, where[name]] for name in self.metric_names}}
 
     def keep_last_batch(self) -> None:
         """Leave each layer's input, z, output and delta of the last batch, as a step does."""
@@ -170,3 +175,32 @@ def chunk_for(
     if batch * sum(layer.n_in * layer.n_out for layer in layers) > MAX_WORK:
         return None
     return Chunk(kernel, layers, slots, optimizer, block, metric_names, (X, y, batch))
+
+
+#: The NumPy path's cost model (measured on 2 shared cores): Python per step and per layer,
+#: and the rate of the products (multiply-adds per second, three products a layer).
+STEP_SECONDS, LAYER_SECONDS, MACS_PER_SECOND = 30e-6, 15e-6, 5e9
+
+
+def numba_estimate(
+    layers: list, rows: int | None, batch_size: int | None, epochs: int, optimizer: Optimizer, dtype: np.dtype
+) -> tuple[float, float, str]:
+    """What `chainrule.nn.kernels.for_run` weighs: the run's NumPy seconds, Numba's share of them
+    and the key of the kernels Numba would compile.
+
+    A step of at most `MAX_WORK` multiply-adds runs in the compiled chunk, which saves nearly all
+    of the per-step Python (0.9); a bigger one saves only some element-wise passes (0.1). Without
+    rows (a batch function) nothing is estimated: 0 seconds.
+    """
+    dense = [layer for layer in layers if isinstance(layer, Dense)]
+    if not rows or not dense:
+        return 0.0, 0.0, ""
+    batch = rows if batch_size is None else min(batch_size, rows)
+    macs = sum(layer.n_in * layer.n_out for layer in dense)
+    steps = epochs * -(-rows // batch)
+    seconds = (
+        steps * (STEP_SECONDS + LAYER_SECONDS * len(layers)) + 3 * epochs * rows * macs / MACS_PER_SECOND
+    )
+    if batch * macs <= MAX_WORK and type(optimizer) is SGD:
+        return seconds, 0.9, f"{np.dtype(dtype).name}:chunk:{len(dense)}"
+    return seconds, 0.1, f"{np.dtype(dtype).name}:steps:{type(optimizer).__name__}"

@@ -108,7 +108,9 @@ class RollBack:
     def restore(self, previous: bool = False) -> int:
         """Put the committed (or, with ``previous``, the one before) state back; return its epochs."""
         use_previous = previous and self.has_previous
-        snapshot = self.snapshots[1 - self.committed if use_previous else self.committed]
+        if use_previous:  # that state is now the last committed one, with no known epoch before it
+            self.committed, self.has_previous = 1 - self.committed, False
+        snapshot = self.snapshots[self.committed]
         for param, saved in zip(self.params, snapshot.params, strict=True):
             np.copyto(param, saved, casting="same_kind")
         self.optimizer.load_state(snapshot.state, snapshot.iterations, snapshot.lr)

@@ -41,8 +41,12 @@ class History:
 
     def append(self, logs: dict[str, float]) -> None:
         """Add one epoch's numbers."""
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
+        self.extend({key: [value] for key, value in logs.items()})
+
+    def extend(self, columns: dict[str, list[float]]) -> None:
+        """Add several epochs' numbers: one list per quantity, one entry per epoch."""
+        for key, values in columns.items():
+            self.history.setdefault(key, []).extend(values)
 
     @property
     def epochs(self) -> int:

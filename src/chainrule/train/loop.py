@@ -16,15 +16,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from chainrule.errors import DivergenceError, InputError
-from chainrule.nn import kernels
 from chainrule.nn.activations import overflow_ignored
-from chainrule.nn.checks import check_float
+from chainrule.nn.kernels import numba_cache
 from chainrule.nn.layers import Dropout, Layer
 from chainrule.nn.losses import Loss
-from chainrule.nn.metrics import default_metrics, get_metric
+from chainrule.nn.metrics import get_metric
 from chainrule.nn.output import OutputBlock
-from chainrule.train.batches import Batch, MakeBatches, prepare_data
-from chainrule.train.callbacks import Callback, LambdaCallback, progress_callback
+from chainrule.train.batches import Batch, MakeBatches
+from chainrule.train.callbacks import Callback
 from chainrule.train.chunk import Chunk, chunk_for
 from chainrule.train.diagnostics import (
     RollBack,
@@ -33,13 +32,21 @@ from chainrule.train.diagnostics import (
     divergence_message,
     warn_if_stuck,
 )
-from chainrule.train.history import History, TrainingRun, check_resume, run_settings
+from chainrule.train.history import TrainingRun
 from chainrule.train.optimizers import Optimizer
-from chainrule.train.settings import FitSettings
 from chainrule.train.step import Steppable, train_step
-from chainrule.train.stream import is_streamed, stream_data
 
 Array = np.ndarray
+#: Multiply-adds one fast-forward call runs at most (a few tenths of a second), so Ctrl-C waits little.
+FAST_FORWARD_WORK = 3e8
+
+
+class Replay(Exception):  # noqa: N818 - a control signal inside the loop, never raised to a caller
+    """Go back to the state after ``epochs`` epochs (already restored) and run on epoch by epoch."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__(epochs)
+        self.epochs = epochs
 
 
 class Trainable(Steppable, Protocol):
@@ -54,143 +61,6 @@ class Trainable(Steppable, Protocol):
     def as_targets(self, y: Any) -> Array: ...
     def resolve_loss(self, loss: str | Loss | None) -> Loss: ...
     def evaluate(self, X: Any, y: Any, loss: Loss, metrics: Sequence[str]) -> dict[str, float]: ...
-
-
-def prepare(
-    net: Trainable,
-    X: Any,
-    y: Any,
-    settings: FitSettings,
-    *,
-    run: TrainingRun | None = None,
-    resume: Snapshot | None = None,
-    resume_source: str = "the checkpoint",
-) -> PreparedRun:
-    """Check the data and every setting, changing nothing; return the run, ready to train.
-
-    Parameters
-    ----------
-    net : Network
-    X : array-like of shape (n_samples, n_inputs), or a callable returning batches
-        Also a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``): batches are
-        gathered from it without loading it whole. For data that does not fit at all, pass
-        a function that returns a fresh iterable of ``(X_batch, y_batch)`` pairs for each
-        epoch (reading them from disk, say), with ``y=None``; each batch is checked as
-        arrays are.
-    y : array-like of shape (n_samples, n_outputs), or None with a batch function
-        Targets; class labels one-hot encoded for several outputs.
-    settings : FitSettings
-        The call's options (`chainrule.train.settings.FitSettings`), checked when made.
-    run : TrainingRun, optional
-        Continue this run (its seed and history), as `chainrule.fit`'s ``resume_from`` does
-        with the run a checkpoint holds; ``settings.optimizer`` then carries the restored state.
-    resume : Snapshot, optional
-        The state (weights, optimizer state, rate) to continue ``run`` from: a checkpoint's,
-        put into the network and optimizer only after every setting has been checked.
-    resume_source : str
-        The checkpoint's name, for messages.
-
-    Returns
-    -------
-    PreparedRun
-        Calling it runs the epochs and returns the `History`.
-
-    Raises
-    ------
-    DivergenceError
-        (From ``train()``.) When a batch loss or, at the end of an epoch, a weight becomes NaN
-        or infinite. The network (and optimizer) go back to the start of the epoch (to the one
-        before when the epoch's very first loss was not finite); the error's history matches
-        those weights.
-    ValueError, TypeError
-        For a setting out of range or of the wrong kind, before any weight changes.
-
-    Notes
-    -----
-    Training is atomic per epoch. An epoch is complete once its batches, validation, history
-    entry and every callback's ``on_epoch_end`` have run. Ctrl-C (KeyboardInterrupt) anywhere
-    after the start of training returns the network, optimizer state and history as of the
-    last completed epoch (or the start), with ``history.interrupted`` set; any other exception
-    restores the same state and propagates. A Ctrl-C before training starts (argument checks)
-    propagates and changes nothing. Callbacks' own state and files they wrote are not rolled
-    back. Not thread-safe: one network (or optimizer) must not be trained from two threads.
-    """
-    s, opt = settings, settings.trainer
-    loss_fn = net.resolve_loss(s.loss)
-    _check_schedule(opt, range(0 if run is None else run.epochs_done, s.epochs))
-    callback_list = _callbacks(s.callbacks)
-    if run is None:
-        source = net.rng if s.seed is None else np.random.default_rng(s.seed)
-        run = TrainingRun(int(source.integers(2**63)))
-    data = (stream_data if is_streamed(X) else prepare_data)(net, X, y, loss_fn, s, run)
-    checked = run_settings(loss_fn, opt, s.batch_size, s.shuffle, s.validation_split, data, s.sample_weight)
-    if resume is not None:
-        saved = None if run.settings is None else {**run.settings, "seed": run.run_seed}
-        run_seed = run.run_seed if s.seed is None else int(np.random.default_rng(s.seed).integers(2**63))
-        check_resume(resume_source, saved, {**checked, "seed": run_seed}, s.resume_overrides)
-        run.run_seed = run_seed
-        if "lr" in s.resume_overrides:  # the caller's rate, not the checkpoint's
-            resume.lr = opt.lr
-    metric_names = list(s.metrics) if s.metrics is not None else default_metrics(loss_fn)
-    for name in metric_names:
-        get_metric(name)  # an unknown name fails here, not after the first epoch
-    block = OutputBlock(loss_fn, net.output_activation, data.y)  # the targets inspected once, here
-    trainer = Trainer(net, loss_fn, opt, metric_names, callback_list, run, block)
-    backend = kernels.backend()  # chosen (Numba imported) before training: a failure here changes nothing
-
-    def begin() -> None:  # the first changes, made inside the trainer's guard
-        run.settings = checked
-        if s.verbose:
-            callback_list.append(progress_callback(s.epochs, s.verbose))
-        for callback in callback_list:
-            callback.network, callback.optimizer, callback.run = net, opt, run
-        net.loss = loss_fn
-        run.history.backend = backend
-
-    chunk_data = (data.X, data.y, s.batch_size, s.sample_weight is not None)
-    epochs = range(run.epochs_done, s.epochs)
-    arguments = (data.make_batches, data.shuffles, data.validation, epochs, resume, chunk_data)
-    return PreparedRun(trainer, arguments, begin)
-
-
-class PreparedRun:
-    """A checked run, ready to train: call it to run the epochs; `started` says whether it began."""
-
-    def __init__(self, trainer: Trainer, arguments: tuple[Any, ...], begin: Callable[[], None]) -> None:
-        self.trainer, self.arguments, self.begin = trainer, arguments, begin
-
-    @property
-    def started(self) -> bool:
-        """Whether training began (its guard was entered): from then on the trainer rolls back."""
-        return self.trainer.started
-
-    def __call__(self) -> History:
-        """Run the epochs (atomically per epoch) and return the run's `History`."""
-        self.trainer.train(*self.arguments, begin=self.begin)
-        return self.trainer.run.history
-
-
-def _check_schedule(opt: Optimizer, epochs: range) -> None:
-    """Check every rate a schedule gives for ``epochs`` before any weight changes."""
-    if opt.schedule is not None:
-        for epoch in epochs:
-            check_float(f"lr (the schedule's value at epoch {epoch})", opt.schedule(epoch), 0.0)
-
-
-def _callbacks(callbacks: Sequence[Callback | Any]) -> list[Callback]:
-    if isinstance(callbacks, Callback) or callable(callbacks) or isinstance(callbacks, str | bytes):
-        raise TypeError("callbacks must be a list of callbacks, e.g. callbacks=[EarlyStopping()]")
-    checked: list[Callback] = []
-    for position, callback in enumerate(callbacks):
-        if isinstance(callback, Callback):
-            checked.append(callback)
-        elif callable(callback):
-            checked.append(LambdaCallback(on_epoch_end=callback))
-        else:
-            raise TypeError(
-                f"callbacks[{position}] is {callback!r}: pass a Callback or a function f(epoch, logs)"
-            )
-    return checked
 
 
 class Trainer:
@@ -216,6 +86,8 @@ class Trainer:
         self.rollback: RollBack | None = None
         self.logs: dict[str, float] = {}
         self.started = False
+        self.compile_key: str | None = None  # Numba's kernels for this run, for the compile notice
+        self.compiled: Callable[[bool], None] | None = None  # ends that notice
 
     def train(
         self,
@@ -274,46 +146,120 @@ class Trainer:
         epochs: range,
         start: Snapshot | None,
     ) -> None:
-        """The epoch loop; each epoch ends by committing its state to the roll-back copy."""
-        net, history = self.net, self.run.history
-        self.rollback = RollBack(self.slots, self.optimizer, history, start)
+        """The epoch loop; each epoch ends by committing its state to the roll-back copy.
+
+        Where nothing runs between epochs (`fast_forward_allowed`), the compiled chunk runs
+        several epochs per call and the loop replays their bookkeeping from the returned sums.
+        """
+        net = self.net
+        self.rollback = RollBack(self.slots, self.optimizer, self.run.history, start)
         net.stop_training = False
         if self.begin is not None:
             self.begin()
         if start is not None:  # a checkpoint's state: committed first, then put in place
             self.rollback.restore()
-        chunk = chunk_for(
-            self.net.layers, self.slots, self.optimizer, self.block, self.metric_names, self.chunk_data
-        )
+        chunk = self.make_chunk()
         for callback in self.callbacks:
             callback.on_train_begin()
-        # A full batch in data order without dropout draws nothing: skip making generators.
-        draws = bool(self.dropout) or shuffles
+        fast = chunk is not None and self.fast_forward_allowed(validation, shuffles)
+        # The first step (or compiled call) is where Numba compiles: the notice covers it alone.
+        self.compiled = numba_cache.compile_notice(self.compile_key) if self.compile_key else None
         # A diverging run overflows on its way to a non-finite loss; the explicit checks of
         # every batch loss and of the weights after each epoch report that, so NumPy's own
         # warnings would only be noise.
-        with overflow_ignored():
-            for epoch in epochs:
-                rng = self.run.epoch_rng(epoch) if draws else None
-                for layer in self.dropout:
-                    layer.rng = rng
-                if chunk is None:
-                    logs = self.epoch(make_batches(rng if shuffles else None), epoch)
-                else:
-                    logs = self.epoch_in_chunk(chunk, rng if shuffles else None, epoch)
-                if validation is not None:
-                    scores = net.evaluate(*validation, loss=self.loss, metrics=self.metric_names)
-                    logs.update({f"val_{name}": value for name, value in scores.items()})
-                logs["lr"] = self.optimizer.lr
-                history.append(logs)
-                for callback in self.callbacks:
-                    callback.on_epoch_end(epoch, logs)
-                self.rollback.commit()
-                self.logs = logs
-                if net.stop_training:
-                    break
+        epoch = epochs.start
+        try:
+            with overflow_ignored():
+                while epoch < epochs.stop:
+                    try:
+                        if fast:
+                            assert chunk is not None
+                            epoch += self.fast_forward(chunk, epoch, epochs.stop)
+                        else:
+                            self.one_epoch(chunk, make_batches, shuffles, validation, epoch)
+                            epoch += 1
+                    except Replay as replay:  # go back to an exact state, then epoch by epoch
+                        fast, epoch = False, replay.epochs
+                        chunk = self.make_chunk()  # the restored optimizer state's arrays
+                    if net.stop_training:
+                        break
+        finally:
+            if self.compiled is not None:  # training failed before its first step ended
+                self.compiled(False)
+                self.compiled = None
         if chunk is not None and len(epochs):
             chunk.keep_last_batch()
+
+    def first_step_done(self) -> None:
+        """End the compile notice (`chainrule.nn.kernels.numba_cache.compile_notice`), if one runs."""
+        if self.compiled is not None:
+            self.compiled(True)
+            self.compiled = None
+
+    def make_chunk(self) -> Chunk | None:
+        """The run's compiled epoch (`chunk_for`), over the optimizer's state arrays as they are now."""
+        return chunk_for(
+            self.net.layers, self.slots, self.optimizer, self.block, self.metric_names, self.chunk_data
+        )
+
+    def fast_forward_allowed(self, validation: tuple[Array, Array] | None, shuffles: bool) -> bool:
+        """Whether nothing needs the loop between epochs: no callbacks (nor progress), no
+        validation, no schedule, batches in data order."""
+        return not (self.callbacks or validation is not None or shuffles or self.optimizer.schedule)
+
+    def fast_forward(self, chunk: Chunk, epoch: int, stop: int) -> int:
+        """Several epochs in one compiled call; their logs replayed here; return how many ran.
+
+        Every epoch keeps its own loss and metric sums, so the history is what one call per
+        epoch gives. Only the end state is committed (and checked for non-finite weights): when
+        a batch loss or the weights are not finite, the loop goes back to the committed state
+        and replays the epochs one by one (`Replay`), which reach the same numbers and then
+        fail, and roll back, exactly as a run without fast-forward does.
+        """
+        assert self.rollback is not None
+        self.optimizer.start_epoch(epoch)  # checks the rate, which nothing changes in between
+        count = min(stop - epoch, max(1, int(FAST_FORWARD_WORK / chunk.work_per_epoch)))
+        completed, failed_batch, _ = chunk.run(None, count)
+        self.first_step_done()
+        if failed_batch is not None or not self.rollback.params_finite():
+            raise Replay(self.rollback.restore())
+        seen, summed = chunk.X.shape[0], self.loss.reduction == "sum"
+        columns = {  # each epoch's logs as `end_epoch` makes them, computed for all at once
+            name: (totals if name == "loss" and summed else totals / seen).tolist()
+            for name, totals in chunk.columns(completed).items()
+        }
+        columns["lr"] = [self.optimizer.lr] * completed
+        self.run.history.extend(columns)
+        self.rollback.commit()
+        self.logs = {key: values[-1] for key, values in columns.items()}
+        return completed
+
+    def one_epoch(
+        self,
+        chunk: Chunk | None,
+        make_batches: MakeBatches,
+        shuffles: bool,
+        validation: tuple[Array, Array] | None,
+        epoch: int,
+    ) -> None:
+        """One epoch (by steps or in the chunk), validation, logs, callbacks, then the commit."""
+        assert self.rollback is not None
+        rng = self.run.epoch_rng(epoch) if self.dropout or shuffles else None
+        for layer in self.dropout:
+            layer.rng = rng
+        if chunk is None:
+            logs = self.epoch(make_batches(rng if shuffles else None), epoch)
+        else:
+            logs = self.epoch_in_chunk(chunk, rng if shuffles else None, epoch)
+        if validation is not None:
+            scores = self.net.evaluate(*validation, loss=self.loss, metrics=self.metric_names)
+            logs.update({f"val_{name}": value for name, value in scores.items()})
+        logs["lr"] = self.optimizer.lr
+        self.run.history.append(logs)
+        for callback in self.callbacks:
+            callback.on_epoch_end(epoch, logs)
+        self.rollback.commit()
+        self.logs = logs
 
     def finish(self, interrupted: bool) -> None:
         """The callbacks' ``on_train_end``, then the stuck-layer warnings (after a full run)."""
@@ -338,6 +284,8 @@ class Trainer:
             value, out = train_step(
                 net, X_batch, y_batch, loss, optimizer, w_batch, block=block, slots=self.slots
             )
+            if self.compiled is not None:
+                self.first_step_done()
             if not math.isfinite(value):  # NaN or infinite: train_step updated nothing
                 self.diverged(epoch, f"the training loss became {value}", first_batch=batch_number == 0)
             rows = X_batch.shape[0]
@@ -354,10 +302,12 @@ class Trainer:
         """The same epoch as `epoch`, its batches run by the backend's compiled chunk."""
         self.begin_epoch(epoch)
         order = None if rng is None else rng.permutation(chunk.X.shape[0])  # as `batches` draws it
-        seen, total, metric_totals, failed_batch, value = chunk.run(order)
+        _, failed_batch, value = chunk.run(order)
+        self.first_step_done()
         if failed_batch is not None:
             self.diverged(epoch, f"the training loss became {value}", first_batch=failed_batch == 0)
-        return self.end_epoch(epoch, total, seen, metric_totals)
+        total, metric_totals = chunk.totals(0)
+        return self.end_epoch(epoch, total, chunk.X.shape[0], metric_totals)
 
     def begin_epoch(self, epoch: int) -> None:
         """The epoch's learning rate (schedule, or checked as a callback left it), then callbacks."""
@@ -385,5 +335,7 @@ class Trainer:
         """
         assert self.rollback is not None
         epochs = self.rollback.restore(previous=first_batch)
+        if epochs < epoch - 1:  # a state before fast-forwarded epochs: replay up to the failure
+            raise Replay(epochs)
         message = divergence_message(epoch, what, self.optimizer, f"the start of epoch {epochs}")
         raise DivergenceError(message, epoch=epoch, history=self.run.history)

@@ -15,9 +15,16 @@ the context, as Thinc's ``use_ops`` does it: `use_backend` sets it for a ``with`
 `contextvars.ContextVar`, so per thread and per asyncio task; elsewhere the process default
 applies. That default is chosen on first use, not at import (so ``import chainrule`` never imports
 Numba): `set_backend` if it was called, else the environment variable ``CHAINRULE_BACKEND``
-(``numpy`` or ``numba``), else Numba when it is installed, else NumPy. A thread started inside
-``with use_backend(...)`` does not inherit it (a new thread starts from an empty context): it
-uses the process default unless it enters `use_backend` itself.
+(``numpy`` or ``numba``), else NumPy. A thread started inside ``with use_backend(...)`` does not
+inherit it (a new thread starts from an empty context): it uses the process default unless it
+enters `use_backend` itself.
+
+When nobody chose (no `use_backend`, `set_backend` or ``CHAINRULE_BACKEND``), each `fit` asks
+`for_run`: Numba is installed, and the run is large enough that Numba's speed repays importing
+it and loading its cached kernels (about half a second), or compiling them when they are not
+cached yet (seconds per network shape). Otherwise the run trains on NumPy, and a user who has
+Numba installed for another reason waits for no compiler. An automatic choice of Numba is said
+once per process, on the ``chainrule.kernels`` logger.
 
 The kernels keep no state that one run could write while another reads it (work arrays belong to
 the layers; the only shared arrays are read-only constants), so independent networks may train
@@ -100,6 +107,7 @@ class _ProcessDefault(Backend):
 _lock = threading.RLock()
 _loaded: dict[str, Backend] = {}
 _default = _ProcessDefault()
+_default_set = False  # set_backend was called
 _context: contextvars.ContextVar[Backend] = contextvars.ContextVar("chainrule_backend", default=_default)
 
 #: The backend of the current context (a `Backend`): ``kernels.current().dense_forward(...)``.
@@ -139,11 +147,63 @@ def numba_installed() -> bool:
 
 
 def choose() -> str:
-    """The backend to use when none was set: ``CHAINRULE_BACKEND``, else numba if installed."""
-    wanted = _wanted()
-    if wanted:
-        return wanted
-    return "numba" if numba_installed() else "numpy"
+    """The process default's backend when `set_backend` was not called: ``CHAINRULE_BACKEND``,
+    else NumPy (a `fit` may still take Numba, see `for_run`)."""
+    return _wanted() or "numpy"
+
+
+def chosen_by_user() -> bool:
+    """Whether this context's backend was chosen: `use_backend`, `set_backend` or the variable."""
+    return _context.get() is not _default or _default_set or bool(_wanted())
+
+
+#: Seconds that loading Numba and its cached kernels costs a process, and compiling a network's
+#: kernels into an empty cache (measured on 2 shared cores: 0.4-0.6 s and 10-25 s).
+LOAD_COST, COMPILE_COST = 1.0, 30.0
+_said: set[str] = set()
+
+
+def for_run(numpy_seconds: float, numba_saves: float, key: str) -> Backend:
+    """The backend a `fit` trains with: the chosen one, else Numba only where it pays.
+
+    Parameters
+    ----------
+    numpy_seconds : float
+        The run's estimated time on the NumPy kernels.
+    numba_saves : float
+        The share of that time the Numba kernels save (from 0 to 1).
+    key : str
+        What Numba compiles for this run (`chainrule.nn.kernels.numba_cache.is_compiled`).
+    """
+    if chosen_by_user():
+        return current()
+    if not numba_installed():
+        return load("numpy")
+    from chainrule.nn.kernels import numba_cache
+
+    cost = LOAD_COST if numba_cache.is_compiled(key) else COMPILE_COST
+    if numpy_seconds * numba_saves <= 2.0 * cost:
+        return load("numpy")
+    try:
+        chosen = load("numba")
+    except Exception as error:
+        if "failed" not in _said:
+            _said.add("failed")
+            warnings.warn(
+                f"the numba backend could not be loaded ({type(error).__name__}: {error}); training "
+                'with the NumPy kernels. set_backend("numpy") or CHAINRULE_BACKEND=numpy silences this.',
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return load("numpy")
+    if "numba" not in _said:
+        _said.add("numba")
+        numba_cache.log.warning(
+            f"chainrule: training with the Numba kernels (about {numpy_seconds:.0f} s of work, "
+            f"which repays {'loading' if cost == LOAD_COST else 'compiling'} them); "
+            'set_backend("numpy") or CHAINRULE_BACKEND=numpy keeps NumPy.'
+        )
+    return chosen
 
 
 def _wanted() -> str:
@@ -193,20 +253,8 @@ def _import(module_name: str) -> ModuleType:
 
 
 def _load_chosen() -> Backend:
-    """The process default's backend: `choose`'s, or NumPy (with a warning) if Numba will not load."""
-    name = choose()
-    try:
-        return load(name)
-    except Exception as error:
-        if name != "numba" or _wanted():  # asked for by name: say so rather than fall back
-            raise
-        warnings.warn(
-            f"the numba backend could not be loaded ({type(error).__name__}: {error}); training "
-            'with the NumPy kernels. set_backend("numpy") or CHAINRULE_BACKEND=numpy silences this.',
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return load("numpy")
+    """The process default's backend: `choose`'s (asked for by name: an import error propagates)."""
+    return load(choose())
 
 
 def set_backend(name: str) -> str:
@@ -225,9 +273,11 @@ def set_backend(name: str) -> str:
     ImportError
         For ``"numba"`` when Numba is not installed (``pip install "chainrule[numba]"``).
     """
+    global _default_set
     chosen = load(name.strip().lower())
     with _lock:
         _default.adopt(chosen)
+        _default_set = True
     return chosen.name
 
 

@@ -122,7 +122,7 @@ def batch_of(X, y, order, start, rows, x, t):
 
 
 @jit
-def train_chunk(net, work, opt, data, out_spec, sums):
+def train_epoch(net, work, opt, data, out_spec, sums):
     """One epoch's batches; return ``(batches done, the batch whose loss was not finite or -1, loss)``.
 
     ``net`` = (W, b, biased, codes, alphas); ``work`` = (A, Z, D, G, gW, gb); ``opt`` = (lr,
@@ -163,3 +163,22 @@ def train_chunk(net, work, opt, data, out_spec, sums):
             sums[3] += absolute_error(t, out) / out.size * rows
         batch_number += 1
     return batch_number, -1, 0.0
+
+
+@jit
+def train_chunk(net, work, opt, data, out_spec, sums):
+    """``sums.shape[0]`` epochs of `train_epoch` back to back, the same order every epoch.
+
+    Returns ``(epochs completed, batches done in all, the failing batch or -1, its loss)``:
+    it stops at the first batch whose loss is not finite, inside epoch ``epochs completed``.
+    Epoch ``e``'s sums go to ``sums[e]``. The training loop asks for several epochs only where
+    nothing runs between them (`chainrule.train.loop.Trainer.fast_forward`).
+    """
+    sums[:, :] = 0.0
+    steps = 0
+    for epoch in range(sums.shape[0]):
+        done, failed, value = train_epoch(net, work, opt, data, out_spec, sums[epoch])
+        steps += done
+        if failed >= 0:
+            return epoch, steps, failed, value
+    return sums.shape[0], steps, -1, 0.0

@@ -1,8 +1,9 @@
 """The kernels compiled with Numba: each fused operation of a step in one pass over memory.
 
 Same functions, arguments and results as `chainrule.nn.kernels.numpy_kernels` (the reference,
-which the tests compare these with). Compiled with ``cache=True`` (the machine code is kept next
-to this file, so only the first run on a machine compiles), ``error_model="numpy"`` (division
+which the tests compare these with). Compiled with ``cache=`` where a folder is writable (next
+to this file, ``NUMBA_CACHE_DIR`` or a per-user folder: `chainrule.nn.kernels.numba_cache`), so
+only the first run on a machine compiles, ``error_model="numpy"`` (division
 by zero gives inf or NaN as in NumPy; without it the loops are not vectorised), and neither
 ``fastmath`` (it would break the NaN checks that catch divergence) nor ``parallel`` (threads
 would compete with the BLAS threads of the matrix products, which stay NumPy's).

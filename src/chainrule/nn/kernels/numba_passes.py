@@ -1,6 +1,6 @@
 """The compiled passes both Numba modules share: activation, slope, column sums, output block.
 
-`chainrule.nn.kernels.numba_kernels` calls them once per layer and step; the whole-run trainer
+`chainrule.nn.kernels.numba_kernels` calls them once per layer and step; the compiled chunk
 `chainrule.nn.kernels.numba_chunk` calls them inside its loop over an epoch's batches.
 """
 
@@ -11,10 +11,13 @@ import math
 import numba
 import numpy as np
 
+from chainrule.nn.kernels.numba_cache import caching
+
 SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = range(6)  # kernels.ACTIVATION_CODES
 KINDS = {"softmax_cce": 0, "sigmoid_bce": 1, "squared": 2}
 
-jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+#: Cached where a folder is writable (`chainrule.nn.kernels.numba_cache`), decided before any decorator.
+jit = numba.njit(cache=caching(), error_model="numpy", nogil=True)
 
 
 @jit

@@ -1,0 +1,113 @@
+"""Several epochs per compiled call (Numba): the same history, roll-back and state as one per epoch.
+
+Where nothing runs between epochs (no callbacks, validation, schedule or shuffling), the loop
+asks the compiled chunk for several epochs at once and replays their logs (`Trainer.fast_forward`).
+A failure inside such a call sends the loop back to an exact state, from which it replays the
+epochs one by one; these tests force a few epochs per call, so that failures land in every
+position (first epoch of a call, its first batch, the epoch after a call), and compare with the
+same run made epoch by epoch (a callback that does nothing turns fast-forward off).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.nn import kernels
+from chainrule.train import loop
+from chainrule.train.chunk import Chunk
+
+pytestmark = pytest.mark.skipif(not kernels.numba_installed(), reason="numba absent")
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """The epochs each compiled call was asked for; three epochs a call at most."""
+    asked: list[int] = []
+    original = Chunk.run
+
+    def spy(self, order, epochs=1):
+        asked.append(epochs)
+        return original(self, order, epochs)
+
+    monkeypatch.setattr(Chunk, "run", spy)
+    monkeypatch.setattr(loop, "FAST_FORWARD_WORK", 1.0)  # then replaced per test
+    return asked
+
+
+def run(X, y, epochs, lr, *, fast, batch_size=None, sizes=(3, 6, 1)):
+    net = cr.Network(list(sizes), activation="relu", output_activation="identity", seed=0)
+    opt = cr.SGD(lr, momentum=0.5)
+    callbacks = [] if fast else [cr.LambdaCallback(on_epoch_end=lambda epoch, logs: None)]
+    error = None
+    with cr.use_backend("numba"):
+        try:
+            net.fit(X, y, loss="mse", optimizer=opt, epochs=epochs, batch_size=batch_size,
+                    shuffle=False, callbacks=callbacks, metrics=["mae"])  # fmt: skip
+        except cr.DivergenceError as caught:
+            error = caught
+    state = {name: value.copy() for name, value in opt.state_arrays().items()}
+    history = error.history.history if error else None
+    failure = (str(error), error.epoch) if error else None
+    return net.get_weights(), state, opt.iterations, opt.lr, failure, history
+
+
+def assert_identical(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert_identical(a[key], b[key])
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            assert_identical(x, y)
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b)
+    else:
+        assert a == b or (a != a and b != b)
+
+
+RATES = [0.015, 0.02, 0.03, 0.05, 0.2, 1.0]  # diverging in epochs 1 to 16 (full batch: 5 to 16)
+
+
+def per_call(monkeypatch, X, epochs):
+    work = X.shape[0] * 3 * 6 + X.shape[0] * 6
+    monkeypatch.setattr(loop, "FAST_FORWARD_WORK", float(work * epochs))
+
+
+def test_a_healthy_run_is_the_same_in_calls_of_three_epochs(calls, monkeypatch, rng):
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    per_call(monkeypatch, X, 3)
+    for batch_size in (None, 8):
+        net = cr.Network([3, 6, 1], activation="tanh", output_activation="identity", seed=0)
+        with cr.use_backend("numba"):
+            fast = net.fit(X, y, loss="mse", optimizer=cr.SGD(0.05), epochs=10, batch_size=batch_size,
+                           shuffle=False, metrics=["mae"])  # fmt: skip
+        assert calls[-4:] == [3, 3, 3, 1]
+        other = cr.Network([3, 6, 1], activation="tanh", output_activation="identity", seed=0)
+        with cr.use_backend("numba"):
+            slow = other.fit(X, y, loss="mse", optimizer=cr.SGD(0.05), epochs=10, batch_size=batch_size,
+                             shuffle=False, metrics=["mae"], callbacks=[lambda e, logs: None])  # fmt: skip
+        assert_identical(fast.history, slow.history)
+        assert_identical(net.get_weights(), other.get_weights())
+
+
+@pytest.mark.parametrize("batch_size", [None, 8])
+@pytest.mark.parametrize("lr", RATES)
+@pytest.mark.parametrize("per", [1, 2, 3])
+def test_a_divergence_rolls_back_as_epoch_by_epoch(calls, monkeypatch, rng, lr, batch_size, per):
+    """Learning rates that blow up in different epochs, hence at every position in a call."""
+    X, y = rng.normal(size=(20, 3)) * 3, rng.normal(size=(20, 1)) * 30
+    per_call(monkeypatch, X, per)
+    fast = run(X, y, 30, lr, fast=True, batch_size=batch_size)
+    assert max(calls) == per
+    slow = run(X, y, 30, lr, fast=False, batch_size=batch_size)
+    assert_identical(fast, slow)
+
+
+def test_the_divergences_above_do_diverge(calls, monkeypatch, rng):
+    X, y = rng.normal(size=(20, 3)) * 3, rng.normal(size=(20, 1)) * 30
+    epochs = {lr: run(X, y, 30, lr, fast=False)[4] for lr in RATES}
+    failed = sorted({value[1] for value in epochs.values() if value is not None})
+    assert len(failed) >= 4, epochs  # several different failing epochs among the rates
