@@ -119,21 +119,26 @@ def score(task: str, truth: np.ndarray, predicted: np.ndarray) -> float:
 
 def run_one(name: str, seed: int) -> dict[str, tuple[float, float]]:
     """Every contender's test score and training seconds on one table and seed."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
     import chainrule as cr
     from chainrule.sklearn import NeuralNetClassifier, NeuralNetRegressor
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     load, target, task = TABLES[name]
     train, test = split(load(), target, task, seed)
     X, y, X_test, y_test = arrays(train, test, target, task)
     ours, theirs = (
-        (NeuralNetClassifier, MLPClassifier) if task == "classification" else (NeuralNetRegressor, MLPRegressor)
+        (NeuralNetClassifier, MLPClassifier)
+        if task == "classification"
+        else (NeuralNetRegressor, MLPRegressor)
     )
     fits: dict[str, Callable[[], Any]] = {
         "chainrule train": lambda: cr.train_table(train, target, task=task, seed=seed).predict(test),
         "estimators": lambda: ours(random_state=seed).fit(X, y).predict(X_test),
         "sklearn MLP": lambda: theirs(random_state=seed).fit(X, y).predict(X_test),
-        "sklearn MLP max_iter=2000": lambda: theirs(random_state=seed, max_iter=2000).fit(X, y).predict(X_test),
+        "sklearn MLP max_iter=2000": lambda: (
+            theirs(random_state=seed, max_iter=2000).fit(X, y).predict(X_test)
+        ),
     }
     results = {}
     for contender, fit in fits.items():
@@ -150,7 +155,7 @@ def table(scores: dict[str, dict[str, list[float]]], seeds: int) -> str:
     head = "| table (rows, metric) | " + " | ".join(CONTENDERS) + " |"
     lines = [head, "|---" * (len(CONTENDERS) + 1) + "|"]
     for name, by_contender in scores.items():
-        load, target, task = TABLES[name]
+        load, _target, task = TABLES[name]
         rows = len(load())
         metric = "accuracy" if task == "classification" else "R^2"
         cells = []
