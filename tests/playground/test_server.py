@@ -70,6 +70,54 @@ def test_a_foreign_origin_cannot_change_state(playground):
     assert status == 200 and playground.session.epoch == 1
 
 
+def test_an_ip_origin_on_the_same_port_cannot_change_state(playground):
+    """Issue 21, 1: a page served from another machine (any IP, the same port) is refused."""
+    port = playground.server.server_address[1]
+    step = {"cmd": "step"}
+    for origin in (
+        f"http://192.0.2.7:{port}",
+        f"http://10.0.0.1:{port}",
+        "null",
+        f"https://127.0.0.1:{port}",
+    ):
+        status, reply = api(playground, "POST", "/api/command", step, {"Origin": origin})
+        assert status == 403 and "another site" in reply["error"], origin
+    body = b"a,b\n1,2\n3,4\n"
+    status, _ = api(
+        playground, "POST", "/api/upload?name=x.csv", body, {"Origin": f"http://192.0.2.7:{port}"}
+    )
+    assert status == 403
+    assert playground.session.epoch == 0 and playground.session.data.prep.target != "b"
+    status, _ = api(playground, "POST", "/api/command", step, {"Origin": f"http://localhost:{port}"})
+    assert status == 200 and playground.session.epoch == 1
+
+
+def test_a_request_without_the_page_token_cannot_change_state(playground):
+    """Issue 21, 1: without Origin and Sec-Fetch-Site (old browsers, other clients) the token decides."""
+    step = {"cmd": "step"}
+    for token in (None, "", "guess", playground.server.token[:-1]):
+        status, reply = api(playground, "POST", "/api/command", step, {"X-Chainrule-Token": token})
+        assert status == 403 and "X-Chainrule-Token" in reply["error"]
+    assert playground.session.epoch == 0
+    status, _, page = request(playground, "GET", "/")
+    assert status == 200
+    assert f'<meta name="chainrule-token" content="{playground.server.token}">'.encode() in page
+    assert api(playground, "POST", "/api/command", step)[0] == 200 and playground.session.epoch == 1
+
+
+def test_a_non_loopback_host_warns_who_can_reach_it():
+    pytest.importorskip("pandas")
+    from chainrule.live import playground as start
+    from chainrule.live.server import reach_warning
+
+    with pytest.warns(UserWarning, match="every computer that can reach this machine on port") as caught:
+        handle = start(host="0.0.0.0", port=0, open_browser=False)
+    handle.stop()
+    assert "--host 127.0.0.1" in str(caught[0].message)
+    assert "192.168.1.4 on port 80" in reach_warning("192.168.1.4", 80)
+    assert all(reach_warning(host, 80) is None for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"))
+
+
 def test_upload_is_capped_with_a_clear_message(playground):
     playground.server.max_upload = 1000
     body = b"a,b\n" + b"1,2\n" * 400

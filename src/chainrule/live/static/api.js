@@ -7,9 +7,14 @@ async function reply(response) {
   return body;
 }
 
+// The session's token, written into the page by the server: every request that changes state sends it.
+const TOKEN = document.querySelector('meta[name="chainrule-token"]')?.content || "";
+
 export async function post(path, payload) {
   const response = await fetch(path, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Chainrule-Token": TOKEN },
+    body: JSON.stringify(payload),
   });
   return reply(response);
 }
@@ -25,7 +30,9 @@ export async function getJSON(path) {
 export async function upload(file, target) {
   const query = new URLSearchParams({ name: file.name });
   if (target) query.set("target", target);
-  const response = await fetch(`/api/upload?${query}`, { method: "POST", headers: { "Content-Type": "text/csv" }, body: file });
+  const response = await fetch(`/api/upload?${query}`, {
+    method: "POST", headers: { "Content-Type": "text/csv", "X-Chainrule-Token": TOKEN }, body: file,
+  });
   return reply(response);
 }
 
