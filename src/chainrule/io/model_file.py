@@ -4,7 +4,10 @@ Loading never executes code and is bounded: it reads the zip directory and the J
 works out from the header which arrays the file must hold (names, shapes, dtype), reads each
 member's ``.npy`` header, and refuses any unnamed member, any shape, dtype or size that
 disagrees, a JSON header over `MAX_HEADER_BYTES`, or arrays over ``max_bytes`` in all
-(`MAX_MODEL_BYTES` by default), before it decompresses a single array. Saving runs the same
+(`MAX_MODEL_BYTES` by default), before it decompresses a single array. Each array is then read
+once into its final buffer, checked for NaN a block at a time, and adopted by its layer without a
+copy (the gradients are zeroed lazily), so a load's peak memory is about the declared size, not a
+multiple of it. Saving runs the same
 checks on what it is about to write (so `save` refuses what `load` would refuse), then writes a
 temporary file in the target's folder and renames it over the target, so a crash or a full disk
 mid-save leaves any previous file intact.
@@ -25,7 +28,7 @@ import numpy as np
 
 from chainrule._version import __version__
 from chainrule.errors import ModelFileError
-from chainrule.io.archive import MAX_HEADER_BYTES, npz_members, read_member
+from chainrule.io.archive import MAX_HEADER_BYTES, all_finite, npz_members, read_member
 from chainrule.io.atomic import atomic_write
 from chainrule.nn.layers import Layer, layer_from_config
 
@@ -143,7 +146,7 @@ class ModelFile:
                 raise ModelFileError(
                     f"{self.path}: array {name} has shape {value.shape}, the header says {shape}"
                 )
-            if not np.isfinite(value).all():
+            if not all_finite(value):
                 raise ModelFileError(f"{self.path}: array {name} holds NaN or infinite values")
 
     def layers(self) -> list[Layer]:
@@ -252,7 +255,8 @@ def _layers(header: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -
     for i, config in enumerate(header["layers"]):
         prefix = f"layer{i}."
         params = {name[len(prefix) :]: arrays.pop(name) for name in list(arrays) if name.startswith(prefix)}
-        layers.append(layer_from_config(config, {key: value.astype(dtype) for key, value in params.items()}))
+        params = {key: value.astype(dtype, copy=False) for key, value in params.items()}
+        layers.append(layer_from_config(config, params, adopt=True))
     if arrays:
         raise ModelFileError(f"{path}: arrays {sorted(arrays)} belong to no layer in the header")
     return layers

@@ -197,7 +197,7 @@ class Dense(Layer):
             self.params["b"] = np.zeros(self.n_out)
         for key, value in self.params.items():
             self.params[key] = np.ascontiguousarray(value, dtype=dtype)
-            self.grads[key] = np.zeros_like(self.params[key])
+            self.grads[key] = np.zeros(value.shape, dtype)  # calloc: no memory until first written
         self._buffers.clear()
 
     def linear(self, X: Array) -> Array:
@@ -368,8 +368,15 @@ class Dropout(Layer):
         return f"Dropout({self.rate})"
 
 
-def layer_from_config(config: dict[str, Any], params: dict[str, Array] | None = None) -> Layer:
-    """Rebuild a layer from `Layer.config` and, for layers that have them, its parameters."""
+def layer_from_config(
+    config: dict[str, Any], params: dict[str, Array] | None = None, *, adopt: bool = False
+) -> Layer:
+    """Rebuild a layer from `Layer.config` and, for layers that have them, its parameters.
+
+    With ``adopt``, the parameters (already checked: the layer's shapes, finite, one float
+    dtype, as a model file's are) become the layer's own without a copy, so loading a large
+    model holds each array once.
+    """
     params = params or {}
     kind = config.get("type")
     if kind == "Dense":
@@ -379,15 +386,19 @@ def layer_from_config(config: dict[str, Any], params: dict[str, Array] | None = 
                 f"a Dense layer with bias={config['bias']} needs {sorted(expected)}, got {sorted(params)}"
             )
         init = config.get("init", "glorot_uniform")
-        return Dense(
+        layer = Dense(
             config["n_in"],
             config["n_out"],
             config["activation"],
             bias=config["bias"],
             init=init if init in INITIALIZERS else None,
-            weights=params["W"],
-            biases=params.get("b"),
+            weights=None if adopt else params["W"],
+            biases=None if adopt else params.get("b"),
         )
+        if adopt:
+            layer.params.update(params)
+            layer.initialize(None, params["W"].dtype)
+        return layer
     if kind == "Dropout":
         if params:
             raise ValueError(f"a Dropout layer has no parameters, got {sorted(params)}")
