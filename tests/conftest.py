@@ -140,7 +140,7 @@ def saved_models_are_usable(saved_models_log):
     for copy, original in entries:
         try:
             predict_with(copy)
-        except Exception as exc:  # noqa: BLE001 - any failure means an unusable model was written
+        except Exception as exc:  # any failure means an unusable model was written
             problems.append(f"{original}: {type(exc).__name__}: {exc}")
         finally:
             os.remove(copy)

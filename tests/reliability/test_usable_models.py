@@ -68,7 +68,7 @@ def test_a_file_with_an_infinite_statistic_is_refused_at_load_and_never_saved(tm
     with pytest.raises(cr.ModelFileError, match="scaling statistic is not finite"):
         cr.load(bad)
     model.preprocessor.scaler.scale[0] = float("inf")
-    with pytest.raises(cr.ModelFileError, match="cannot save .* not finite"):
+    with pytest.raises(cr.ModelFileError, match=r"cannot save .* not finite"):
         model.save(tmp_path / "never.npz")
     assert not (tmp_path / "never.npz").exists()
 

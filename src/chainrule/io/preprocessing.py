@@ -49,9 +49,10 @@ class Scaler:
         if overflowed.size:
             j = int(overflowed[0])
             raise InputError(
-                f"column {names[j] if names else j!r} cannot be scaled with {option}={method!r}: its values (up to "
-                f"{np.abs(values[:, j]).max():.3g} in size) overflow float64 in the scaling's statistics, "
-                f"so the saved model could not predict. Divide the column by a power of ten, or choose "
+                f"column {names[j] if names else j!r} cannot be scaled with {option}={method!r}: its "
+                f"values (up to {np.abs(values[:, j]).max():.3g} in size) overflow float64 in its "
+                "statistics, so the saved model could not predict. Divide the column by a power of ten, "
+                "or choose "
                 f"{option}='maxabs' (chainrule train --{option.replace('_', '-')} maxabs)"
             )
         scale = np.where(scale > 0, scale, 1.0)  # a constant column is left unscaled
