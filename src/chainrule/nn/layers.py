@@ -371,12 +371,7 @@ class Dropout(Layer):
 def layer_from_config(
     config: dict[str, Any], params: dict[str, Array] | None = None, *, adopt: bool = False
 ) -> Layer:
-    """Rebuild a layer from `Layer.config` and, for layers that have them, its parameters.
-
-    With ``adopt``, the parameters (already checked: the layer's shapes, finite, one float
-    dtype, as a model file's are) become the layer's own without a copy, so loading a large
-    model holds each array once.
-    """
+    """Rebuild a layer from `Layer.config` and its parameters (``adopt``: checked ones, not copied)."""
     params = params or {}
     kind = config.get("type")
     if kind == "Dense":
@@ -395,9 +390,8 @@ def layer_from_config(
             weights=None if adopt else params["W"],
             biases=None if adopt else params.get("b"),
         )
-        if adopt:
-            layer.params.update(params)
-            layer.initialize(None, params["W"].dtype)
+        layer.params.update(params if adopt else {})  # adopted: a model file's checked arrays
+        layer.initialize(None, layer.params["W"].dtype)
         return layer
     if kind == "Dropout":
         if params:
