@@ -118,6 +118,29 @@ def test_a_non_loopback_host_warns_who_can_reach_it():
     assert all(reach_warning(host, 80) is None for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"))
 
 
+def test_an_upload_cut_short_is_refused_and_changes_nothing(playground):
+    """Issue 21, 4: fewer bytes than Content-Length are never used as the data."""
+    host, port = playground.server.server_address[:2]
+    body = b"a,b,c\n" + b"1,2,3\n" * 100
+    sent = body[:200]
+    head = (
+        f"POST /api/upload?name=short.csv HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"X-Chainrule-Token: {playground.server.token}\r\nContent-Type: text/csv\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, port), timeout=30) as connection:
+        connection.sendall(head + sent)
+        connection.shutdown(socket.SHUT_WR)  # the client gives up after 200 bytes
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    status, _, payload = reply.partition(b"\r\n\r\n")
+    assert b" 400 " in status.split(b"\r\n")[0]
+    assert f"cut short (200 of {len(body)} bytes" in json.loads(payload)["error"]
+    state = api(playground, "GET", "/api/state")[1]
+    assert state["data"]["rows"] == 300 and state["source"] == ""  # still the built-in data
+
+
 def test_upload_is_capped_with_a_clear_message(playground):
     playground.server.max_upload = 1000
     body = b"a,b\n" + b"1,2\n" * 400

@@ -106,6 +106,7 @@ class Handler(BaseHTTPRequestHandler):
 
     server: PlaygroundServer
     server_version = "chainrule-playground"
+    timeout = 30  # seconds a client may leave a request unfinished (a stalled upload, say)
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the page is the interface
         pass
@@ -277,7 +278,19 @@ class Handler(BaseHTTPRequestHandler):
         name = params.get("name", ["upload.csv"])[0]
         target = params.get("target", [None])[0]
         try:
-            self.server.session.upload(self.rfile.read(length), name, target)
+            data = self.rfile.read(length)
+        except TimeoutError:
+            data = b""
+        if len(data) < length:  # the client hung up or stalled: never use part of a file
+            self.close_connection = True
+            self._error(
+                HTTPStatus.BAD_REQUEST,
+                f"{name}: the upload was cut short ({len(data)} of {length} bytes arrived); nothing "
+                "changed: upload the file again",
+            )
+            return
+        try:
+            self.server.session.upload(data, name, target)
         except cr.ChainruleError as exc:
             self._error(HTTPStatus.BAD_REQUEST, f"{name}: {exc}")
             return
