@@ -141,6 +141,23 @@ def test_an_upload_cut_short_is_refused_and_changes_nothing(playground):
     assert state["data"]["rows"] == 300 and state["source"] == ""  # still the built-in data
 
 
+def test_malformed_bodies_get_a_400_and_the_server_keeps_answering(playground):
+    """Issue 21, 6: bodies that are not objects, Infinity and 400-digit numbers, a table with only
+    the target: each a 400 with a message, and the state still answers."""
+    for body in (b"[]", b"null", b"7", b'"step"'):
+        status, reply = api(playground, "POST", "/api/command", body, {"Content-Type": "application/json"})
+        assert status == 400 and "must be a JSON object" in reply["error"], body
+    status, reply = api(playground, "POST", "/api/explain", b'{"index": Infinity}')
+    assert status == 400 and "Infinity is not a number JSON allows" in reply["error"]
+    huge = b'{"cmd": "config", "config": {"lr": 1' + b"0" * 400 + b"}}"
+    assert api(playground, "POST", "/api/command", huge)[0] == 400
+    assert api(playground, "POST", "/api/explain", b'{"index": 1' + b"0" * 400 + b"}")[0] == 400
+    status, reply = api(playground, "POST", "/api/upload?name=only.csv", b"y\n1\n2\n3\n4\n5\n6\n")
+    assert status == 400 and reply["error"].startswith("only.csv:")
+    status, state = api(playground, "GET", "/api/state")
+    assert status == 200 and state["data"]["rows"] == 300 and state["sizes"] == [2, 8, 8, 1]
+
+
 def test_upload_is_capped_with_a_clear_message(playground):
     playground.server.max_upload = 1000
     body = b"a,b\n" + b"1,2\n" * 400

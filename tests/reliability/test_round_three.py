@@ -38,3 +38,67 @@ def test_text_with_commas_and_semicolon_decimal_commas_still_read(tmp_path):
     (tmp_path / "semi.csv").write_text("x;y\n1,5;a\n2,25;b\n")
     frame = read_table(str(tmp_path / "semi.csv"))
     assert frame["x"].tolist() == [1.5, 2.25] and "decimal comma" in frame.attrs["format"]
+
+
+# ------------------------------------------------------------------- 7: output files
+@pytest.fixture
+def injected(tmp_path):
+    pd = pytest.importorskip("pandas")
+    notes = ['=HYPERLINK("http://evil.example","x")', "+ask", "@SUM(A1)", "-dash", "\tx", "plain"]
+    frame = pd.DataFrame(
+        {
+            "a": [i % 7 for i in range(40)],
+            "note": [notes[i % 6] for i in range(40)],
+            "predicted_label": list(range(40)),
+            "label": ["=cmd" if i % 2 else "+ok" for i in range(40)],
+        }
+    )
+    frame.to_csv(tmp_path / "injected.csv", index=False)
+    run(
+        "train",
+        "injected.csv",
+        "--target",
+        "label",
+        "--epochs",
+        "2",
+        "--out",
+        "m.npz",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    return tmp_path
+
+
+def test_predictions_csv_escapes_formula_cells_as_owasp_recommends(injected):
+    pd = pytest.importorskip("pandas")
+    run("predict", "m.npz", "injected.csv", "--out", "p.csv", "--proba", cwd=injected)
+    written = pd.read_csv(injected / "p.csv", keep_default_na=False)
+    texts = [str(v) for column in written.columns for v in written[column] if isinstance(v, str)]
+    assert texts and not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in texts)
+    assert '\'=HYPERLINK("http://evil.example","x")' in written["note"].tolist()
+    assert set(written["predicted_label_2"]) <= {"'=cmd", "'+ok"}  # labels escaped too
+    assert written["a"].dtype.kind == "i"  # numbers stay numbers
+
+
+def test_a_column_named_like_the_prediction_is_kept_and_the_prediction_renamed(injected):
+    pd = pytest.importorskip("pandas")
+    result = run("predict", "m.npz", "injected.csv", "--out", "p.csv", cwd=injected)
+    assert "the predictions are in 'predicted_label_2'" in result.stderr
+    written = pd.read_csv(injected / "p.csv")
+    assert written["predicted_label"].tolist() == list(range(40))  # the user's column, untouched
+
+
+def test_a_column_named_twice_in_features_is_refused(injected):
+    result = run(
+        "train",
+        "injected.csv",
+        "--target",
+        "label",
+        "--features",
+        "a,a",
+        "--out",
+        "x.npz",
+        cwd=injected,
+        ok=False,
+    )
+    assert result.returncode == 1 and "--features names 'a' more than once" in result.stderr

@@ -147,8 +147,8 @@ def run(args: argparse.Namespace) -> int:
                 model = train_table(
                     frame,
                     args.target,
-                    features=split_list(args.features, "--features") or None,
-                    categorical=split_list(args.categorical, "--categorical"),
+                    features=split_list(args.features, "--features", unique=True) or None,
+                    categorical=split_list(args.categorical, "--categorical", unique=True),
                     task=args.task,
                     scale=args.scale,
                     target_scale=args.target_scale,

@@ -19,6 +19,7 @@ import ipaddress
 import json
 import re
 import secrets
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,12 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.bound_host = address[0]
         self.token = secrets.token_urlsafe(32)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or stalls is normal: no traceback (anything else still prints one)."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def page(self) -> bytes:
         """``index.html`` with this session's token in a ``<meta>`` tag for the page's requests."""
@@ -232,9 +239,15 @@ class Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the request is too large")
             return
         try:
-            body = json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            self._error(HTTPStatus.BAD_REQUEST, "the request body is not JSON")
+            body = json.loads(self.rfile.read(length) or b"{}", parse_constant=_refuse_constant)
+        except ValueError as exc:
+            self._error(HTTPStatus.BAD_REQUEST, f"the request body is not JSON the playground reads ({exc})")
+            return
+        if not isinstance(body, dict):
+            kind = "null" if body is None else type(body).__name__
+            self._error(
+                HTTPStatus.BAD_REQUEST, f"the request body must be a JSON object ({{...}}), not {kind}"
+            )
             return
         try:
             if url.path == "/api/command":
@@ -244,7 +257,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._json({"ok": True, **self.server.session.explain(split, index)})
             else:
                 self._error(HTTPStatus.NOT_FOUND, f"no such command endpoint: {url.path}")
-        except (cr.ChainruleError, ValueError, TypeError, KeyError) as exc:
+        except (cr.ChainruleError, ValueError, TypeError, KeyError, OverflowError) as exc:
             self._error(HTTPStatus.BAD_REQUEST, " ".join(str(exc).split()))
 
     def _command(self, body: dict[str, Any]) -> None:
@@ -344,6 +357,10 @@ def reach_warning(host: str, port: int) -> str | None:
         f"the playground is open to {who}: anyone there can open the page, read its data and "
         "change the session. Use --host 127.0.0.1 (the default) to keep it to this machine."
     )
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _size(n: int) -> str:

@@ -124,16 +124,20 @@ class Session:
             old = self.config
             new = cfg.merge(old, changes)
             changed = {key for key in new if new[key] != old[key]}
+            saved = dict(vars(self))  # a change that fails leaves the session exactly as it was
             self.config = new
             try:
                 if changed & (cfg.DATA_KEYS | {"view"}):
                     self._load_data()
-            except DataError:
-                self.config = old
-                raise
-            if changed & (cfg.DATA_KEYS | cfg.NETWORK_KEYS):
-                self.reset()
-                return
+                if changed & (cfg.DATA_KEYS | cfg.NETWORK_KEYS):
+                    self.reset()
+                    return
+            except (DataError, ValueError, TypeError) as exc:
+                vars(self).clear()
+                vars(self).update(saved)
+                if isinstance(exc, DataError):
+                    raise
+                raise DataError(f"cannot use these data or settings: {exc}") from None
             if changed & cfg.OPTIMIZER_KEYS:
                 self.optimizer, self.schedule = cfg.build_optimizer(self.config)
             self.publish()
