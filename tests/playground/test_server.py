@@ -158,6 +158,40 @@ def test_malformed_bodies_get_a_400_and_the_server_keeps_answering(playground):
     assert status == 200 and state["data"]["rows"] == 300 and state["sizes"] == [2, 8, 8, 1]
 
 
+def test_reads_and_pause_never_wait_for_training(playground):
+    """Issue 21, 6: while training holds the session (a long epoch on a large table), the state
+    and data still answer, and a pause is accepted at once (training sees it at its next epoch)."""
+    import http.client
+    import threading
+
+    session, host, port = playground.session, *playground.server.server_address[:2]
+    held, release = threading.Event(), threading.Event()
+
+    def long_epoch():
+        with session.lock:
+            held.set()
+            release.wait(120)
+
+    holder = threading.Thread(target=long_epoch)
+    holder.start()
+    try:
+        assert held.wait(30)
+        for method, path, body in (
+            ("GET", "/api/state", None),
+            ("GET", "/api/data", None),
+            ("POST", "/api/command", b'{"cmd": "pause"}'),
+        ):
+            connection = http.client.HTTPConnection(host, port, timeout=20)  # far below the epoch's 120 s
+            headers = {"Host": f"{host}:{port}", "X-Chainrule-Token": getattr(playground.server, "token", "")}
+            connection.request(method, path, body=body, headers=headers)
+            assert connection.getresponse().status == 200, path
+            connection.close()
+        assert session.playing is False
+    finally:
+        release.set()
+        holder.join()
+
+
 def test_upload_is_capped_with_a_clear_message(playground):
     playground.server.max_upload = 1000
     body = b"a,b\n" + b"1,2\n" * 400

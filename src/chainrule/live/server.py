@@ -172,19 +172,18 @@ class Handler(BaseHTTPRequestHandler):
                 return
             kind = CONTENT_TYPES[name[name.rindex(".") :]]
             self._send(200, self.server.assets[name], f"{kind}; charset=utf-8")
-        elif path == "/api/state":
-            with session.lock:
-                self._json(
-                    {
-                        **session.frame(),
-                        "data": session.data.describe(),
-                        "options": options(),
-                        "max_upload": self.server.max_upload,
-                    }
-                )
+        elif path == "/api/state":  # the last published frame: a read never waits for training
+            frame = json.loads(session.mailbox.latest())
+            self._json(
+                {
+                    **frame,
+                    "data": session.data.describe(),
+                    "options": options(),
+                    "max_upload": self.server.max_upload,
+                }
+            )
         elif path == "/api/data":
-            with session.lock:
-                self._json({**session.data.describe(), "data_version": session.data_version})
+            self._json({**session.data.describe(), "data_version": session.data_version})
         elif path == "/api/events":
             self._events()
         elif path in ("/api/model", "/api/model.onnx"):

@@ -40,6 +40,11 @@ class Mailbox:
             self.text = text
             self.changed.notify_all()
 
+    def latest(self) -> str:
+        """The latest frame's JSON text."""
+        with self.changed:
+            return self.text
+
     def wait_newer(self, seen: int, timeout: float) -> tuple[int, str] | None:
         with self.changed:
             if not self.changed.wait_for(lambda: self.version > seen, timeout):
@@ -155,10 +160,18 @@ class Session:
                 raise
 
     def set_playing(self, playing: bool) -> None:
+        """Play or pause; a pause is seen by the training thread at its next epoch without waiting
+        for the lock (the training thread publishes the paused frame if this cannot)."""
+        if not playing:
+            self.playing = False
+            if self.lock.acquire(timeout=0.1):
+                try:
+                    self.publish()
+                finally:
+                    self.lock.release()
+            return
         with self.lock:
-            self.playing = bool(playing)
-            if playing:
-                self.message = None
+            self.playing, self.message = True, None
             self.publish()
 
     def step(self) -> None:
