@@ -196,3 +196,14 @@ def test_verbose_prints_scikit_learns_iteration_lines(data, capsys):
     clf.partial_fit(X, y)
     out = capsys.readouterr().out
     assert "Iteration 1, loss = " in out and "Iteration 3, loss = " in out
+
+
+def test_a_single_class_is_learned_as_mlp_classifier_learns_it():
+    """One class (it was refused; MLPClassifier fits it, and scikit-learn's test_mlp.py relies on it)."""
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    ours = NeuralNetClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X, ["only"] * 10)
+        theirs = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(X, ["only"] * 10)
+    assert ours.predict(X).tolist() == theirs.predict(X).tolist() == ["only"] * 10

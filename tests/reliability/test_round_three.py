@@ -102,3 +102,32 @@ def test_a_column_named_twice_in_features_is_refused(injected):
         ok=False,
     )
     assert result.returncode == 1 and "--features names 'a' more than once" in result.stderr
+
+
+# ------------------------------------------------------------------- 8: messages (the first few)
+def test_one_hot_of_nothing_or_of_text_says_so():
+    with pytest.raises(cr.InputError, match="at least one label"):
+        cr.one_hot([])
+    with pytest.raises(cr.InputError, match=r"integer class labels .* such as 'cat': number them first"):
+        cr.one_hot(["cat", "dog"])
+
+
+def test_text_is_refused_as_x_and_as_sample_weight():
+    import numpy as np
+
+    net = cr.Network([2, 1], output_activation="identity", seed=0)
+    with pytest.raises(cr.InputError, match="X must be numeric"):
+        net.predict(np.array([["1", "2"]], dtype=object))  # numeric strings were read as numbers
+    with pytest.raises(cr.InputError, match="sample_weight must be numbers, got text"):
+        net.fit(np.zeros((3, 2)), np.zeros((3, 1)), loss="mse", epochs=1, sample_weight=["1", "2", "3"])
+
+
+def test_metadata_with_tuple_keys_or_a_cycle_is_refused_by_name(tmp_path):
+    net = cr.Network([2, 1], seed=0)
+    with pytest.raises(TypeError, match=r"metadata key \(1, 2\) is not a string"):
+        net.save(tmp_path / "m.npz", metadata={(1, 2): 3})  # it became the key "(1, 2)"
+    loop: dict = {}
+    loop["self"] = loop
+    with pytest.raises(TypeError, match="circular reference"):  # a RecursionError before
+        net.save(tmp_path / "m.npz", metadata={"run": loop})
+    assert not (tmp_path / "m.npz").exists()

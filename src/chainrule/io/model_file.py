@@ -316,19 +316,29 @@ def _parameter_shapes(config: Any, i: int, path: Path) -> dict[str, tuple[int, .
     return {"W": (n_in, n_out), "b": (n_out,)} if bias else {"W": (n_in, n_out)}
 
 
-def json_ready(value: Any) -> Any:
+def json_ready(value: Any, _within: tuple[int, ...] = ()) -> Any:
     """``value`` with NumPy scalars and arrays as lists and numbers, and every non-finite float
     as the string ``"nan"``, ``"inf"`` or ``"-inf"``: strict JSON (``allow_nan=False``) accepts it.
 
     Raises
     ------
     TypeError
-        For a value JSON cannot hold (an object, a set).
+        For a value JSON cannot hold (an object, a set), a key that is not a string or a number
+        (a tuple), or a container that holds itself.
     """
+    if isinstance(value, dict | list | tuple):
+        if id(value) in _within:
+            raise TypeError("metadata holds itself (a circular reference): JSON cannot store that")
+        _within = (*_within, id(value))
     if isinstance(value, dict):
-        return {str(key) if not isinstance(key, str) else key: json_ready(v) for key, v in value.items()}
+        bad = [key for key in value if not isinstance(key, str | int | float | bool) and key is not None]
+        if bad:
+            raise TypeError(f"metadata key {bad[0]!r} is not a string: JSON keys are text, so use str keys")
+        return {
+            str(key) if not isinstance(key, str) else key: json_ready(v, _within) for key, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
+        return [json_ready(v, _within) for v in value]
     if isinstance(value, np.ndarray):
         return json_ready(value.tolist())
     if isinstance(value, np.generic):
