@@ -30,6 +30,7 @@ from chainrule._version import __version__
 from chainrule.errors import ModelFileError
 from chainrule.io.archive import MAX_HEADER_BYTES, all_finite, npz_members, read_member
 from chainrule.io.atomic import atomic_write
+from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.nn.layers import Layer, layer_from_config
 
 if TYPE_CHECKING:
@@ -113,8 +114,23 @@ def _check_before_saving(path: Path, header_bytes: bytes, arrays: dict[str, Any]
         check_size(expected, [name for name in arrays if name in expected], max_bytes, path)
         file.check(expected)
         file.layers()
+        _check_preprocessing(header["metadata"].get("preprocessing"))
     except ModelFileError as exc:
         raise ModelFileError(f"cannot save {path}: {exc}; load would refuse such a file") from None
+
+
+def _check_preprocessing(stored: Any) -> None:
+    """A table model's stored preprocessing must be readable, its scaling statistics finite."""
+    if stored is None:
+        return
+    try:
+        prep = TablePreprocessor.from_dict(stored)
+        scalers = (prep.scaler, prep.target_scaler)
+        stats = np.array([v for s in scalers for v in (*s.offset, *s.scale)], dtype=float)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"its stored preprocessing is damaged ({type(exc).__name__}: {exc})") from None
+    if not np.isfinite(stats).all():
+        raise ModelFileError(f"a scaling statistic of its preprocessing is not finite ({stats.tolist()})")
 
 
 @dataclass

@@ -203,15 +203,16 @@ def _read_csv(file: Path, pd: Any) -> Any:
 
 
 def _refuse_comma_numbers(frame: Any, pd: Any) -> None:
-    """Quoted numbers with a comma in a comma-separated file ("1,5", "1,234") are a decimal comma
-    or a thousands separator: rather than guess (or one-hot encode them), name the cells."""
+    """A column of quoted numbers with a comma in a comma-separated file ("1,5", "1,234": a decimal
+    comma or a thousands separator) is refused naming the cells, rather than guessed or one-hot
+    encoded (a few such cells among numbers are named by the preprocessing's own check)."""
     for column in frame.columns:
         values = frame[column].dropna()
         if pd.api.types.is_numeric_dtype(values) or values.empty:
             continue
         texts = values.astype(str)
         commas = texts[texts.str.match(COMMA_NUMBER)]
-        if commas.empty or not (
+        if commas.size <= texts.size / 2 or not (
             commas.size == texts.size
             or pd.to_numeric(texts.drop(commas.index), errors="coerce").notna().all()
         ):
