@@ -25,6 +25,18 @@ RANDOM_MASKS = (
     "dropout masks and the validation split are random draws, so a weight of 2 cannot equal a "
     "repeated row (and removing rows changes which rows are held out)"
 )
+NO_PARTIAL_FIT_WITH_EARLY_STOPPING = (
+    "partial_fit refuses early_stopping=True, as MLPClassifier's and MLPRegressor's do (scikit-learn "
+    "1.9 raises the same ValueError); the check calls partial_fit"
+)
+PARTIAL_FIT_CHECKS = {
+    name: NO_PARTIAL_FIT_WITH_EARLY_STOPPING
+    for name in (
+        "check_estimators_partial_fit_n_features",
+        "check_fit_score_takes_y",
+        "check_n_features_in_after_fitting",
+    )
+}
 EARLY_STOP_ON_TINY_DATA = (
     "the check trains on a small data set and asks for high recall of the up-weighted class; "
     "early stopping on a 10% hold-out stops before that class is learned (it passes without "
@@ -48,13 +60,14 @@ EARLY_STOP_ON_TINY_DATA = (
             {
                 "check_sample_weight_equivalence_on_dense_data": RANDOM_MASKS,
                 "check_class_weight_classifiers": EARLY_STOP_ON_TINY_DATA,
+                **PARTIAL_FIT_CHECKS,
             },
         ),
         (
             NeuralNetRegressor(
                 loss="mae", solver="rmsprop", dropout=0.1, early_stopping=True, random_state=0
             ),
-            {"check_sample_weight_equivalence_on_dense_data": RANDOM_MASKS},
+            {"check_sample_weight_equivalence_on_dense_data": RANDOM_MASKS, **PARTIAL_FIT_CHECKS},
         ),
     ],
     ids=["classifier", "regressor", "classifier-dropout-early-stopping", "regressor-mae-rmsprop-dropout"],
@@ -238,7 +251,7 @@ def test_callbacks_and_verbose_progress(blobs, capsys):
     clf = NeuralNetClassifier(
         hidden_layer_sizes=(8,),
         max_iter=10,
-        verbose=1,
+        verbose=2,
         random_state=0,
         callbacks=[cr.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))],
     )
@@ -246,7 +259,9 @@ def test_callbacks_and_verbose_progress(blobs, capsys):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
     assert seen == list(range(10))
-    assert "10/10" in capsys.readouterr().err  # a tqdm bar, or "epoch 10/10" lines without tqdm
+    printed = capsys.readouterr()
+    assert "Iteration 10, loss = " in printed.out  # scikit-learn's lines (verbose=1 and more)
+    assert "10/10" in printed.err  # verbose=2: a tqdm bar, or "epoch 10/10" lines without tqdm
 
 
 def test_optimizers_and_partial_fit_and_warm_start(blobs):

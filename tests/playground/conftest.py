@@ -25,10 +25,14 @@ def playground():
 
 
 def request(handle, method, path, body=None, headers=None):
-    """(status, headers, body bytes) of one request to the playground, with its own Host by default."""
+    """(status, headers, body bytes) of one request to the playground, with its own Host (and for a
+    POST the session's token, as the page sends it) unless ``headers`` says otherwise."""
     host, port = handle.server.server_address[:2]
     connection = http.client.HTTPConnection(host, port, timeout=30)
     sent = {"Host": f"{host}:{port}", **(headers or {})}
+    if method == "POST":
+        sent.setdefault("X-Chainrule-Token", getattr(handle.server, "token", ""))
+    sent = {key: value for key, value in sent.items() if value is not None}
     if isinstance(body, (dict, list)):
         body = json.dumps(body).encode()
         sent.setdefault("Content-Type", "application/json")

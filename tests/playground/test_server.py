@@ -70,6 +70,128 @@ def test_a_foreign_origin_cannot_change_state(playground):
     assert status == 200 and playground.session.epoch == 1
 
 
+def test_an_ip_origin_on_the_same_port_cannot_change_state(playground):
+    """Issue 21, 1: a page served from another machine (any IP, the same port) is refused."""
+    port = playground.server.server_address[1]
+    step = {"cmd": "step"}
+    for origin in (
+        f"http://192.0.2.7:{port}",
+        f"http://10.0.0.1:{port}",
+        "null",
+        f"https://127.0.0.1:{port}",
+    ):
+        status, reply = api(playground, "POST", "/api/command", step, {"Origin": origin})
+        assert status == 403 and "another site" in reply["error"], origin
+    body = b"a,b\n1,2\n3,4\n"
+    status, _ = api(
+        playground, "POST", "/api/upload?name=x.csv", body, {"Origin": f"http://192.0.2.7:{port}"}
+    )
+    assert status == 403
+    assert playground.session.epoch == 0 and playground.session.data.prep.target != "b"
+    status, _ = api(playground, "POST", "/api/command", step, {"Origin": f"http://localhost:{port}"})
+    assert status == 200 and playground.session.epoch == 1
+
+
+def test_a_request_without_the_page_token_cannot_change_state(playground):
+    """Issue 21, 1: without Origin and Sec-Fetch-Site (old browsers, other clients) the token decides."""
+    step = {"cmd": "step"}
+    for token in (None, "", "guess", playground.server.token[:-1]):
+        status, reply = api(playground, "POST", "/api/command", step, {"X-Chainrule-Token": token})
+        assert status == 403 and "X-Chainrule-Token" in reply["error"]
+    assert playground.session.epoch == 0
+    status, _, page = request(playground, "GET", "/")
+    assert status == 200
+    assert f'<meta name="chainrule-token" content="{playground.server.token}">'.encode() in page
+    assert api(playground, "POST", "/api/command", step)[0] == 200 and playground.session.epoch == 1
+
+
+def test_a_non_loopback_host_warns_who_can_reach_it():
+    pytest.importorskip("pandas")
+    from chainrule.live import playground as start
+    from chainrule.live.server import reach_warning
+
+    with pytest.warns(UserWarning, match="every computer that can reach this machine on port") as caught:
+        handle = start(host="0.0.0.0", port=0, open_browser=False)
+    handle.stop()
+    assert "--host 127.0.0.1" in str(caught[0].message)
+    assert "192.168.1.4 on port 80" in reach_warning("192.168.1.4", 80)
+    assert all(reach_warning(host, 80) is None for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"))
+
+
+def test_an_upload_cut_short_is_refused_and_changes_nothing(playground):
+    """Issue 21, 4: fewer bytes than Content-Length are never used as the data."""
+    host, port = playground.server.server_address[:2]
+    body = b"a,b,c\n" + b"1,2,3\n" * 100
+    sent = body[:200]
+    head = (
+        f"POST /api/upload?name=short.csv HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"X-Chainrule-Token: {playground.server.token}\r\nContent-Type: text/csv\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, port), timeout=30) as connection:
+        connection.sendall(head + sent)
+        connection.shutdown(socket.SHUT_WR)  # the client gives up after 200 bytes
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    status, _, payload = reply.partition(b"\r\n\r\n")
+    assert b" 400 " in status.split(b"\r\n")[0]
+    assert f"cut short (200 of {len(body)} bytes" in json.loads(payload)["error"]
+    state = api(playground, "GET", "/api/state")[1]
+    assert state["data"]["rows"] == 300 and state["source"] == ""  # still the built-in data
+
+
+def test_malformed_bodies_get_a_400_and_the_server_keeps_answering(playground):
+    """Issue 21, 6: bodies that are not objects, Infinity and 400-digit numbers, a table with only
+    the target: each a 400 with a message, and the state still answers."""
+    for body in (b"[]", b"null", b"7", b'"step"'):
+        status, reply = api(playground, "POST", "/api/command", body, {"Content-Type": "application/json"})
+        assert status == 400 and "must be a JSON object" in reply["error"], body
+    status, reply = api(playground, "POST", "/api/explain", b'{"index": Infinity}')
+    assert status == 400 and "Infinity is not a number JSON allows" in reply["error"]
+    huge = b'{"cmd": "config", "config": {"lr": 1' + b"0" * 400 + b"}}"
+    assert api(playground, "POST", "/api/command", huge)[0] == 400
+    assert api(playground, "POST", "/api/explain", b'{"index": 1' + b"0" * 400 + b"}")[0] == 400
+    status, reply = api(playground, "POST", "/api/upload?name=only.csv", b"y\n1\n2\n3\n4\n5\n6\n")
+    assert status == 400 and reply["error"].startswith("only.csv:")
+    status, state = api(playground, "GET", "/api/state")
+    assert status == 200 and state["data"]["rows"] == 300 and state["sizes"] == [2, 8, 8, 1]
+
+
+def test_reads_and_pause_never_wait_for_training(playground):
+    """Issue 21, 6: while training holds the session (a long epoch on a large table), the state
+    and data still answer, and a pause is accepted at once (training sees it at its next epoch)."""
+    import http.client
+    import threading
+
+    session, host, port = playground.session, *playground.server.server_address[:2]
+    held, release = threading.Event(), threading.Event()
+
+    def long_epoch():
+        with session.lock:
+            held.set()
+            release.wait(120)
+
+    holder = threading.Thread(target=long_epoch)
+    holder.start()
+    try:
+        assert held.wait(30)
+        for method, path, body in (
+            ("GET", "/api/state", None),
+            ("GET", "/api/data", None),
+            ("POST", "/api/command", b'{"cmd": "pause"}'),
+        ):
+            connection = http.client.HTTPConnection(host, port, timeout=20)  # far below the epoch's 120 s
+            headers = {"Host": f"{host}:{port}", "X-Chainrule-Token": getattr(playground.server, "token", "")}
+            connection.request(method, path, body=body, headers=headers)
+            assert connection.getresponse().status == 200, path
+            connection.close()
+        assert session.playing is False
+    finally:
+        release.set()
+        holder.join()
+
+
 def test_upload_is_capped_with_a_clear_message(playground):
     playground.server.max_upload = 1000
     body = b"a,b\n" + b"1,2\n" * 400

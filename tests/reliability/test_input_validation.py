@@ -129,12 +129,11 @@ def test_booleans_and_integers_are_accepted_as_numbers():
         (lambda est: est.fit(np.array([[1.0, np.nan]] * 6), [0, 1] * 3), "NaN"),
         (lambda est: est.fit(np.array([[1.0, np.inf]] * 6), [0, 1] * 3), "infinity"),
         (lambda est: est.fit(np.ones((6, 2)), [0, 1] * 2), "inconsistent numbers of samples"),
-        (lambda est: est.fit(np.ones((6, 2)), [1] * 6), "1 class"),
         (lambda est: est.fit(np.ones((0, 2)), []), "0 sample"),
         (lambda est: est.fit(np.ones((6, 2)), [0, 1] * 3).predict(np.ones((2, 3))), "3 features"),
         (lambda est: est.fit(np.ones((6, 2)), [0, 1] * 3, sample_weight=np.ones(4)), "sample_weight"),
     ],
-    ids=["nan", "inf", "lengths", "one-class", "empty", "features-at-predict", "sample-weight-length"],
+    ids=["nan", "inf", "lengths", "empty", "features-at-predict", "sample-weight-length"],
 )
 def test_estimators_reject_with_scikit_learns_value_errors(call, message):
     sklearn_estimators = pytest.importorskip("chainrule.sklearn")

@@ -3,7 +3,7 @@
 A rate, count, width, probability or flag of the wrong kind or out of range raises a
 `ValueError` (a `TypeError` for the wrong kind of value) that names the parameter, before any
 weight changes. (The scikit-learn estimators' own ``_parameter_constraints`` are tested in
-``tests/test_sklearn.py``.)
+``tests/test_sklearn_checks.py``.)
 """
 
 from __future__ import annotations

@@ -59,11 +59,16 @@ def load_model(path: str, usage: str = "") -> Network | TableModel:
         raise
 
 
-def split_list(text: str | None, what: str) -> list[str]:
-    """The items of a comma-separated option; an empty list for none."""
+def split_list(text: str | None, what: str, unique: bool = False) -> list[str]:
+    """The items of a comma-separated option; an empty list for none (with ``unique``, each once)."""
     if not text:
         return []
     items = [item.strip() for item in text.split(",")]
     if any(not item for item in items):
         raise CommandError(f"{what} must be a comma-separated list, got {text!r}")
+    repeated = sorted({item for item in items if items.count(item) > 1})
+    if unique and repeated:
+        raise CommandError(
+            f"{what} names {', '.join(map(repr, repeated))} more than once: give each column once"
+        )
     return items

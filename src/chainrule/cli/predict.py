@@ -53,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
     frame = read_table(args.data, USAGE)
     note_format(frame, args)
     result = frame.copy()
-    result[f"predicted_{model.target}"] = model.predict(frame)
+    result[free_name(f"predicted_{model.target}", result, args)] = model.predict(frame)
     if args.proba:
         for name, values in zip(model.preprocessor.classes, model.predict_proba(frame).T, strict=True):
-            result[f"proba_{name}"] = values
+            result[free_name(f"proba_{name}", result, args)] = values
+    result = spreadsheet_safe(result)
     if args.out:
         with atomic_write(args.out, "w", newline="") as stream:
             result.to_csv(stream, index=False)
@@ -64,6 +65,36 @@ def run(args: argparse.Namespace) -> int:
     else:
         result.to_csv(sys.stdout, index=False)
     return 0
+
+
+#: What a spreadsheet reads as a formula at a cell's start (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: Any) -> Any:
+    """``frame`` with each text cell and column name that a spreadsheet would run as a formula
+    (``=HYPERLINK(...)``, ``+1``, ``@SUM``...) prefixed with ``'``, as OWASP recommends."""
+
+    def escape(value: Any) -> Any:
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if not safe[column].map(lambda value: isinstance(value, str)).any():
+            continue
+        safe[column] = safe[column].map(escape)
+    safe.columns = [escape(str(column)) for column in safe.columns]
+    return safe
+
+
+def free_name(name: str, frame: Any, args: argparse.Namespace) -> str:
+    """``name``, or ``name_2`` (``_3``...) when the data already has such a column, with a note."""
+    chosen, k = name, 2
+    while chosen in frame.columns:
+        chosen, k = f"{name}_{k}", k + 1
+    if chosen != name and not args.quiet:
+        print(f"the data already has a column {name!r}: the predictions are in {chosen!r}", file=sys.stderr)
+    return chosen
 
 
 def note_format(frame: Any, args: argparse.Namespace) -> None:

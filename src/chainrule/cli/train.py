@@ -185,10 +185,10 @@ def run(args: argparse.Namespace) -> int:
                 model = train_table(
                     frame,
                     args.target,
-                    features=split_list(args.features, "--features") or None,
-                    drop=split_list(args.drop, "--drop"),
+                    features=split_list(args.features, "--features", unique=True) or None,
+                    drop=split_list(args.drop, "--drop", unique=True),
                     keep_ids=args.keep_ids,
-                    categorical=split_list(args.categorical, "--categorical"),
+                    categorical=split_list(args.categorical, "--categorical", unique=True),
                     missing=args.missing,
                     unknown=args.unknown,
                     task=args.task,

@@ -80,6 +80,22 @@ def read_member(
     return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
 
 
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every value is finite, checked a block at a time (no temporary the array's size).
+
+    Parameters
+    ----------
+    array : ndarray
+        C- or Fortran-ordered (as `read_member` returns them), of a float dtype.
+
+    Returns
+    -------
+    bool
+    """
+    flat = array.ravel(order="K")  # a view of a C- or Fortran-ordered array
+    return all(bool(np.isfinite(flat[i : i + _CHUNK]).all()) for i in range(0, flat.size, _CHUNK))
+
+
 def npy_header(stream: IO[bytes], name: str, path: Path) -> tuple[tuple[int, ...], bool, np.dtype]:
     version = np.lib.format.read_magic(stream)
     if version == (1, 0):

@@ -4,7 +4,10 @@ Loading never executes code and is bounded: it reads the zip directory and the J
 works out from the header which arrays the file must hold (names, shapes, dtype), reads each
 member's ``.npy`` header, and refuses any unnamed member, any shape, dtype or size that
 disagrees, a JSON header over `MAX_HEADER_BYTES`, or arrays over ``max_bytes`` in all
-(`MAX_MODEL_BYTES` by default), before it decompresses a single array. Saving runs the same
+(`MAX_MODEL_BYTES` by default), before it decompresses a single array. Each array is then read
+once into its final buffer, checked for NaN a block at a time, and adopted by its layer without a
+copy (the gradients are zeroed lazily), so a load's peak memory is about the declared size, not a
+multiple of it. Saving runs the same
 checks on what it is about to write (so `save` refuses what `load` would refuse), then writes a
 temporary file in the target's folder and renames it over the target, so a crash or a full disk
 mid-save leaves any previous file intact.
@@ -25,8 +28,9 @@ import numpy as np
 
 from chainrule._version import __version__
 from chainrule.errors import ModelFileError
-from chainrule.io.archive import MAX_HEADER_BYTES, npz_members, read_member
+from chainrule.io.archive import MAX_HEADER_BYTES, all_finite, npz_members, read_member
 from chainrule.io.atomic import atomic_write
+from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.nn.layers import Layer, layer_from_config
 
 if TYPE_CHECKING:
@@ -110,8 +114,23 @@ def _check_before_saving(path: Path, header_bytes: bytes, arrays: dict[str, Any]
         check_size(expected, [name for name in arrays if name in expected], max_bytes, path)
         file.check(expected)
         file.layers()
+        _check_preprocessing(header["metadata"].get("preprocessing"))
     except ModelFileError as exc:
         raise ModelFileError(f"cannot save {path}: {exc}; load would refuse such a file") from None
+
+
+def _check_preprocessing(stored: Any) -> None:
+    """A table model's stored preprocessing must be readable, its scaling statistics finite."""
+    if stored is None:
+        return
+    try:
+        prep = TablePreprocessor.from_dict(stored)
+        scalers = (prep.scaler, prep.target_scaler)
+        stats = np.array([v for s in scalers for v in (*s.offset, *s.scale)], dtype=float)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"its stored preprocessing is damaged ({type(exc).__name__}: {exc})") from None
+    if not np.isfinite(stats).all():
+        raise ModelFileError(f"a scaling statistic of its preprocessing is not finite ({stats.tolist()})")
 
 
 @dataclass
@@ -143,7 +162,7 @@ class ModelFile:
                 raise ModelFileError(
                     f"{self.path}: array {name} has shape {value.shape}, the header says {shape}"
                 )
-            if not np.isfinite(value).all():
+            if not all_finite(value):
                 raise ModelFileError(f"{self.path}: array {name} holds NaN or infinite values")
 
     def layers(self) -> list[Layer]:
@@ -252,7 +271,8 @@ def _layers(header: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -
     for i, config in enumerate(header["layers"]):
         prefix = f"layer{i}."
         params = {name[len(prefix) :]: arrays.pop(name) for name in list(arrays) if name.startswith(prefix)}
-        layers.append(layer_from_config(config, {key: value.astype(dtype) for key, value in params.items()}))
+        params = {key: value.astype(dtype, copy=False) for key, value in params.items()}
+        layers.append(layer_from_config(config, params, adopt=True))
     if arrays:
         raise ModelFileError(f"{path}: arrays {sorted(arrays)} belong to no layer in the header")
     return layers
@@ -312,19 +332,29 @@ def _parameter_shapes(config: Any, i: int, path: Path) -> dict[str, tuple[int, .
     return {"W": (n_in, n_out), "b": (n_out,)} if bias else {"W": (n_in, n_out)}
 
 
-def json_ready(value: Any) -> Any:
+def json_ready(value: Any, _within: tuple[int, ...] = ()) -> Any:
     """``value`` with NumPy scalars and arrays as lists and numbers, and every non-finite float
     as the string ``"nan"``, ``"inf"`` or ``"-inf"``: strict JSON (``allow_nan=False``) accepts it.
 
     Raises
     ------
     TypeError
-        For a value JSON cannot hold (an object, a set).
+        For a value JSON cannot hold (an object, a set), a key that is not a string or a number
+        (a tuple), or a container that holds itself.
     """
+    if isinstance(value, dict | list | tuple):
+        if id(value) in _within:
+            raise TypeError("metadata holds itself (a circular reference): JSON cannot store that")
+        _within = (*_within, id(value))
     if isinstance(value, dict):
-        return {str(key) if not isinstance(key, str) else key: json_ready(v) for key, v in value.items()}
+        bad = [key for key in value if not isinstance(key, str | int | float | bool) and key is not None]
+        if bad:
+            raise TypeError(f"metadata key {bad[0]!r} is not a string: JSON keys are text, so use str keys")
+        return {
+            str(key) if not isinstance(key, str) else key: json_ready(v, _within) for key, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
+        return [json_ready(v, _within) for v in value]
     if isinstance(value, np.ndarray):
         return json_ready(value.tolist())
     if isinstance(value, np.generic):

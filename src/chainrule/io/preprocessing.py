@@ -30,18 +30,32 @@ class Scaler:
     scale: list[float] = field(default_factory=list)
 
     @classmethod
-    def fit(cls, values: np.ndarray, method: str) -> Scaler:
+    def fit(
+        cls, values: np.ndarray, method: str, names: list[str] | None = None, option: str = "scale"
+    ) -> Scaler:
+        """Column statistics; `InputError` (naming the column and ``option``) if one overflows."""
         if method not in SCALINGS:
             raise ValueError(f"unknown scaling {method!r}; choose one of: {', '.join(SCALINGS)}")
         n = values.shape[1]
-        if method == "none" or n == 0:
-            offset, scale = np.zeros(n), np.ones(n)
-        elif method == "standard":
-            offset, scale = values.mean(axis=0), values.std(axis=0)
-        elif method == "minmax":
-            offset, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
-        else:  # maxabs
-            offset, scale = np.zeros(n), np.abs(values).max(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if method == "none" or n == 0:
+                offset, scale = np.zeros(n), np.ones(n)
+            elif method == "standard":
+                offset, scale = values.mean(axis=0), values.std(axis=0)
+            elif method == "minmax":
+                offset, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
+            else:  # maxabs
+                offset, scale = np.zeros(n), np.abs(values).max(axis=0)
+        overflowed = np.flatnonzero(~(np.isfinite(offset) & np.isfinite(scale)))
+        if overflowed.size:
+            j = int(overflowed[0])
+            raise InputError(
+                f"column {names[j] if names else j!r} cannot be scaled with {option}={method!r}: its "
+                f"values (up to {np.abs(values[:, j]).max():.3g} in size) overflow float64 in its "
+                "statistics, so the saved model could not predict. Divide the column by a power of ten, "
+                "or choose "
+                f"{option}='maxabs' (chainrule train --{option.replace('_', '-')} maxabs)"
+            )
         scale = np.where(scale > 0, scale, 1.0)  # a constant column is left unscaled
         return cls(method, offset.tolist(), scale.tolist())
 
@@ -139,7 +153,7 @@ class TablePreprocessor:
             raise ValueError(f"task must be classification or regression, got {task!r}")
         prep = cls(target=target, task=task, numeric=numeric, categorical=cats)
         prep.columns = [str(c) for c in frame.columns if c in set(features)]
-        prep.scaler = Scaler.fit(prep._numeric_block(frame), scale)
+        prep.scaler = Scaler.fit(prep._numeric_block(frame), scale, numeric)
         if task == "classification":
             prep.classes = sorted({_label(v) for v in y}, key=_natural)
             prep.class_type = "bool" if pd.api.types.is_bool_dtype(y) else "text"
@@ -152,7 +166,9 @@ class TablePreprocessor:
         else:
             if not pd.api.types.is_numeric_dtype(y):
                 raise InputError(f"regression needs a numeric target; {target!r} has text values")
-            prep.target_scaler = Scaler.fit(y.to_numpy(dtype=float)[:, None], target_scale)
+            prep.target_scaler = Scaler.fit(
+                y.to_numpy(dtype=float)[:, None], target_scale, [target], "target_scale"
+            )
         return prep
 
     # ------------------------------------------------------------------------ transform

@@ -24,6 +24,8 @@ from chainrule.errors import InputError
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+(,\d+)?\s*$")
+#: A number with a comma in it: "1,5" (decimal comma) or "1,234" / "1,234.5" (thousands).
+COMMA_NUMBER = re.compile(r"^\s*[-+]?(\d+,\d+|\d{1,3}(,\d{3})+(\.\d*)?)\s*$")
 TABLES = "chainrule reads CSV text, .npz with arrays X and y, or .npy"
 MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -194,8 +196,36 @@ def _read_csv(file: Path, pd: Any) -> Any:
     lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()][1:]
     if len(lines) == len(frame):
         frame.index = pd.Index(lines, name="line")
+    if delimiter == ",":
+        _refuse_comma_numbers(frame, pd)
     frame.attrs["format"] = described
     return frame
+
+
+def _refuse_comma_numbers(frame: Any, pd: Any) -> None:
+    """A column of quoted numbers with a comma in a comma-separated file ("1,5", "1,234": a decimal
+    comma or a thousands separator) is refused naming the cells, rather than guessed or one-hot
+    encoded (a few such cells among numbers are named by the preprocessing's own check)."""
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if pd.api.types.is_numeric_dtype(values) or values.empty:
+            continue
+        texts = values.astype(str)
+        commas = texts[texts.str.match(COMMA_NUMBER)]
+        if commas.size <= texts.size / 2 or not (
+            commas.size == texts.size
+            or pd.to_numeric(texts.drop(commas.index), errors="coerce").notna().all()
+        ):
+            continue
+        where = "line" if frame.index.name == "line" else "row"
+        cells = ", ".join(f"{where} {index} {value!r}" for index, value in commas[:10].items())
+        more = f" and {commas.size - 10} more" if commas.size > 10 else ""
+        raise InputError(
+            f"column {column!r} holds numbers written with a comma ({cells}{more}); in a "
+            'comma-separated file that is a decimal comma ("1,5") or a thousands separator ("1,234"), '
+            "and chainrule will not guess which. Write them with a decimal point and no separator "
+            '("1.5", "1234"), or save the file with ";" between columns to use decimal commas'
+        )
 
 
 def detect_delimiter(text: str) -> str:

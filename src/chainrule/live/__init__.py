@@ -12,11 +12,12 @@ from __future__ import annotations
 import errno
 import html
 import threading
+import warnings
 import webbrowser
 from typing import Any
 
 from chainrule.live.data import read_path
-from chainrule.live.server import MAX_UPLOAD, PlaygroundServer
+from chainrule.live.server import MAX_UPLOAD, PlaygroundServer, reach_warning
 from chainrule.live.session import Session
 from chainrule.live.sessions import Sessions
 
@@ -103,7 +104,8 @@ def playground(
     port : int
         The port to listen on; if it is taken, a free one is used instead.
     host : str
-        The address to bind; the default serves this machine only.
+        The address to bind; the default serves this machine only. Any other address warns
+        (a `UserWarning`) naming who else can open the page and change the session.
     open_browser : bool
         Open the page in the default web browser.
     max_upload : int
@@ -131,6 +133,9 @@ def playground(
             raise
         server = PlaygroundServer((host, 0), sessions, max_upload)
     server.stopping = stop
+    exposed = reach_warning(host, server.server_address[1])
+    if exposed is not None:
+        warnings.warn(exposed, UserWarning, stacklevel=2)
     handle = Playground(server)
     if open_browser:
         webbrowser.open(handle.url)

@@ -2,15 +2,24 @@
 
 Every request must name this server in its ``Host`` header (``localhost``, an IP address,
 or the bound host name, with the right port): a page on another domain that rebinds its
-DNS name to 127.0.0.1 is refused. Requests that change state (POST) are refused when their
-``Origin`` is another site. Uploads are capped, and the page never names a file-system path.
+DNS name to 127.0.0.1 is refused. A request that changes state (POST) must also carry the
+session's token in an ``X-Chainrule-Token`` header (the page reads it from the ``<meta>`` tag
+the server writes into ``index.html``, as Jupyter's pages hold theirs), and its ``Origin``, when
+sent, must be this server's own: ``http://`` plus the host it was reached by, ``127.0.0.1``,
+``localhost`` or the bound name, and this port. A page served from anywhere else can neither
+read the token (the same-origin rule) nor send the header without a CORS preflight, which this
+server never grants, so it cannot act even where the browser sends no ``Sec-Fetch-Site``.
+Uploads are capped, and the page never names a file-system path.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 import re
+import secrets
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +36,8 @@ MAX_UPLOAD = 10 * 1024 * 1024
 MAX_JSON = 64 * 1024
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(html|js|css|svg)$")
+TOKEN_HEADER = "X-Chainrule-Token"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
 def static_files() -> dict[str, bytes]:
@@ -46,6 +57,36 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.assets = static_files()
         self.stopping = threading.Event()
         self.bound_host = address[0]
+        self.token = secrets.token_urlsafe(32)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or stalls is normal: no traceback (anything else still prints one)."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+    def page(self) -> bytes:
+        """``index.html`` with this session's token in a ``<meta>`` tag for the page's requests."""
+        tag = f'<meta name="chainrule-token" content="{self.token}">'.encode("ascii")
+        return self.assets["index.html"].replace(b"<head>", b"<head>\n" + tag, 1)
+
+    def token_valid(self, header: str | None) -> bool:
+        """Whether a request carries this session's token (compared in constant time)."""
+        return header is not None and hmac.compare_digest(header.encode("utf-8"), self.token.encode("ascii"))
+
+    def origin_allowed(self, origin: str, host_header: str) -> bool:
+        """Whether an ``Origin`` is this server's own: ``http``, this port, and the host the request
+        was sent to (its ``Host`` header), a loopback name or the bound name."""
+        parsed = urlsplit(origin)
+        try:
+            port = parsed.port or 80
+        except ValueError:
+            return False
+        if parsed.scheme != "http" or port != self.server_address[1] or parsed.path not in ("", "/"):
+            return False
+        reached = (urlsplit(f"//{host_header}").hostname or "").lower()
+        own = {*LOOPBACK_NAMES, self.bound_host.lower(), reached}
+        return (parsed.hostname or "").lower() in own
 
     @property
     def session(self) -> Session:
@@ -79,6 +120,7 @@ class Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     session: Session
     server_version = "chainrule-playground"
+    timeout = 30  # seconds a client may leave a request unfinished (a stalled upload, say)
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the page is the interface
         pass
@@ -118,13 +160,16 @@ class Handler(BaseHTTPRequestHandler):
             return False
         if changes_state:
             origin = self.headers.get("Origin")
-            if origin is not None and not (
-                origin.startswith("http://") and self.server.host_allowed(origin[len("http://") :])
-            ):
+            foreign = origin is not None and not self.server.origin_allowed(origin, self.headers["Host"])
+            if foreign or self.headers.get("Sec-Fetch-Site") == "cross-site":
                 self._error(HTTPStatus.FORBIDDEN, "refused: another site cannot change the playground")
                 return False
-            if self.headers.get("Sec-Fetch-Site") == "cross-site":
-                self._error(HTTPStatus.FORBIDDEN, "refused: another site cannot change the playground")
+            if not self.server.token_valid(self.headers.get(TOKEN_HEADER)):
+                self._error(
+                    HTTPStatus.FORBIDDEN,
+                    f"refused: a request that changes the playground needs the {TOKEN_HEADER} header "
+                    "of the page this server serves (reload the page)",
+                )
                 return False
         return True
 
@@ -135,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path, session = url.path, self.session
         if path in ("/", "/index.html"):
-            self._send(200, self.server.assets["index.html"], "text/html; charset=utf-8")
+            self._send(200, self.server.page(), "text/html; charset=utf-8")
         elif path.startswith("/static/"):
             name = path[len("/static/") :]
             if name not in self.server.assets:
@@ -143,19 +188,18 @@ class Handler(BaseHTTPRequestHandler):
                 return
             kind = CONTENT_TYPES[name[name.rindex(".") :]]
             self._send(200, self.server.assets[name], f"{kind}; charset=utf-8")
-        elif path == "/api/state":
-            with session.lock:
-                self._json(
-                    {
-                        **session.frame(),
-                        "data": session.data.describe(),
-                        "options": options(),
-                        "max_upload": self.server.max_upload,
-                    }
-                )
+        elif path == "/api/state":  # the last published frame: a read never waits for training
+            frame = json.loads(session.mailbox.latest())
+            self._json(
+                {
+                    **frame,
+                    "data": session.data.describe(),
+                    "options": options(),
+                    "max_upload": self.server.max_upload,
+                }
+            )
         elif path == "/api/data":
-            with session.lock:
-                self._json({**session.data.describe(), "data_version": session.data_version})
+            self._json({**session.data.describe(), "data_version": session.data_version})
         elif path == "/api/events":
             self._events()
         elif path in ("/api/model", "/api/model.onnx"):
@@ -210,9 +254,15 @@ class Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the request is too large")
             return
         try:
-            body = json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            self._error(HTTPStatus.BAD_REQUEST, "the request body is not JSON")
+            body = json.loads(self.rfile.read(length) or b"{}", parse_constant=_refuse_constant)
+        except ValueError as exc:
+            self._error(HTTPStatus.BAD_REQUEST, f"the request body is not JSON the playground reads ({exc})")
+            return
+        if not isinstance(body, dict):
+            kind = "null" if body is None else type(body).__name__
+            self._error(
+                HTTPStatus.BAD_REQUEST, f"the request body must be a JSON object ({{...}}), not {kind}"
+            )
             return
         try:
             if url.path == "/api/session":
@@ -225,7 +275,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._json({"ok": True, **self.session.explain(split, index)})
             else:
                 self._error(HTTPStatus.NOT_FOUND, f"no such command endpoint: {url.path}")
-        except (cr.ChainruleError, ValueError, TypeError, KeyError) as exc:
+        except (cr.ChainruleError, ValueError, TypeError, KeyError, OverflowError) as exc:
             self._error(HTTPStatus.BAD_REQUEST, " ".join(str(exc).split()))
 
     def _command(self, body: dict[str, Any]) -> None:
@@ -259,7 +309,19 @@ class Handler(BaseHTTPRequestHandler):
         name = params.get("name", ["upload.csv"])[0]
         target = params.get("target", [None])[0]
         try:
-            self.session.upload(self.rfile.read(length), name, target)
+            data = self.rfile.read(length)
+        except TimeoutError:
+            data = b""
+        if len(data) < length:  # the client hung up or stalled: never use part of a file
+            self.close_connection = True
+            self._error(
+                HTTPStatus.BAD_REQUEST,
+                f"{name}: the upload was cut short ({len(data)} of {length} bytes arrived); nothing "
+                "changed: upload the file again",
+            )
+            return
+        try:
+            self.session.upload(data, name, target)
         except cr.ChainruleError as exc:
             self._error(HTTPStatus.BAD_REQUEST, f"{name}: {exc}")
             return
@@ -275,6 +337,48 @@ class Handler(BaseHTTPRequestHandler):
             if not chunk:
                 break
             length -= len(chunk)
+
+
+def reach_warning(host: str, port: int) -> str | None:
+    """Who besides this machine can reach a server bound to ``host`` (None for a loopback address).
+
+    Parameters
+    ----------
+    host : str
+        The address the server is bound to.
+    port : int
+        Its port.
+
+    Returns
+    -------
+    str or None
+        A warning naming who can open the page and change the session, or None when only this
+        machine can.
+    """
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return None
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        address = None
+    if address is not None and address.is_loopback:
+        return None
+    if address is not None and address.is_unspecified:
+        who = (
+            f"every computer that can reach this machine on port {port} "
+            f"(host {host} binds every network interface)"
+        )
+    else:
+        who = f"every computer that can reach {host} on port {port}, not only this machine"
+    return (
+        f"the playground is open to {who}: anyone there can open the page, read its data and "
+        "change the session. Use --host 127.0.0.1 (the default) to keep it to this machine."
+    )
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _size(n: int) -> str:

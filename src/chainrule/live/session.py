@@ -40,6 +40,11 @@ class Mailbox:
             self.text = text
             self.changed.notify_all()
 
+    def latest(self) -> str:
+        """The latest frame's JSON text."""
+        with self.changed:
+            return self.text
+
     def wait_newer(self, seen: int, timeout: float) -> tuple[int, str] | None:
         with self.changed:
             if not self.changed.wait_for(lambda: self.version > seen, timeout):
@@ -142,16 +147,20 @@ class Session:
                 changes.setdefault("held", -1)
             new = cfg.merge(old, changes)
             changed = {key for key in new if new[key] != old[key]}
+            saved = dict(vars(self))  # a change that fails leaves the session exactly as it was
             self.config = new
             try:
                 if changed & (cfg.DATA_KEYS | {"view", "held"}):
                     self._load_data()
-            except DataError:
-                self.config = old
-                raise
-            if changed & (cfg.DATA_KEYS | cfg.NETWORK_KEYS):
-                self.reset()
-                return
+                if changed & (cfg.DATA_KEYS | cfg.NETWORK_KEYS):
+                    self.reset()
+                    return
+            except (DataError, ValueError, TypeError) as exc:
+                vars(self).clear()
+                vars(self).update(saved)
+                if isinstance(exc, DataError):
+                    raise
+                raise DataError(f"cannot use these data or settings: {exc}") from None
             if changed & cfg.OPTIMIZER_KEYS:
                 self.optimizer, self.schedule = cfg.build_optimizer(self.config)
             self.publish()
@@ -172,10 +181,18 @@ class Session:
             self.reset()
 
     def set_playing(self, playing: bool) -> None:
+        """Play or pause; a pause is seen by the training thread at its next epoch without waiting
+        for the lock (the training thread publishes the paused frame if this cannot)."""
+        if not playing:
+            self.playing = False
+            if self.lock.acquire(timeout=0.1):
+                try:
+                    self.publish()
+                finally:
+                    self.lock.release()
+            return
         with self.lock:
-            self.playing = bool(playing)
-            if playing:
-                self.message = None
+            self.playing, self.message = True, None
             self.publish()
 
     def step(self) -> None:

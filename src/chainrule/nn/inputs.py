@@ -99,7 +99,7 @@ def _numeric(data: Any, what: str) -> Array:
         raise InputError(f"{what} cannot be read as a numeric array: {exc}") from None
     if array.dtype.kind in "biuf":
         return array
-    if array.dtype.kind == "O":
+    if array.dtype.kind == "O" and not any(isinstance(v, (str, bytes)) for v in array.ravel()):
         try:
             return array.astype(np.float64)
         except (ValueError, TypeError):
@@ -142,6 +142,13 @@ def one_hot(labels: Any, n_classes: int | None = None) -> Array:
            [0., 1., 0.]])
     """
     labels = np.asarray(labels).ravel()
+    if labels.size == 0:
+        raise InputError("one_hot needs at least one label, got none")
+    if labels.dtype.kind not in "biuf":
+        raise InputError(
+            f"one_hot needs integer class labels 0, 1, ..., got {labels.dtype} values such as "
+            f"{labels[0].item()!r}: number them first, e.g. np.unique(labels, return_inverse=True)[1]"
+        )
     if labels.dtype.kind not in "iu" and not np.all(labels == np.round(labels)):
         raise InputError("one_hot needs integer class labels 0, 1, ...")
     labels = labels.astype(np.int64)

@@ -119,7 +119,7 @@ class Dense(Layer):
             self.params["b"] = np.zeros(self.n_out)
         for key, value in self.params.items():
             self.params[key] = np.ascontiguousarray(value, dtype=dtype)
-            self.grads[key] = np.zeros_like(self.params[key])
+            self.grads[key] = np.zeros(value.shape, dtype)  # calloc: no memory until first written
         self._buffers.clear()
 
     def linear(self, X: Array) -> Array:
@@ -316,8 +316,10 @@ class Dropout(Layer):
         return f"Dropout({self.rate})"
 
 
-def layer_from_config(config: dict[str, Any], params: dict[str, Array] | None = None) -> Layer:
-    """Rebuild a layer from `Layer.config` and, for layers that have them, its parameters."""
+def layer_from_config(
+    config: dict[str, Any], params: dict[str, Array] | None = None, *, adopt: bool = False
+) -> Layer:
+    """Rebuild a layer from `Layer.config` and its parameters (``adopt``: checked ones, not copied)."""
     params = params or {}
     kind = config.get("type")
     if kind == "Dense":
@@ -327,15 +329,18 @@ def layer_from_config(config: dict[str, Any], params: dict[str, Array] | None = 
                 f"a Dense layer with bias={config['bias']} needs {sorted(expected)}, got {sorted(params)}"
             )
         init = config.get("init", "glorot_uniform")
-        return Dense(
+        layer = Dense(
             config["n_in"],
             config["n_out"],
             config["activation"],
             bias=config["bias"],
             init=init if init in INITIALIZERS else None,
-            weights=params["W"],
-            biases=params.get("b"),
+            weights=None if adopt else params["W"],
+            biases=None if adopt else params.get("b"),
         )
+        layer.params.update(params if adopt else {})  # adopted: a model file's checked arrays
+        layer.initialize(None, layer.params["W"].dtype)
+        return layer
     if kind == "Dropout":
         if params:
             raise ValueError(f"a Dropout layer has no parameters, got {sorted(params)}")

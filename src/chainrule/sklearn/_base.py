@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 import chainrule as cr
+from chainrule.sklearn._constraints import STOCHASTIC, architecture
 from chainrule.sklearn._solvers import (
     BatchRecord,
     RecordingLoss,
@@ -21,6 +21,8 @@ from chainrule.sklearn._solvers import (
     SklearnAdam,
     SklearnConvergence,
     SklearnSGD,
+    SolverDivergenceError,
+    hold_out,
 )
 
 Array = np.ndarray
@@ -101,8 +103,12 @@ class NeuralNetBase(BaseEstimator):
     # ------------------------------------------------------------ scikit-learn's attributes
     @property
     def coefs_(self) -> list[Array]:
-        """The weight matrix of each layer, shape (n_in, n_out), as in scikit-learn."""
-        return [layer.params["W"] for layer in self._dense()]
+        """The weight matrix of each layer, shape (n_in, n_out), as in scikit-learn.
+
+        Assigned before the first ``fit`` or ``partial_fit``, the list (edited in place or not)
+        gives the starting weights, as scikit-learn's does.
+        """
+        return self._parameters("W")
 
     @coefs_.setter
     def coefs_(self, values: Sequence[Any]) -> None:
@@ -110,8 +116,8 @@ class NeuralNetBase(BaseEstimator):
 
     @property
     def intercepts_(self) -> list[Array]:
-        """The bias vector of each layer, as in scikit-learn."""
-        return [layer.params["b"] for layer in self._dense()]
+        """The bias vector of each layer, as in scikit-learn (assignable before fitting too)."""
+        return self._parameters("b")
 
     @intercepts_.setter
     def intercepts_(self, values: Sequence[Any]) -> None:
@@ -129,7 +135,15 @@ class NeuralNetBase(BaseEstimator):
             raise AttributeError("this estimator is not fitted yet: call fit first")
         return self.network_.dense_layers
 
+    def _parameters(self, key: str) -> list[Array]:
+        if "network_" not in self.__dict__ and key in self.__dict__.get("_given", {}):
+            return self._given[key]
+        return [layer.params[key] for layer in self._dense()]
+
     def _assign(self, key: str, values: Sequence[Any]) -> None:
+        if "network_" not in self.__dict__:  # before fitting: the starting values, kept as given
+            self.__dict__.setdefault("_given", {})[key] = values
+            return
         layers = self._dense()
         if len(values) != len(layers):
             raise ValueError(f"expected {len(layers)} arrays, one per layer, got {len(values)}")
@@ -160,11 +174,28 @@ class NeuralNetBase(BaseEstimator):
             )
         return float(self.learning_rate_init), self.learning_rate
 
-    def _build(self, n_inputs: int, n_outputs: int, output_activation: str) -> cr.Network:
-        sizes = [int(n) for n in np.atleast_1d(self.hidden_layer_sizes)]  # (100,), [64, 32] or 100
-        if any(n < 1 for n in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive, got {self.hidden_layer_sizes}")
+    def _architecture_changed(self) -> bool:
+        """Whether warm_start or partial_fit meets a network other than the parameters ask for."""
+        built, wanted = self.__dict__.get("_built"), architecture(self)
+        changed = [name for name in wanted if built is not None and built[name] != wanted[name]]
+        if changed:
+            what = " and ".join(
+                f"{name} changed since the network was built ({built[name]} -> {wanted[name]})"
+                for name in changed
+            )
+            warnings.warn(
+                f"{what}: the fitted weights cannot be continued, so this fit starts a new network "
+                "from scratch",
+                UserWarning,
+                stacklevel=4,
+            )
+        return bool(changed)
+
+    def _build(self, n_inputs: int, n_outputs: int, output_activation: str, dtype: str) -> cr.Network:
+        self._built = architecture(self)
+        sizes = self._built["hidden_layer_sizes"]
         names = [self.activation] * len(sizes) if isinstance(self.activation, str) else list(self.activation)
+        rates = [self.dropout] * len(sizes) if np.isscalar(self.dropout) else list(self.dropout)
         if len(names) != len(sizes):
             raise ValueError(
                 f"activation lists {len(names)} activations for {len(sizes)} hidden layers: "
@@ -173,7 +204,6 @@ class NeuralNetBase(BaseEstimator):
         unknown = [name for name in names if name not in ACTIVATIONS]
         if unknown:
             raise ValueError(f"unknown activation {unknown[0]!r}; choose one of: {', '.join(ACTIVATIONS)}")
-        rates = [self.dropout] * len(sizes) if np.isscalar(self.dropout) else list(self.dropout)
         if len(rates) != len(sizes):
             raise ValueError(f"dropout lists {len(rates)} rates for {len(sizes)} hidden layers")
         layers: list[cr.Layer] = []
@@ -183,7 +213,10 @@ class NeuralNetBase(BaseEstimator):
             if rate:
                 layers.append(cr.Dropout(rate))
         layers.append(cr.Dense(widths[-1], n_outputs, output_activation))
-        return cr.Network(layers, seed=self.random_state, dtype=self.dtype)
+        seed = self.random_state
+        if isinstance(seed, np.random.RandomState):  # scikit-learn's: draw chainrule's seed from it
+            seed = int(seed.randint(2**31 - 1))
+        return cr.Network(layers, seed=seed, dtype=dtype)
 
     def _make_optimizer(self, record: BatchRecord) -> cr.Optimizer:
         lr, schedule = self._step_size()
@@ -199,26 +232,6 @@ class NeuralNetBase(BaseEstimator):
         raise ValueError(f"solver must be 'adam', 'sgd', 'rmsprop' or 'lbfgs', got {solver!r}")
 
     # ------------------------------------------------------------------- training
-    def _split(self, X: Array, Y: Array, y: Any, weights: Array | None) -> tuple[Any, ...]:
-        """scikit-learn's hold-out, lenient on tiny data: at least 2 rows, stratified when possible."""
-        n = X.shape[0]
-        n_val = max(2, int(np.ceil(self.validation_fraction * n)))
-        if n_val >= n:
-            raise ValueError(
-                f"early_stopping needs more than {n} samples to hold out validation_fraction="
-                f"{self.validation_fraction} of them"
-            )
-        stratify = None
-        if self._stratify(y):
-            _, counts = np.unique(y, return_counts=True)
-            if counts.min() >= 2 and counts.size <= min(n_val, n - n_val):
-                stratify = y
-        parts = [X, Y, y] if weights is None else [X, Y, y, weights]
-        split = train_test_split(*parts, test_size=n_val, random_state=self.random_state, stratify=stratify)
-        X_tr, X_val, Y_tr, Y_val, _, y_val = split[:6]
-        w_tr, w_val = (split[6], split[7]) if weights is not None else (None, None)
-        return X_tr, Y_tr, w_tr, (X_val, Y_val, y_val, w_val)
-
     def _train(self, X: Array, Y: Array, y: Any, weights: Array | None, incremental: bool) -> None:
         if self._solver_name() == "lbfgs":
             self._train_lbfgs(X, Y, weights, incremental)
@@ -226,44 +239,42 @@ class NeuralNetBase(BaseEstimator):
         if not incremental or not hasattr(self, "_optimizer"):
             self._record = BatchRecord()
             self._optimizer = self._make_optimizer(self._record)
-        early = self.early_stopping and not incremental
-        validation = None
-        if early:
-            X, Y, weights, validation = self._split(X, Y, y, weights)
+        validation = score = None
+        if self.early_stopping:
+            X, Y, weights, validation = hold_out(self, X, Y, y, weights)
             if not hasattr(self, "validation_scores_") or self.validation_scores_ is None:
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
             self.best_loss_ = None
+            X_val, _, y_val, w_val = validation
+            score = lambda: self._score_network(X_val, y_val, w_val)  # noqa: E731
         elif getattr(self, "best_loss_", None) is None:
             self.best_loss_ = np.inf
             self.validation_scores_ = self.best_validation_score_ = None
         n = X.shape[0]
-        batch = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
-        if batch < 1:
-            raise ValueError(f"batch_size must be positive or 'auto', got {self.batch_size}")
-        score = None
-        if validation is not None:
-            X_val, _, y_val, w_val = validation
-            score = lambda: self._score_network(X_val, y_val, w_val)  # noqa: E731
-        rule = SklearnConvergence(self, n, score, restore=self.restore_best_weights)
-        epochs = 1 if incremental else self.max_iter
-        history = self.network_.fit(
-            X,
-            Y,
-            loss=RecordingLoss(self._loss_object(), self._record),
-            optimizer=self._optimizer,
-            epochs=epochs,
-            batch_size=batch,
-            shuffle=self.shuffle,
-            validation_data=None if validation is None else validation[:2],
-            callbacks=[rule, *(self.callbacks or [])],
-            verbose=int(self.verbose),
-            sample_weight=weights,
-            metrics=[],
-        )
+        batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        start = self.n_iter_ if incremental else 0
+        rule = SklearnConvergence(self, n, score, restore=self.restore_best_weights, first_iteration=start)
+        try:
+            history = self.network_.fit(
+                X,
+                Y,
+                loss=RecordingLoss(self._loss_object(), self._record),
+                optimizer=self._optimizer,
+                epochs=1 if incremental else self.max_iter,
+                batch_size=batch,
+                shuffle=self.shuffle,
+                validation_data=None if validation is None else validation[:2],
+                callbacks=[rule, *(self.callbacks or [])],
+                verbose=max(0, int(self.verbose) - 1),  # verbose=2: chainrule's progress bar too
+                sample_weight=weights,
+                metrics=[],
+            )
+        except cr.DivergenceError as exc:
+            history = self._diverged(exc, rule)
         self.history_ = history
         for key, attribute in (("loss", "loss_curve_"), ("val_loss", "validation_loss_curve_")):
             setattr(self, attribute, [*getattr(self, attribute, []), *history.history.get(key, [])])
-        self.n_iter_ = (self.n_iter_ if incremental else 0) + history.epochs
+        self.n_iter_ = start + history.epochs
         if (
             not incremental
             and not rule.stopped
@@ -301,39 +312,92 @@ class NeuralNetBase(BaseEstimator):
                 stacklevel=3,
             )
 
+    def _diverged(self, exc: cr.DivergenceError, rule: SklearnConvergence) -> cr.History:
+        """With early stopping and a best epoch kept, warn and keep it (as scikit-learn does);
+        otherwise raise scikit-learn's ``ValueError`` (a `SolverDivergenceError`)."""
+        if rule.restore and rule.best_weights is not None and exc.history is not None:
+            self.validation_scores_.append(float("nan"))  # the diverged epoch scores NaN
+            rule.stopped = True
+            rule.on_train_end({})
+            warnings.warn(
+                f"training diverged ({' '.join(str(exc).split())}); the weights of the best "
+                f"validation epoch (score {self.best_validation_score_:.6g}) are kept",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+            return exc.history
+        raise SolverDivergenceError(
+            "Solver produced non-finite parameter weights. The input data may contain large values "
+            f"and need to be preprocessed. chainrule: {exc}",
+            epoch=exc.epoch,
+            history=exc.history,
+        ) from exc
+
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> NeuralNetBase:
-        first = not (incremental or self.warm_start) or not hasattr(self, "network_")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=first,
-            multi_output=True,
-            y_numeric=self._y_numeric,
-            dtype=(np.float64, np.float32),
-        )
-        if not incremental and self.max_iter < 1:
-            raise ValueError(f"max_iter must be at least 1, got {self.max_iter}")
-        weights = self._weights(y, X, sample_weight)
-        Y = self._encode_targets(y, first, incremental, weights)
-        if first:
-            output = self._output_activation(Y)
-            self.network_ = self._build(X.shape[1], Y.shape[1], output)
-            self.n_outputs_ = Y.shape[1]
-            self.n_layers_ = len(self.network_.dense_layers) + 1
-            self.out_activation_ = OUT_ACTIVATION_NAMES.get(output, output)
-            for name in (
-                "loss_curve_",
-                "validation_loss_curve_",
-                "_optimizer",
-                "best_loss_",
-                "validation_scores_",
-                "best_validation_score_",
-            ):
-                self.__dict__.pop(name, None)
-            self.n_iter_, self.t_, self._no_improvement_count = 0, 0, 0
-        self._train(X, Y, y, weights, incremental)
+        """Validate, then build (the first time) and train; a failure during training leaves the
+        estimator unfitted, and one before it changes nothing."""
+        if self._solver_name() not in STOCHASTIC:
+            raise ValueError(
+                f"solver={self._solver_name()!r} is not available in chainrule (yet): use 'adam' (the "
+                "default), 'sgd' or 'rmsprop'"
+            )
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        before = dict(self.__dict__)
+        try:
+            fitted = "network_" in self.__dict__
+            first = not fitted or not (incremental or self.warm_start) or self._architecture_changed()
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=first,
+                multi_output=True,
+                y_numeric=self._y_numeric,
+                dtype=(np.float64, np.float32),
+            )
+            dtype = np.dtype(self.dtype or X.dtype) if first else self.network_.dtype
+            weights = self._weights(y, X, sample_weight)
+            Y = self._encode_targets(y, first, incremental, weights).astype(dtype, copy=False)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        try:
+            if first:
+                self._start(X.shape[1], Y, dtype)
+            self._train(X.astype(dtype, copy=False), Y, y, weights, incremental)
+        except BaseException:
+            self._unfit()
+            raise
         return self
+
+    def _start(self, n_inputs: int, Y: Array, dtype: np.dtype) -> None:
+        """A new network (from coefs_ and intercepts_ when they were assigned before fitting)."""
+        given = self.__dict__.pop("_given", {})
+        output = self._output_activation(Y)
+        self.network_ = self._build(n_inputs, Y.shape[1], output, dtype.name)
+        for key, values in given.items():
+            self._assign("W" if key == "W" else "b", values)
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(self.network_.dense_layers) + 1
+        self.out_activation_ = OUT_ACTIVATION_NAMES.get(output, output)
+        for name in (
+            "loss_curve_",
+            "validation_loss_curve_",
+            "_optimizer",
+            "best_loss_",
+            "validation_scores_",
+            "best_validation_score_",
+        ):
+            self.__dict__.pop(name, None)
+        self.n_iter_, self.t_, self._no_improvement_count = 0, 0, 0
+
+    def _unfit(self) -> None:
+        """Forget everything ``fit`` learned: ``check_is_fitted`` raises afterwards."""
+        keep = set(self.get_params(deep=False))
+        for name in [name for name in self.__dict__ if name not in keep]:
+            del self.__dict__[name]
 
     def _loss_object(self) -> cr.Loss:
         if self.loss is None or self.loss == self._sklearn_loss:

@@ -32,16 +32,21 @@ PARAMETERS_DOC = """
         Seeds the initial weights, shuffling, dropout and the validation split.
     tol : float, default 1e-4
     verbose : int, default 0
-        Progress lines on stderr.
+        scikit-learn's ``Iteration N, loss = ...`` (and ``Validation score: ...``) lines on
+        stdout; from 2, chainrule's progress bar on stderr too.
     warm_start : bool, default False
         Continue from the fitted weights; as in scikit-learn, ``loss_curve_`` goes on and
-        ``n_iter_`` counts this fit's epochs (before chainrule 0.2 it accumulated).
+        ``n_iter_`` counts this fit's epochs (before chainrule 0.2 it accumulated). If
+        ``hidden_layer_sizes``, ``activation`` or ``dropout`` changed since the network was
+        built, the fit starts from scratch with a warning saying why.
     momentum : float, default 0.9
     nesterovs_momentum : bool, default True
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the data (stratified for classifiers) and stop
         when the validation score (accuracy or R^2) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; the best epoch's weights are kept (scikit-learn's rule).
+        ``n_iter_no_change`` epochs; the best epoch's weights are kept (scikit-learn's rule),
+        also when a later epoch diverges (with a ``ConvergenceWarning``). ``partial_fit``
+        refuses it, as scikit-learn does.
     validation_fraction : float, default 0.1
     beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
         Adam's; ``epsilon`` is RMSprop's too.
@@ -58,8 +63,9 @@ PARAMETERS_DOC = """
         always does).
     callbacks : list of chainrule callbacks, optional
         chainrule: run at each epoch's end (after the stopping rule has updated the logs).
-    dtype : "float64" or "float32", default "float64"
-        chainrule: the network's floating-point type.
+    dtype : "float64", "float32" or None, default None
+        chainrule: the network's floating-point type; None follows ``X`` (float32 stays
+        float32, as in scikit-learn; anything else is float64).
     optimizer : str, optional
         Deprecated spelling of ``solver``.
 """
@@ -69,7 +75,8 @@ ATTRIBUTES_DOC = """
     ----------
     coefs_, intercepts_ : list of ndarray
         The weights and biases per layer, as in scikit-learn (live views of ``network_``'s
-        parameters; assigning copies values in).
+        parameters; assigning copies values in). Assigned before the first fit, they are
+        its starting weights.
     n_layers_, n_outputs_, out_activation_, n_iter_, t_, loss_, loss_curve_, best_loss_,
     validation_scores_, best_validation_score_, n_features_in_, feature_names_in_
         As in scikit-learn. ``best_loss_`` is None with early stopping, the validation

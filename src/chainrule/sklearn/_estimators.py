@@ -6,23 +6,31 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 import chainrule as cr
 from chainrule.sklearn._base import NeuralNetBase
+from chainrule.sklearn._constraints import CLASSIFIER, REGRESSOR, STOCHASTIC
 from chainrule.sklearn._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
 from chainrule.sklearn._solvers import HalfSquaredError, SummedBinaryLogLoss
 
 Array = np.ndarray
 
 
+def _stochastic(estimator: NeuralNetBase) -> bool:
+    """``partial_fit`` exists for the solvers that train in batches (not for ``"lbfgs"``)."""
+    return (estimator.optimizer or estimator.solver) in STOCHASTIC
+
+
 class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     _y_numeric = False
     _sklearn_loss = "log_loss"
+    _parameter_constraints = CLASSIFIER
 
     def __init__(
         self,
@@ -54,7 +62,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         dropout: float | Sequence[float] = 0.0,
         restore_best_weights: bool = True,
         callbacks: Sequence[cr.Callback] | None = None,
-        dtype: str = "float64",
+        dtype: str | None = None,
         optimizer: str | None = None,
         class_weight: dict[Any, float] | str | None = None,
     ) -> None:
@@ -63,39 +71,45 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         )
         self.class_weight = class_weight
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetClassifier:
-        """Train on ``X`` of shape (n_samples, n_features) and labels ``y``; returns ``self``."""
+        """Train on ``X`` of shape (n_samples, n_features) and labels ``y``; returns ``self``.
+
+        A fit that fails while training (it diverges, say) leaves the estimator unfitted.
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @available_if(_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
-        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> NeuralNetClassifier:
-        """One epoch on ``(X, y)``; the first call needs ``classes`` (all labels there will be)."""
-        if not hasattr(self, "classes_"):
-            if classes is None:
-                raise ValueError("the first call to partial_fit needs classes=[every label]")
-            self._partial_classes = np.asarray(classes)
+        """One epoch on ``(X, y)``, MLPClassifier's signature; the first call needs ``classes``
+        (every label there will be: a batch may hold only some of them, or one)."""
+        if classes is not None and hasattr(self, "classes_"):
+            if not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(
+                    f"`classes={np.unique(classes)!r}` is not the same as on the first call to "
+                    f"partial_fit, was: {self.classes_!r}"
+                )
+        elif not hasattr(self, "classes_"):
+            if classes is None and not type_of_target(y).startswith("multilabel"):
+                raise ValueError("classes must be passed on the first call to partial_fit (every label)")
+            self._partial_classes = None if classes is None else np.asarray(classes)
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _encode_targets(self, y: Array, first: bool, incremental: bool, weights: Array | None) -> Array:
         check_classification_targets(y)
+        multilabel = type_of_target(y) == "multilabel-indicator"
         if first:
             self._label_binarizer = LabelBinarizer()
-            classes = getattr(self, "_partial_classes", None) if incremental else None
+            classes = self.__dict__.pop("_partial_classes", None) if incremental else None
             self._label_binarizer.fit(classes if classes is not None else y)
-            self.classes_ = self._label_binarizer.classes_
-            if type_of_target(y) == "multilabel-indicator":
-                self.classes_ = np.arange(y.shape[1])
-        elif not set(np.unique(y)) <= set(self.classes_) and type_of_target(y) != "multilabel-indicator":
+            self.classes_ = np.arange(y.shape[1]) if multilabel else self._label_binarizer.classes_
+        if not multilabel and not set(np.unique(y)) <= set(self.classes_):
             unknown = sorted(set(np.unique(y)) - set(self.classes_))
-            raise ValueError(
-                f"y has labels {unknown} that were not seen in the first fit (classes_: {self.classes_})"
-            )
-        if len(self._label_binarizer.classes_) < 2:
-            raise ValueError(
-                f"the classifier needs samples of at least 2 classes; got 1 class ({self.classes_[0]!r})"
-            )
-        return self._label_binarizer.transform(y).astype(self.dtype)
+            raise ValueError(f"`y` has classes not in `self.classes_`: {unknown} (classes_: {self.classes_})")
+        return self._label_binarizer.transform(y).astype(np.float64)
 
     def _multilabel(self) -> bool:
         return self._label_binarizer.y_type_ == "multilabel-indicator"
@@ -128,7 +142,10 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         return self.classes_[out.argmax(axis=1)]
 
     def _score_network(self, X: Array, y: Any, weights: Array | None) -> float:
-        return float(accuracy_score(y, self._decode(self.network_.predict(X)), sample_weight=weights))
+        out = self.network_.predict(X)
+        if not np.isfinite(out).all():  # as scikit-learn: a diverged epoch scores NaN
+            return float("nan")
+        return float(accuracy_score(y, self._decode(out), sample_weight=weights))
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities, shape (n_samples, n_classes), in `classes_` order."""
@@ -167,7 +184,11 @@ NeuralNetClassifier.__doc__ = f"""A feed-forward network classifier, a drop-in f
     so runs are not identical unless weights are copied in and ``shuffle=False``;
     ``max_iter`` defaults to 2000 rather than 200 (the stopping rule still ends most runs
     sooner; pass ``max_iter=200`` for scikit-learn's budget); ``partial_fit`` ignores
-    ``early_stopping`` instead of raising.
+    ``early_stopping`` instead of raising. Settings are checked by scikit-learn's own
+    ``validate_params`` (``_parameter_constraints``: MLPClassifier's, plus chainrule's
+    parameters); a fit that diverges raises ``ValueError`` (also a `chainrule.DivergenceError`)
+    and leaves the estimator unfitted. scikit-learn's own ``test_mlp.py`` runs against it in
+    the test suite.
 {PARAMETERS_DOC}
     class_weight : dict, "balanced" or None
         chainrule: weights per class, multiplied into ``sample_weight``.
@@ -179,6 +200,7 @@ NeuralNetClassifier.__doc__ = f"""A feed-forward network classifier, a drop-in f
 class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
     _y_numeric = True
     _sklearn_loss = "squared_error"
+    _parameter_constraints = REGRESSOR
 
     def __init__(
         self,
@@ -210,7 +232,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         dropout: float | Sequence[float] = 0.0,
         restore_best_weights: bool = True,
         callbacks: Sequence[cr.Callback] | None = None,
-        dtype: str = "float64",
+        dtype: str | None = None,
         optimizer: str | None = None,
         target_scaling: bool = True,
     ) -> None:
@@ -219,10 +241,16 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         )
         self.target_scaling = target_scaling
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetRegressor:
-        """Train on ``X`` of shape (n_samples, n_features) and targets ``y``; returns ``self``."""
+        """Train on ``X`` of shape (n_samples, n_features) and targets ``y``; returns ``self``.
+
+        A fit that fails while training (it diverges, say) leaves the estimator unfitted.
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @available_if(_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetRegressor:
         """One epoch on ``(X, y)``, continuing from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
@@ -238,7 +266,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
                 self._y_mean = np.average(Y, axis=0, weights=weights)
                 spread = np.sqrt(np.average((Y - self._y_mean) ** 2, axis=0, weights=weights))
                 self._y_scale = np.where(spread > 0, spread, 1.0)
-        return ((Y - self._y_mean) / self._y_scale).astype(self.dtype)
+        return (Y - self._y_mean) / self._y_scale
 
     def _output_activation(self, Y: Array) -> str:
         return "identity"
@@ -250,11 +278,14 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         return False
 
     def _decode(self, out: Array) -> Array:
-        out = out * self._y_scale + self._y_mean
+        out = (out * self._y_scale + self._y_mean).astype(out.dtype, copy=False)  # X's dtype, as scikit-learn
         return out[:, 0] if self._single_output else out
 
     def _score_network(self, X: Array, y: Any, weights: Array | None) -> float:
-        return float(r2_score(y, self._decode(self.network_.predict(X)), sample_weight=weights))
+        out = self.network_.predict(X)
+        if not np.isfinite(out).all():  # as scikit-learn: a diverged epoch scores NaN
+            return float("nan")
+        return float(r2_score(y, self._decode(out), sample_weight=weights))
 
     def predict(self, X: Any) -> Array:
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""

@@ -24,10 +24,16 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 import chainrule as cr
 
 Array = np.ndarray
+
+
+class SolverDivergenceError(cr.DivergenceError, ValueError):
+    """Training diverged: chainrule's `DivergenceError`, and the ``ValueError`` scikit-learn's
+    MLP estimators raise for non-finite weights."""
 
 
 class BatchRecord:
@@ -65,7 +71,8 @@ class RecordingLoss(cr.Loss):
         return self.inner.fused_delta(y, out)
 
     def check_targets(self, y: Array, whole: bool = True) -> None:
-        self.inner.check_targets(y, whole)
+        # the estimators check classes themselves: a batch (partial_fit) may hold one of them
+        self.inner.check_targets(y, whole=False)
 
     def sample_losses(self, y: Array, out: Array) -> Array:
         return self.inner.sample_losses(y, out)
@@ -150,6 +157,11 @@ class _ScaledPenalty(cr.Optimizer):
             self.epoch_penalty += 0.5 * self.alpha * squares * self.record.rows / divisor
         self.weight_decay = self.alpha / divisor
         super().step(slots)
+
+    @property
+    def learning_rate(self) -> float:
+        """The current step size (scikit-learn's optimizers' name for it)."""
+        return self.lr
 
     def take_penalty(self) -> float:
         """The epoch's summed ``rows * penalty`` terms; resets the sum."""
@@ -256,6 +268,28 @@ class ScaledRMSprop(_ScaledPenalty, cr.RMSprop):
         self._setup_penalty(alpha, record)
 
 
+def hold_out(estimator: Any, X: Array, Y: Array, y: Any, weights: Array | None) -> tuple[Any, ...]:
+    """scikit-learn's hold-out, lenient on tiny data (at least 2 rows; stratified where the
+    classes allow it), and scikit-learn's errors where it cannot be made."""
+    n = X.shape[0]
+    n_val = max(2, int(np.ceil(estimator.validation_fraction * n)))
+    if n_val >= n:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' or the size of your "
+            f"dataset (early_stopping holds out at least 2 of the {n} samples and trains on the rest)."
+        )
+    stratify = None
+    if estimator._stratify(y):  # as scikit-learn: the binary indicator; (chainrule) else the labels
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2 or counts.size <= min(n_val, n - n_val):  # one member: its error
+            stratify = Y.astype(bool) if Y.shape[1] == 1 else y
+    parts = [X, Y, y] if weights is None else [X, Y, y, weights]
+    split = train_test_split(*parts, test_size=n_val, random_state=estimator.random_state, stratify=stratify)
+    X_tr, X_val, Y_tr, Y_val, _, y_val = split[:6]
+    w_tr, w_val = (split[6], split[7]) if weights is not None else (None, None)
+    return X_tr, Y_tr, w_tr, (X_val, Y_val, y_val, w_val)
+
+
 class SklearnConvergence(cr.Callback):
     """scikit-learn's stopping rule, and its loss bookkeeping, as a chainrule callback.
 
@@ -273,11 +307,13 @@ class SklearnConvergence(cr.Callback):
         n_train: int,
         validation_score: Callable[[], float] | None,
         restore: bool,
+        first_iteration: int = 0,
     ) -> None:
         self.estimator, self.n_train = estimator, n_train
         self.validation_score, self.restore = validation_score, restore
+        self.iteration = first_iteration
         self.stopped = False
-        self._best_weights: list[dict[str, Array]] | None = None
+        self.best_weights: list[dict[str, Array]] | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         est = self.estimator
@@ -286,15 +322,20 @@ class SklearnConvergence(cr.Callback):
             logs["loss"] += optimizer.take_penalty() / self.n_train
             self.run.history.history["loss"][-1] = logs["loss"]
         est.t_ += self.n_train
+        self.iteration += 1
+        if est.verbose:  # scikit-learn's lines, on stdout
+            print(f"Iteration {self.iteration}, loss = {logs['loss']:.8f}")
         tol = est.tol
         if self.validation_score is not None:
             score = self.validation_score()
             est.validation_scores_.append(score)
+            if est.verbose:
+                print(f"Validation score: {score:f}")
             logs["val_score"] = score
             improved = not score < est.best_validation_score_ + tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
-                self._best_weights = self.network.get_weights()
+                self.best_weights = self.network.get_weights()
         else:
             improved = not logs["loss"] > est.best_loss_ - tol
             est.best_loss_ = min(est.best_loss_, logs["loss"])
@@ -309,5 +350,5 @@ class SklearnConvergence(cr.Callback):
                 est._no_improvement_count = 0
 
     def on_train_end(self, logs: dict[str, float]) -> None:
-        if self.restore and self._best_weights is not None:
-            self.network.set_weights(self._best_weights)
+        if self.restore and self.best_weights is not None:
+            self.network.set_weights(self.best_weights)

@@ -218,6 +218,7 @@ class TableModel:
         """
         try:
             prep = TablePreprocessor.from_dict(network.metadata["preprocessing"])
+            check_statistics(prep)
             return cls(network, prep)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(
@@ -227,6 +228,19 @@ class TableModel:
 
     def __repr__(self) -> str:
         return f"TableModel(target={self.target!r}, task={self.task!r}, network={self.network!r})"
+
+
+def check_statistics(prep: TablePreprocessor) -> None:
+    """Raise `ValueError` if a scaling statistic is not a finite number (a model that cannot predict).
+
+    Parameters
+    ----------
+    prep : TablePreprocessor
+    """
+    for scaler in (prep.scaler, prep.target_scaler):
+        stats = np.array([*scaler.offset, *scaler.scale], dtype=float)  # the string "inf" parses
+        if not np.isfinite(stats).all():
+            raise ValueError(f"a {scaler.method} scaling statistic is not finite: {scaler}")
 
 
 def task_metrics(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, Any]:
@@ -330,11 +344,16 @@ def save(
     Raises
     ------
     ModelFileError
-        If `load` would refuse the file; nothing is written then.
+        If `load` would refuse the file (a scaling statistic that is not finite, say); nothing
+        is written then.
     """
     if isinstance(model, TableModel):
         if checkpoint is not None:
             raise ValueError("checkpoints hold a Network: save model.network with the checkpoint")
+        try:
+            check_statistics(model.preprocessor)
+        except ValueError as exc:
+            raise ModelFileError(f"cannot save {path}: {exc}; load would refuse such a file") from None
         metadata = {**(metadata or {}), "preprocessing": model.preprocessor.to_dict()}
         model = model.network
     save_network(model, path, metadata=metadata, checkpoint=checkpoint, max_bytes=max_bytes)

@@ -100,7 +100,12 @@ def split_indices(y: Array, fraction: float, stratify: bool, rng: np.random.Gene
 
 
 def sample_weights(values: Any, n: int) -> Array:
-    """``values`` as one finite, non-negative weight per sample (not all zero)."""
+    """``values`` as one finite, non-negative weight per sample (not all zero; numbers, not text)."""
+    given = np.asarray(values)
+    if given.dtype.kind in "USO" and any(isinstance(v, (str, bytes)) for v in given.ravel()):
+        raise InputError(
+            f"sample_weight must be numbers, got text ({given.ravel()[0]!r}, ...): convert it first"
+        )
     weights = np.asarray(values, dtype=np.float64).ravel()
     if weights.shape != (n,):
         raise InputError(

@@ -21,9 +21,14 @@ async function reply(response) {
   return body;
 }
 
+// The session's token, written into the page by the server: every request that changes state sends it.
+const TOKEN = document.querySelector('meta[name="chainrule-token"]')?.content || "";
+
 export async function post(path, payload) {
   const response = await fetch(at(path), {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Chainrule-Token": TOKEN },
+    body: JSON.stringify(payload),
   });
   return reply(response);
 }
@@ -39,7 +44,9 @@ export async function getJSON(path) {
 export async function upload(file, target) {
   const query = new URLSearchParams({ name: file.name });
   if (target) query.set("target", target);
-  const response = await fetch(at(`/api/upload?${query}`), { method: "POST", headers: { "Content-Type": "text/csv" }, body: file });
+  const response = await fetch(at(`/api/upload?${query}`), {
+    method: "POST", headers: { "Content-Type": "text/csv", "X-Chainrule-Token": TOKEN }, body: file,
+  });
   return reply(response);
 }
 
