@@ -202,8 +202,6 @@ def test_target_scaling_is_undone_in_predict():
     assert abs(reg.network_.predict(X_REG).std() - 1) < 0.1  # the network itself works in standard units
     raw = NeuralNetRegressor(hidden_layer_sizes=(32,), random_state=0, target_scaling=False, max_iter=200)
     with pytest.warns(ConvergenceWarning):  # in 200 epochs the default rate cannot reach y ~ 1000
-        ConvergenceWarning
-    ):  # in scikit-learn's 200 epochs the default rate cannot reach y ~ 1000
         assert raw.fit(X_REG, y).score(X_REG, y) < 0
 
 
