@@ -103,3 +103,10 @@ def page(browser, playground):
     context.close()
     assert not errors, f"errors in the page: {errors}"
     assert not refused, f"the page tried to reach outside 127.0.0.1: {refused}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that drive Chromium carry the ``browser`` marker (``-m "not browser"`` skips them)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
