@@ -41,7 +41,7 @@ def test_help_shows_defaults_in_the_installed_command(tmp_path):
         "(default: 100)",
         "(default: 0.001)",
         "(default: auto)",
-        "(default: 200)",
+        "(default: 2000)",
         "(default: 10)",
     ):
         assert fragment in text
@@ -120,9 +120,9 @@ def test_cli_defaults_are_the_estimators_defaults():
         assert DEFAULTS["activation"] == params["activation"]
         assert DEFAULTS["optimizer"] == params["solver"]
         assert DEFAULTS["lr"] == params["learning_rate_init"]
-        assert DEFAULTS["alpha"] == 0.03 and params["alpha"] == 1e-4  # a decay, and scikit-learn's penalty
+        assert DEFAULTS["alpha"] == "auto" and params["alpha"] == 1e-4  # 10 / rows, and scikit-learn's
         assert DEFAULTS["batch_size"] == params["batch_size"] == "auto" and AUTO_BATCH == 200
-        assert DEFAULTS["epochs"] == params["max_iter"] == 2000
+        assert DEFAULTS["epochs"] == 2000 and params["max_iter"] == 200  # train decays weights instead
         assert DEFAULTS["validation_split"] == "auto" and AUTO_VALIDATION == params["validation_fraction"]
         assert DEFAULTS["patience"] == params["n_iter_no_change"]
         assert DEFAULTS["min_delta"] == params["tol"]
@@ -134,5 +134,5 @@ def test_the_defaults_table_in_the_readme_matches(tmp_path):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("### Defaults")[1]
     table = section[section.index("| setting") :].split("\n\n")[0]
-    for value in ("`100`", "`relu`", "`adam`", "`0.001`", "`0.03`", "`auto`", "`2000`", "`0.1`", "`10`"):
+    for value in ("`100`", "`relu`", "`adam`", "`0.001`", "`auto`", "`2000`", "`0.1`", "`10`"):
         assert value in table

@@ -16,7 +16,7 @@ pytest.importorskip("pandas")
 
 
 def test_explain_a_model_prints_its_weights_optimizer_and_sample(trained):
-    out = run("explain", "m.npz", "--input", "600,3.5,2", "--target", "1", cwd=trained).stdout
+    out = run("explain", "m.npz", "--input", "600,3.5,2", "--target", "1", "--full", cwd=trained).stdout
     model = cr.load(trained / "m.npz")
     net = model.network
     assert "the model's own optimizer, from its training summary: adam lr 0.001" in out

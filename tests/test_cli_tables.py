@@ -81,7 +81,7 @@ def test_every_missing_cell_is_counted(tmp_path):
     assert (
         "5 cells are missing: 'a' 2 of 6 rows (lines 3, 7); 'b' 3 of 6 rows (lines 2, 4, 7)." in result.stderr
     )
-    assert "--drop b" in result.stderr and "--missing mean, median or most_frequent" in result.stderr
+    assert "--drop a" in result.stderr and "--missing mean, median or most_frequent" in result.stderr
 
 
 def test_a_non_utf8_table_is_read_with_a_warning(tmp_path):

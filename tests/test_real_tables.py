@@ -99,6 +99,10 @@ def test_identifier_columns_are_left_out_with_a_note_and_kept_on_request():
     assert id_like(frame["row"]) == "a running integer index (1 to 40, one up each row)"
     assert id_like(frame["x"]) is None and id_like(pd.Series(["a", "b"] * 20)) is None
     assert id_like(frame["row"][::-1].reset_index(drop=True)) is None  # shuffled numbers are data
+    assert id_like(pd.Series([f"{i}.5" for i in range(39)] + ["n/a?"])) is None  # numbers with a bad cell
+    said: list[str] = []
+    alone = cr.train_table(frame[["row", "y"]], "y", epochs=1, log=said.append)
+    assert alone.feature_names == ["row"] and "there is no other input" in said[0]
     notes: list[str] = []
     model = cr.train_table(frame, "y", epochs=1, log=notes.append)
     assert model.feature_names == ["x"]

@@ -229,7 +229,8 @@ def test_the_task_is_inferred_with_its_reason_and_can_be_forced():
     model = cr.train_table(rows, target="y", epochs=2, validation_split=0, log=lines.append)
     assert model.task == "classification" and model.classes_.tolist() == [0, 1, 2]
     reason = model.metadata["training"]["task_reason"]
-    assert reason == "the target has 3 distinct whole numbers in 40 rows" and reason in lines[0]
+    task_line = next(line for line in lines if line.startswith("task:"))
+    assert reason == "the target has 3 distinct whole numbers in 40 rows" and reason in task_line
     forced = cr.train_table(rows, target="y", task="regression", epochs=2, validation_split=0)
     assert forced.task == "regression" and forced.predict(rows).dtype == np.float64
 

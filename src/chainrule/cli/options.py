@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULTS",
     "PLOT_SUFFIXES",
     "batch_size",
+    "decay_or_auto",
     "fraction",
     "fraction_or_auto",
     "non_negative_float",
@@ -60,6 +61,11 @@ def fraction(text: str) -> float:
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
     return value
+
+
+def decay_or_auto(text: str) -> float | str:
+    """``auto`` (10 / training rows) or a number of at least 0 (``--alpha``)."""
+    return text if text == "auto" else non_negative_float(text)
 
 
 def fraction_or_auto(text: str) -> float | str:

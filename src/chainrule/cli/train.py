@@ -20,6 +20,7 @@ from chainrule.cli.options import (
     DEFAULTS,
     PLOT_SUFFIXES,
     batch_size,
+    decay_or_auto,
     fraction_or_auto,
     non_negative_float,
     positive_float,
@@ -114,7 +115,12 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         help="update rule",
     )
     p.add_argument("--lr", type=positive_float, default=DEFAULTS["lr"], help="learning rate")
-    p.add_argument("--alpha", type=non_negative_float, default=DEFAULTS["alpha"], help="L2 weight decay")
+    p.add_argument(
+        "--alpha",
+        type=decay_or_auto,
+        default=DEFAULTS["alpha"],
+        help="L2 weight decay, times each weight added to its gradient; auto: 10 / training rows",
+    )
     p.add_argument(
         "--epochs", type=positive_int, default=DEFAULTS["epochs"], help="most passes over the data"
     )

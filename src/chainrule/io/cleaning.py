@@ -205,7 +205,8 @@ def id_like(column: Any) -> str | None:
         return None
     distinct = int(present.nunique())
     if not pd.api.types.is_numeric_dtype(present):
-        if distinct > ID_MIN_DISTINCT and distinct > ID_SHARE * n:
+        numbers = pd.to_numeric(present, errors="coerce").notna().mean()
+        if numbers < 0.5 and distinct > ID_MIN_DISTINCT and distinct > ID_SHARE * n:  # not a number column
             return f"text with {distinct} distinct values in {n} rows"
         return None
     values = present.to_numpy(dtype=float)

@@ -48,7 +48,7 @@ class NeuralNetBase(BaseEstimator):
         learning_rate: str | float = "constant",
         learning_rate_init: float = 0.001,
         power_t: float = 0.5,
-        max_iter: int = 2000,
+        max_iter: int = 200,
         shuffle: bool = True,
         random_state: int | None = None,
         tol: float = 1e-4,

@@ -23,9 +23,10 @@ PARAMETERS_DOC = """
     learning_rate_init : float, default 0.001
     power_t : float, default 0.5
         The exponent of "invscaling".
-    max_iter : int, default 2000
-        The most epochs (scikit-learn's default is 200, which stops small tables before they
-        have learned); training usually ends sooner, by the ``tol`` rule.
+    max_iter : int, default 200
+        The most epochs; training may end sooner, by the ``tol`` rule. (``chainrule train``
+        allows 2000 and decays weights instead: with this ``alpha``, 2000 epochs overfit small
+        noisy regressions such as diabetes, whose 5-fold R^2 falls from 0.43 to 0.12.)
     shuffle : bool, default True
         Reshuffle every epoch (chainrule's generator, so not scikit-learn's order).
     random_state : int or None

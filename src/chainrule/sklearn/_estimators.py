@@ -43,7 +43,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         learning_rate: str | float = "constant",
         learning_rate_init: float = 0.001,
         power_t: float = 0.5,
-        max_iter: int = 2000,
+        max_iter: int = 200,
         shuffle: bool = True,
         random_state: int | None = None,
         tol: float = 1e-4,
@@ -182,13 +182,11 @@ NeuralNetClassifier.__doc__ = f"""A feed-forward network classifier, a drop-in f
     Where it deliberately differs from scikit-learn: initial weights come from chainrule's
     initialisers (He for ReLU, Glorot otherwise) and shuffling from chainrule's generator,
     so runs are not identical unless weights are copied in and ``shuffle=False``;
-    ``max_iter`` defaults to 2000 rather than 200 (the stopping rule still ends most runs
-    sooner; pass ``max_iter=200`` for scikit-learn's budget); ``partial_fit`` ignores
-    ``early_stopping`` instead of raising. Settings are checked by scikit-learn's own
-    ``validate_params`` (``_parameter_constraints``: MLPClassifier's, plus chainrule's
-    parameters); a fit that diverges raises ``ValueError`` (also a `chainrule.DivergenceError`)
-    and leaves the estimator unfitted. scikit-learn's own ``test_mlp.py`` runs against it in
-    the test suite.
+    ``partial_fit`` ignores ``early_stopping`` instead of raising. Settings are checked by
+    scikit-learn's own ``validate_params`` (``_parameter_constraints``: MLPClassifier's, plus
+    chainrule's parameters); a fit that diverges raises ``ValueError`` (also a
+    `chainrule.DivergenceError`) and leaves the estimator unfitted. scikit-learn's own
+    ``test_mlp.py`` runs against it in the test suite.
 {PARAMETERS_DOC}
     class_weight : dict, "balanced" or None
         chainrule: weights per class, multiplied into ``sample_weight``.
@@ -213,7 +211,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         learning_rate: str | float = "constant",
         learning_rate_init: float = 0.001,
         power_t: float = 0.5,
-        max_iter: int = 2000,
+        max_iter: int = 200,
         shuffle: bool = True,
         random_state: int | None = None,
         tol: float = 1e-4,
@@ -296,8 +294,7 @@ NeuralNetRegressor.__doc__ = f"""A feed-forward network regressor, a drop-in for
 
     It takes ``MLPRegressor``'s parameters and trains as it does (half squared error, the
     same penalty scaling, solvers, schedules and stopping rule; see `NeuralNetClassifier`),
-    with two deliberate differences in the defaults: ``max_iter=2000`` (as the classifier's)
-    and ``target_scaling=True``, which standardises
+    with one deliberate difference in the defaults: ``target_scaling=True`` standardises
     the target (mean 0, standard deviation 1, sample-weighted) before training and undoes
     it in ``predict``, so targets far from unit size (house prices, disease progression)
     train with the default learning rate. ``MLPRegressor`` does not, and scores R^2 < 0 on

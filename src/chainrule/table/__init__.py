@@ -7,7 +7,7 @@ model file back as a `TableModel` when it stores preprocessing (else as a `Netwo
 
 from chainrule.table.model import TableModel, load, save, task_metrics
 from chainrule.table.rows import as_frame
-from chainrule.table.training import AUTO_BATCH, DEFAULTS, rows_per_batch, train_table
+from chainrule.table.training import AUTO_BATCH, DEFAULTS, rows_per_batch, train_table, weight_decay
 
 __all__ = [
     "AUTO_BATCH",
@@ -19,4 +19,5 @@ __all__ = [
     "save",
     "task_metrics",
     "train_table",
+    "weight_decay",
 ]

@@ -67,6 +67,9 @@ def choose_columns(
                     f"left out {column!r} ({reason}): it looks like an identifier; --keep-ids "
                     "keeps it (or name it in --features)"
                 )
+    if not chosen and notes and not features:  # identifiers are all there is: keep them, and say so
+        chosen = [c for c in columns if c != target and c not in drop]
+        notes = [f"kept {', '.join(map(repr, chosen))}, which look like identifiers: there is no other input"]
     if not chosen:
         raise InputError(f"no input columns are left (the columns are: {', '.join(columns)})")
     return chosen, notes
