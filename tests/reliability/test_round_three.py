@@ -131,3 +131,16 @@ def test_metadata_with_tuple_keys_or_a_cycle_is_refused_by_name(tmp_path):
     with pytest.raises(TypeError, match="circular reference"):  # a RecursionError before
         net.save(tmp_path / "m.npz", metadata={"run": loop})
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_checkpoint_template_is_checked_at_once_and_leaves_no_metadata(tmp_path):
+    import numpy as np
+
+    with pytest.raises(ValueError, match=r"may name only the field \{epoch\}"):
+        cr.ModelCheckpoint(str(tmp_path / "m_{step}.npz"))  # it failed only at the first save
+    net = cr.Network([2, 3, 1], seed=0)
+    rng = np.random.default_rng(0)
+    keep = cr.ModelCheckpoint(str(tmp_path / "m_{epoch}.npz"))
+    net.fit(rng.normal(size=(20, 2)), rng.normal(size=(20, 1)), loss="mse", epochs=2, callbacks=[keep])
+    assert "epoch" not in net.metadata and "logs" not in net.metadata  # they leaked into the network
+    assert cr.load(tmp_path / "m_1.npz").metadata["epoch"] == 1  # the files still record them
