@@ -144,3 +144,16 @@ def test_a_checkpoint_template_is_checked_at_once_and_leaves_no_metadata(tmp_pat
     net.fit(rng.normal(size=(20, 2)), rng.normal(size=(20, 1)), loss="mse", epochs=2, callbacks=[keep])
     assert "epoch" not in net.metadata and "logs" not in net.metadata  # they leaked into the network
     assert cr.load(tmp_path / "m_1.npz").metadata["epoch"] == 1  # the files still record them
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_csv_is_named_for_what_it_is(tmp_path, encoding):
+    from chainrule.io.tables import sniff
+
+    path = tmp_path / "wide.csv"
+    path.write_bytes("a,b,y\n1,2,x\n3,4,z\n".encode(encoding))
+    assert sniff(path).description.startswith("UTF-16 text")  # it was "a binary file, not text"
+    result = run("train", "wide.csv", "--target", "y", "--out", "m.npz", cwd=tmp_path, ok=False)
+    assert "UTF-16" in result.stderr and "CSV UTF-8" in result.stderr and "binary" not in result.stderr
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 4)
+    assert "binary" in sniff(tmp_path / "blob.bin").description
