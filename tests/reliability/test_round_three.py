@@ -131,3 +131,29 @@ def test_metadata_with_tuple_keys_or_a_cycle_is_refused_by_name(tmp_path):
     with pytest.raises(TypeError, match="circular reference"):  # a RecursionError before
         net.save(tmp_path / "m.npz", metadata={"run": loop})
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_checkpoint_template_is_checked_at_once_and_leaves_no_metadata(tmp_path):
+    import numpy as np
+
+    with pytest.raises(ValueError, match=r"may name only the field \{epoch\}"):
+        cr.ModelCheckpoint(str(tmp_path / "m_{step}.npz"))  # it failed only at the first save
+    net = cr.Network([2, 3, 1], seed=0)
+    rng = np.random.default_rng(0)
+    keep = cr.ModelCheckpoint(str(tmp_path / "m_{epoch}.npz"))
+    net.fit(rng.normal(size=(20, 2)), rng.normal(size=(20, 1)), loss="mse", epochs=2, callbacks=[keep])
+    assert "epoch" not in net.metadata and "logs" not in net.metadata  # they leaked into the network
+    assert cr.load(tmp_path / "m_1.npz").metadata["epoch"] == 1  # the files still record them
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_csv_is_named_for_what_it_is(tmp_path, encoding):
+    from chainrule.io.tables import sniff
+
+    path = tmp_path / "wide.csv"
+    path.write_bytes("a,b,y\n1,2,x\n3,4,z\n".encode(encoding))
+    assert sniff(path).description.startswith("UTF-16 text")  # it was "a binary file, not text"
+    result = run("train", "wide.csv", "--target", "y", "--out", "m.npz", cwd=tmp_path, ok=False)
+    assert "UTF-16" in result.stderr and "CSV UTF-8" in result.stderr and "binary" not in result.stderr
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 4)
+    assert "binary" in sniff(tmp_path / "blob.bin").description

@@ -158,6 +158,13 @@ class ModelCheckpoint(Callback):
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a str or path-like, got {path!r}")
         self.path = str(path)
+        try:  # a bad template fails here, not at the first save
+            self.path.format(epoch=0)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"path {self.path!r} may name only the field {{epoch}} (it has {exc!s}): write a "
+                "literal brace as {{ or }}"
+            ) from None
         self.save_best_only = check_bool("save_best_only", save_best_only)
         self.monitor = Monitor(monitor, 0.0, mode)
         self.every = check_int("every", every, 1)
@@ -171,8 +178,13 @@ class ModelCheckpoint(Callback):
                 return
         elif (epoch + 1) % self.every:
             return
+        kept = dict(self.network.metadata)  # the file records the epoch and logs; the network not
         self.network.metadata.update({"epoch": epoch, "logs": logs})
-        save_checkpoint(self.path.format(epoch=epoch), self.network, self.optimizer, self.run)
+        try:
+            save_checkpoint(self.path.format(epoch=epoch), self.network, self.optimizer, self.run)
+        finally:
+            self.network.metadata.clear()
+            self.network.metadata.update(kept)
 
 
 def restore_checkpoint(path: str | os.PathLike[str], net: Network, optimizer: Optimizer) -> TrainingRun:

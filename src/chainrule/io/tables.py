@@ -83,6 +83,8 @@ def sniff(path: str | os.PathLike[str]) -> FileKind:
             return FileKind("npy" if magic == b"\x93NUMPY" else "other", description)
     if not head:
         return FileKind("text", "an empty file")
+    if _utf16(head):
+        return FileKind("other", 'UTF-16 text, not UTF-8 (save it as UTF-8: in Excel, "CSV UTF-8")')
     if b"\x00" in head:
         return FileKind("other", "a binary file, not text")
     return FileKind("text", "a CSV table" if _looks_tabular(head) else "a text file")
@@ -104,6 +106,17 @@ def _sniff_zip(path: str | os.PathLike[str]) -> FileKind:
     if any(name.startswith("word/") for name in names):
         return FileKind("other", "a Word document")
     return FileKind("other", "a ZIP archive")
+
+
+def _utf16(head: bytes) -> bool:
+    """UTF-16 text: a byte-order mark, or ASCII characters each followed (or preceded) by a zero."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    for zeros, chars in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        text = all(32 <= c < 127 or c in (9, 10, 13) for c in chars)
+        if len(zeros) >= 4 and zeros.count(0) > 0.9 * len(zeros) and text:
+            return True
+    return False
 
 
 def _looks_tabular(head: bytes) -> bool:
