@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 import chainrule as cr
-from chainrule.sklearn._constraints import STOCHASTIC, architecture
+from chainrule.sklearn._constraints import architecture
 from chainrule.sklearn._solvers import (
     BatchRecord,
     RecordingLoss,
@@ -336,11 +336,6 @@ class NeuralNetBase(BaseEstimator):
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> NeuralNetBase:
         """Validate, then build (the first time) and train; a failure during training leaves the
         estimator unfitted, and one before it changes nothing."""
-        if self._solver_name() not in STOCHASTIC:
-            raise ValueError(
-                f"solver={self._solver_name()!r} is not available in chainrule (yet): use 'adam' (the "
-                "default), 'sgd' or 'rmsprop'"
-            )
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         before = dict(self.__dict__)
