@@ -108,7 +108,7 @@ def test_a_request_without_the_page_token_cannot_change_state(playground):
 def test_a_non_loopback_host_warns_who_can_reach_it():
     pytest.importorskip("pandas")
     from chainrule.live import playground as start
-    from chainrule.live.server import reach_warning
+    from chainrule.live.reach import reach_warning
 
     with pytest.warns(UserWarning, match="every computer that can reach this machine on port") as caught:
         handle = start(host="0.0.0.0", port=0, open_browser=False)

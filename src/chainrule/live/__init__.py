@@ -17,7 +17,8 @@ import webbrowser
 from typing import Any
 
 from chainrule.live.data import read_path
-from chainrule.live.server import MAX_UPLOAD, PlaygroundServer, reach_warning
+from chainrule.live.reach import reach_warning
+from chainrule.live.server import MAX_UPLOAD, PlaygroundServer
 from chainrule.live.session import Session
 from chainrule.live.sessions import Sessions
 

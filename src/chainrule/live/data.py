@@ -268,6 +268,8 @@ def prepare(
         raise DataError(" ".join(str(exc).split())) from None
     if len(X) < 4:
         raise DataError(f"the table has {len(X)} rows: the playground needs at least 4")
+    if X.shape[1] == 0:
+        raise DataError(f"the table has no input column besides the target {target!r}: add at least one")
     rng = np.random.default_rng([int(seed), 11])
     order = rng.permutation(len(X))
     n_train = int(np.clip(round(len(X) * float(train_ratio)), 2, len(X) - 1))

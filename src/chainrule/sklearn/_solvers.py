@@ -20,10 +20,12 @@ knows the batch's weight sum) and a ``penalty`` term the loop adds to the logged
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 import chainrule as cr
@@ -352,3 +354,28 @@ class SklearnConvergence(cr.Callback):
     def on_train_end(self, logs: dict[str, float]) -> None:
         if self.restore and self.best_weights is not None:
             self.network.set_weights(self.best_weights)
+
+
+def train_lbfgs(self: Any, X: Any, Y: Any, weights: Any, incremental: bool) -> None:
+    """scikit-learn's ``_fit_lbfgs``: full batch, ``alpha`` over the weight sum, one call."""
+    if incremental:
+        raise ValueError("partial_fit is not available with solver='lbfgs' (a full-batch method)")
+    total = float(X.shape[0] if weights is None else weights.sum())
+    solver = cr.LBFGS(max_iter=self.max_iter, tol=self.tol, max_fun=self.max_fun, l2=self.alpha / total)
+    history = self.network_.fit(
+        X, Y, loss=self._loss_object(), optimizer=solver, epochs=self.max_iter, sample_weight=weights
+    )
+    self.history_ = history
+    result = history.result or {"nit": history.epochs, "success": False, "message": "interrupted"}
+    self.loss_curve_ = list(history.history.get("loss", []))
+    if "fun" in result and (not self.loss_curve_ or self.loss_curve_[-1] != result["fun"]):
+        self.loss_curve_.append(result["fun"])
+    self.n_iter_ = min(result["nit"], self.max_iter)
+    self.best_loss_ = self.validation_scores_ = self.best_validation_score_ = None
+    if not result["success"] and not history.interrupted:
+        warnings.warn(
+            f"lbfgs failed to converge after {result['nit']} iteration(s): {result['message']}. "
+            "Increase the number of iterations (max_iter) or scale the data.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
