@@ -166,8 +166,8 @@ def test_a_partial_fit_batch_may_hold_some_of_the_classes_or_one(data):
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
         NeuralNetClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
     assert not hasattr(NeuralNetClassifier(solver="lbfgs"), "partial_fit")
-    with pytest.raises(ValueError, match=r"lbfgs.* not available"):
-        NeuralNetClassifier(solver="lbfgs").fit(X, y)
+    with pytest.warns(ConvergenceWarning):  # lbfgs is a solver now (tests/test_lbfgs.py), full batch
+        assert NeuralNetClassifier(solver="lbfgs", max_iter=2).fit(X, y).n_iter_ == 2
 
 
 def test_weights_assigned_before_fit_are_the_starting_weights_and_float32_stays(data):
