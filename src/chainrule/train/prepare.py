@@ -6,6 +6,7 @@ backend (`chainrule.nn.kernels.for_run`), and returns a `PreparedRun`; calling i
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -128,16 +129,21 @@ def prepare(
     chunk_data = (data.X, data.y, s.batch_size, s.sample_weight is not None)
     epochs = range(run.epochs_done, s.epochs)
     arguments = (data.make_batches, data.shuffles, data.validation, epochs, resume, chunk_data)
-    return PreparedRun(trainer, arguments, begin, backend)
+    return PreparedRun(trainer, arguments, begin, chosen)
 
 
 class PreparedRun:
     """A checked run, ready to train: call it to run the epochs; `started` says whether it began."""
 
     def __init__(
-        self, trainer: Trainer, arguments: tuple[Any, ...], begin: Callable[[], None], backend: str = "numpy"
+        self,
+        trainer: Trainer,
+        arguments: tuple[Any, ...],
+        begin: Callable[[], None],
+        backend: kernels.Backend | None = None,
     ) -> None:
-        self.trainer, self.arguments, self.begin, self.backend = trainer, arguments, begin, backend
+        self.trainer, self.arguments, self.begin = trainer, arguments, begin
+        self.backend = backend if backend is not None else kernels.current()
 
     @property
     def started(self) -> bool:
@@ -145,10 +151,18 @@ class PreparedRun:
         return self.trainer.started
 
     def __call__(self) -> History:
-        """Run the epochs (atomically per epoch) on the run's backend and return its `History`."""
-        with kernels.use_backend(self.backend):
-            self.trainer.train(*self.arguments, begin=self.begin)
+        """Run the epochs (atomically per epoch) on the run's backend and return its `History`.
+
+        The backend is set in a copy of the caller's context, so the caller's own is never
+        changed, even by a Ctrl-C at any line (no reset to miss).
+        """
+        contextvars.copy_context().run(self.train)
         return self.trainer.run.history
+
+    def train(self) -> None:
+        """The epochs, with the run's backend as this context's (inside `__call__`'s copy)."""
+        kernels.activate(self.backend)
+        self.trainer.train(*self.arguments, begin=self.begin)
 
 
 def _check_schedule(opt: Optimizer, epochs: range) -> None:

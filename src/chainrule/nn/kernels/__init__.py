@@ -321,6 +321,12 @@ def use_backend(name: str) -> Iterator[str]:
         _context.reset(token)
 
 
+def activate(chosen: Backend) -> None:
+    """Make ``chosen`` this context's backend, with no way back: for a copied context only
+    (``contextvars.copy_context().run(...)``, as `fit` trains), which ends with its call."""
+    _context.set(chosen)
+
+
 def backend() -> str:
     """The name of the backend this context uses (choosing the process default now if unset)."""
     return current().name
