@@ -7,7 +7,7 @@ Every function accepts ``out=`` so the training loop can work in preallocated bu
 
 from __future__ import annotations
 
-import threading
+import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,7 +18,9 @@ from chainrule.nn.names import lookup
 
 Array = np.ndarray
 
-_state = threading.local()
+#: Inside `overflow_ignored`: a context variable, like NumPy's own error state, so that the two
+#: always go together (`fit` trains in a copy of the caller's context, which ends with it).
+_overflow_ignored: contextvars.ContextVar[bool] = contextvars.ContextVar("overflow_ignored", default=False)
 
 
 @contextmanager
@@ -29,13 +31,12 @@ def overflow_ignored() -> Iterator[None]:
     the overflow is expected. Setting NumPy's error state costs about a microsecond; the
     training loop does it once per run inside this context, where each sigmoid then skips it.
     """
-    previous = getattr(_state, "overflow_ignored", False)
     with np.errstate(over="ignore", invalid="ignore"):
-        _state.overflow_ignored = True
+        token = _overflow_ignored.set(True)
         try:
             yield
         finally:
-            _state.overflow_ignored = previous
+            _overflow_ignored.reset(token)
 
 
 class Activation:
@@ -80,7 +81,7 @@ class Sigmoid(Activation):
     def forward(self, z: Array, out: Array | None = None) -> Array:
         # exp(-z) overflows to inf for z < -709; 1 / (1 + inf) = 0 is then the exact limit,
         # so the overflow is expected and silenced. Same operations, same bits, as the seeds.
-        if getattr(_state, "overflow_ignored", False):
+        if _overflow_ignored.get():
             out = np.exp(np.negative(z, out=out), out=out)
         else:
             with np.errstate(over="ignore"):
