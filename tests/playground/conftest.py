@@ -62,9 +62,13 @@ def multiclass_csv(path: Path, n: int = 120) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser).
+
+    Module-scoped: Playwright's sync driver keeps an event loop running (and its own greenlet
+    context) while open, which would leak into every later test of the session.
+    """
     if not CHROMIUM.exists():
         pytest.skip(
             f"no browser at {CHROMIUM}: apt-get install -y --no-install-recommends "
