@@ -15,55 +15,30 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.io.cleaning import check_missing, fill_missing, missing_message, one_hot
+from chainrule.io.cleaning import check_missing, fill_missing, one_hot
+from chainrule.io.scaling import SCALINGS, Moments, Scaler
+from chainrule.io.summary import (
+    TableSummary,
+    is_number_column,
+    natural,
+    numeric_block,
+    row_label,
+    task_rule,
+)
+from chainrule.io.summary import (
+    label as label_of,
+)
 from chainrule.nn.losses import class_indices
 
-SCALINGS = ("standard", "minmax", "maxabs", "none")
-
-
-@dataclass
-class Scaler:
-    """``(x - offset) / scale`` per column; the statistics come from the training data."""
-
-    method: str = "none"
-    offset: list[float] = field(default_factory=list)
-    scale: list[float] = field(default_factory=list)
-
-    @classmethod
-    def fit(
-        cls, values: np.ndarray, method: str, names: list[str] | None = None, option: str = "scale"
-    ) -> Scaler:
-        """Column statistics; `InputError` (naming the column and ``option``) if one overflows."""
-        if method not in SCALINGS:
-            raise ValueError(f"unknown scaling {method!r}; choose one of: {', '.join(SCALINGS)}")
-        n = values.shape[1]
-        with np.errstate(over="ignore", invalid="ignore"):
-            if method == "none" or n == 0:
-                offset, scale = np.zeros(n), np.ones(n)
-            elif method == "standard":
-                offset, scale = values.mean(axis=0), values.std(axis=0)
-            elif method == "minmax":
-                offset, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
-            else:  # maxabs
-                offset, scale = np.zeros(n), np.abs(values).max(axis=0)
-        overflowed = np.flatnonzero(~(np.isfinite(offset) & np.isfinite(scale)))
-        if overflowed.size:
-            j = int(overflowed[0])
-            raise InputError(
-                f"column {names[j] if names else j!r} cannot be scaled with {option}={method!r}: its "
-                f"values (up to {np.abs(values[:, j]).max():.3g} in size) overflow float64 in its "
-                "statistics, so the saved model could not predict. Divide the column by a power of ten, "
-                "or choose "
-                f"{option}='maxabs' (chainrule train --{option.replace('_', '-')} maxabs)"
-            )
-        scale = np.where(scale > 0, scale, 1.0)  # a constant column is left unscaled
-        return cls(method, offset.tolist(), scale.tolist())
-
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        return (values - np.asarray(self.offset)) / np.asarray(self.scale)
-
-    def inverse(self, values: np.ndarray) -> np.ndarray:
-        return values * np.asarray(self.scale) + np.asarray(self.offset)
+__all__ = [
+    "SCALINGS",
+    "Moments",
+    "Scaler",
+    "TablePreprocessor",
+    "infer_task",
+    "infer_task_reason",
+    "row_label",
+]
 
 
 @dataclass
@@ -116,9 +91,7 @@ class TablePreprocessor:
         scale: str = "standard",
         target_scale: str = "standard",
     ) -> TablePreprocessor:
-        """Learn the encoding from a training DataFrame."""
-        import pandas as pd
-
+        """Learn the encoding from a training DataFrame (its `TableSummary`; see `from_summary`)."""
         if target not in frame.columns:
             raise InputError(
                 f"there is no target column {target!r}; the columns are: {_names(frame.columns)}"
@@ -135,39 +108,51 @@ class TablePreprocessor:
         unknown = forced - set(features)
         if unknown:
             raise InputError(f"--categorical names {sorted(unknown)}, which are not feature columns")
-        numeric = [c for c in features if c not in forced and _is_number_column(frame[c])]
-        for column in features:
-            if column not in forced and column not in numeric:
-                _refuse_numeric_looking(frame[column], column)
-        message = missing_message(frame, [*features, target], target)
-        if message is not None:
-            raise InputError(message)
-        cats = {
-            c: sorted({_label(v) for v in frame[c].dropna()}, key=_natural)
-            for c in features
-            if c not in numeric
-        }
-        y = frame[target]
-        task = task or infer_task(y)
+        summary = TableSummary.of(frame, target, list(features), sorted(forced))
+        return cls.from_summary(summary, task=task, scale=scale, target_scale=target_scale)
+
+    @classmethod
+    def from_summary(
+        cls,
+        summary: TableSummary,
+        *,
+        task: str | None = None,
+        scale: str = "standard",
+        target_scale: str = "standard",
+    ) -> TablePreprocessor:
+        """The preprocessing of a table from its `TableSummary` (one block's, or merged blocks').
+
+        Raises
+        ------
+        InputError
+            For a single class, a regression target that is not numeric, more classes than
+            the summary keeps, or a column whose statistics overflow.
+        """
+        task = task or summary.task_reason()[0]
         if task not in ("classification", "regression"):
             raise ValueError(f"task must be classification or regression, got {task!r}")
-        prep = cls(target=target, task=task, numeric=numeric, categorical=cats)
-        prep.columns = [str(c) for c in frame.columns if c in set(features)]
-        prep.scaler = Scaler.fit(prep._numeric_block(frame), scale, numeric)
+        cats = {c: sorted(values, key=natural) for c, values in summary.categories.items()}
+        prep = cls(target=summary.target, task=task, numeric=list(summary.numeric), categorical=cats)
+        prep.columns = list(summary.columns)
+        assert summary.moments is not None
+        prep.scaler = Scaler.from_moments(summary.moments, scale, prep.numeric)
         if task == "classification":
-            prep.classes = sorted({_label(v) for v in y}, key=_natural)
-            prep.class_type = "bool" if pd.api.types.is_bool_dtype(y) else "text"
-            if _is_number_column(y):
-                prep.class_type = "number"
+            if summary.labels is None:
+                raise InputError(
+                    f"the target {summary.target!r} has more distinct values than classification "
+                    "can take; train a regression (--task regression)"
+                )
+            prep.classes = sorted(summary.labels, key=natural)
+            prep.class_type = summary.target_kind
             if len(prep.classes) < 2:
                 raise InputError(
-                    f"the target {target!r} has a single class ({prep.classes[0]}): nothing to learn"
+                    f"the target {summary.target!r} has a single class ({prep.classes[0]}): nothing to learn"
                 )
         else:
-            if not pd.api.types.is_numeric_dtype(y):
-                raise InputError(f"regression needs a numeric target; {target!r} has text values")
-            prep.target_scaler = Scaler.fit(
-                y.to_numpy(dtype=float)[:, None], target_scale, [target], "target_scale"
+            if summary.target_moments is None:
+                raise InputError(f"regression needs a numeric target; {summary.target!r} has text values")
+            prep.target_scaler = Scaler.from_moments(
+                summary.target_moments, target_scale, [summary.target], "target_scale"
             )
         return prep
 
@@ -192,7 +177,7 @@ class TablePreprocessor:
         check_missing(frame, [*self.numeric, *self.categorical], needed=self._needed(), advice=advice)
         blocks = [self.scaler.transform(self._numeric_block(frame))]
         for column, categories in self.categorical.items():
-            labels = [_label(v) for v in self._column(frame, column)]
+            labels = [label_of(v) for v in self._column(frame, column)]
             blocks.append(one_hot(labels, categories, column, self.unknown, frame.index))
         return np.hstack(blocks)
 
@@ -201,7 +186,7 @@ class TablePreprocessor:
         if self.task == "regression":
             return self.target_scaler.transform(np.asarray(values, dtype=float)[:, None])
         index = {c: i for i, c in enumerate(self.classes)}
-        labels = [_label(v) for v in values]
+        labels = [label_of(v) for v in values]
         unknown = [(row, label) for row, label in enumerate(labels) if label not in index]
         if unknown:
             row, label = unknown[0]
@@ -284,21 +269,9 @@ class TablePreprocessor:
         return frame[column].to_numpy(dtype=object)
 
     def _numeric_block(self, frame: Any) -> np.ndarray:
-        import pandas as pd
-
-        block = np.empty((len(frame), len(self.numeric)))
-        for j, column in enumerate(self.numeric):
+        for column in self.numeric:
             self._column(frame, column)  # raises the missing-column error
-            raw = frame[column]
-            block[:, j] = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            bad = np.flatnonzero(~np.isfinite(block[:, j]))
-            if bad.size:
-                cells = ", ".join(f"{row_label(frame.index, int(r))} {raw.iloc[int(r)]!r}" for r in bad[:10])
-                more = f" and {bad.size - 10} more" if bad.size > 10 else ""
-                raise InputError(
-                    f"column {column!r}: {_count(bad.size, 'cell')} not a finite number ({cells}{more})"
-                )
-        return block
+        return numeric_block(frame, self.numeric)
 
 
 def infer_task(target: Any) -> str:
@@ -315,78 +288,12 @@ def infer_task_reason(target: Any) -> tuple[str, str]:
     """
     import pandas as pd
 
-    if pd.api.types.is_bool_dtype(target):
-        return "classification", "the target is true/false"
-    if not pd.api.types.is_numeric_dtype(target):
-        return "classification", "the target holds text"
+    kind = "bool" if pd.api.types.is_bool_dtype(target) else "number" if is_number_column(target) else "text"
+    if kind != "number":
+        return task_rule(kind, 0, False, len(target))
     values = target.to_numpy(dtype=float)
-    distinct = len(np.unique(values))
-    if not np.all(values == np.round(values)):
-        return "regression", "the target has fractional values"
-    if distinct > 10:
-        return "regression", f"the target has {distinct} distinct values, more than 10"
-    if distinct > max(2, len(values) // 5):
-        return (
-            "regression",
-            f"the target has {distinct} distinct values in {len(values)} rows, too many for classes",
-        )
-    return "classification", f"the target has {distinct} distinct whole numbers in {len(values)} rows"
-
-
-def row_label(index: Any, position: int) -> str:
-    """``"line N"`` (the editor's line of a CSV row, when the index says so) or ``"row N"``."""
-    if getattr(index, "name", None) == "line":
-        return f"line {index[position]}"
-    return f"row {position + 1}"
-
-
-def _refuse_numeric_looking(column: Any, name: str) -> None:
-    """A text column whose cells are mostly numbers has a few bad cells: name each one."""
-    import pandas as pd
-
-    present = column.dropna()
-    if present.empty:
-        return
-    parsed = pd.to_numeric(present, errors="coerce")
-    bad = present[parsed.isna() | ~np.isfinite(parsed.to_numpy(dtype=float, na_value=np.nan))]
-    if bad.empty or len(bad) > len(present) / 2:
-        return
-    positions = column.index.get_indexer(bad.index)
-    shown = zip(positions[:10], bad[:10], strict=True)
-    cells = ", ".join(f"{row_label(column.index, int(p))} {v!r}" for p, v in shown)
-    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-    raise InputError(
-        f"column {name!r} looks numeric but {_count(len(bad), 'cell')} not a number: {cells}{more}; "
-        f"fix those cells, or pass --categorical {name} to treat the column as categories"
-    )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"1 {noun} is" if n == 1 else f"{n} {noun}s are"
-
-
-def _is_number_column(column: Any) -> bool:
-    import pandas as pd
-
-    return bool(pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column))
-
-
-def _label(value: Any) -> str:
-    """A category or class as a string; integral floats read back as integers (1.0 -> "1")."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, np.generic):
-        return str(value.item())
-    return str(value)
-
-
-def _natural(label: str) -> tuple[int, float, str]:
-    try:
-        return (0, float(label), label)
-    except ValueError:
-        return (1, 0.0, label)
+    fractional = not np.all(values == np.round(values))
+    return task_rule(kind, len(np.unique(values)), fractional, len(values))
 
 
 def _names(columns: Any) -> str:
