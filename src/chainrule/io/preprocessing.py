@@ -92,23 +92,8 @@ class TablePreprocessor:
         target_scale: str = "standard",
     ) -> TablePreprocessor:
         """Learn the encoding from a training DataFrame (its `TableSummary`; see `from_summary`)."""
-        if target not in frame.columns:
-            raise InputError(
-                f"there is no target column {target!r}; the columns are: {_names(frame.columns)}"
-            )
-        features = features or [c for c in frame.columns if c != target]
-        missing = [c for c in features if c not in frame.columns]
-        if missing:
-            raise InputError(
-                f"feature columns {missing} are not in the data; the columns are: {_names(frame.columns)}"
-            )
-        if target in features:
-            raise InputError(f"the target {target!r} cannot also be a feature")
-        forced = set(categorical or [])
-        unknown = forced - set(features)
-        if unknown:
-            raise InputError(f"--categorical names {sorted(unknown)}, which are not feature columns")
-        summary = TableSummary.of(frame, target, list(features), sorted(forced))
+        features = check_features(list(frame.columns), target, features, categorical)
+        summary = TableSummary.of(frame, target, features, sorted(set(categorical or [])))
         return cls.from_summary(summary, task=task, scale=scale, target_scale=target_scale)
 
     @classmethod
@@ -272,6 +257,31 @@ class TablePreprocessor:
         for column in self.numeric:
             self._column(frame, column)  # raises the missing-column error
         return numeric_block(frame, self.numeric)
+
+
+def check_features(
+    columns: list[Any], target: str, features: list[str] | None, categorical: list[str] | None
+) -> list[str]:
+    """The feature columns (default: all but the target), checked against the table's ``columns``.
+
+    Raises
+    ------
+    InputError
+        For a missing target or feature column, a target among the features, or a
+        ``categorical`` column that is not a feature.
+    """
+    if target not in columns:
+        raise InputError(f"there is no target column {target!r}; the columns are: {_names(columns)}")
+    features = list(features or [c for c in columns if c != target])
+    missing = [c for c in features if c not in columns]
+    if missing:
+        raise InputError(f"feature columns {missing} are not in the data; the columns are: {_names(columns)}")
+    if target in features:
+        raise InputError(f"the target {target!r} cannot also be a feature")
+    unknown = set(categorical or []) - set(features)
+    if unknown:
+        raise InputError(f"--categorical names {sorted(unknown)}, which are not feature columns")
+    return features
 
 
 def infer_task(target: Any) -> str:

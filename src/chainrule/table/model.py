@@ -17,6 +17,7 @@ from chainrule.errors import InputError, ModelFileError
 from chainrule.io.model_file import MAX_MODEL_BYTES
 from chainrule.io.model_file import save as save_network
 from chainrule.io.preprocessing import TablePreprocessor
+from chainrule.io.scaling import Moments
 from chainrule.network import Network
 from chainrule.network import load as load_network
 from chainrule.nn.losses import class_indices
@@ -245,31 +246,55 @@ def check_statistics(prep: TablePreprocessor) -> None:
 
 def task_metrics(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, Any]:
     """Accuracy, log loss and confusion matrix; or MSE, MAE and R^2 in the target's units."""
+    return metrics_from_sums(metric_sums(prep, net, frame))
+
+
+def metric_sums(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, Any]:
+    """The sums over ``frame``'s rows that `metrics_from_sums` turns into metrics; sums of blocks add up.
+
+    Classification: ``rows``, ``confusion`` and the summed ``log_loss``; regression: ``rows``,
+    the summed squared and absolute residuals, and the target's `Moments` (for R^2).
+    """
     outputs = net.predict(prep.transform(frame))
     truth = frame[prep.target]
     if prep.task == "classification":
-        encoded = prep.encode_target(truth)
-        labels = [prep.classes[i] for i in class_indices(encoded)]
-        predicted = list(prep.decode(outputs))
-        proba = np.clip(prep.probabilities(outputs), 1e-15, 1.0)
         index = {c: i for i, c in enumerate(prep.classes)}
+        true = [index[prep.classes[i]] for i in class_indices(prep.encode_target(truth))]
+        guessed = [index[p] for p in prep.decode(outputs)]
         confusion = np.zeros((len(prep.classes), len(prep.classes)), dtype=int)
-        for t, p in zip(labels, predicted, strict=True):
-            confusion[index[t], index[p]] += 1
-        log_loss = -float(np.mean(np.log(proba[np.arange(len(labels)), [index[t] for t in labels]])))
-        return {
-            "accuracy": float(np.trace(confusion) / len(labels)),
-            "log_loss": log_loss,
-            "confusion": confusion,
-        }
+        np.add.at(confusion, (true, guessed), 1)
+        proba = np.clip(prep.probabilities(outputs), 1e-15, 1.0)
+        log_loss = -float(np.sum(np.log(proba[np.arange(len(true)), true])))
+        return {"rows": len(true), "confusion": confusion, "log_loss": log_loss}
     y = truth.to_numpy(dtype=float)
-    predicted = prep.decode(outputs)
-    residual = y - predicted
-    total = float(np.sum((y - y.mean()) ** 2))
+    residual = y - prep.decode(outputs)
     return {
-        "mse": float(np.mean(residual**2)),
-        "mae": float(np.mean(np.abs(residual))),
-        "r2": 1.0 - float(np.sum(residual**2)) / total if total > 0 else float("nan"),
+        "rows": len(y),
+        "squared": float(np.sum(residual**2)),
+        "absolute": float(np.sum(np.abs(residual))),
+        "target": Moments.of(y[:, None]),
+    }
+
+
+def add_sums(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The `metric_sums` of two blocks' rows together."""
+    return {k: a[k].merge(b[k]) if isinstance(a[k], Moments) else a[k] + b[k] for k in a}
+
+
+def metrics_from_sums(sums: dict[str, Any]) -> dict[str, Any]:
+    """The metrics `task_metrics` gives, from `metric_sums` (one block's or several added)."""
+    rows = sums["rows"]
+    if "confusion" in sums:
+        return {
+            "accuracy": float(np.trace(sums["confusion"]) / rows),
+            "log_loss": sums["log_loss"] / rows,
+            "confusion": sums["confusion"],
+        }
+    total = float(sums["target"].m2[0])
+    return {
+        "mse": sums["squared"] / rows,
+        "mae": sums["absolute"] / rows,
+        "r2": 1.0 - sums["squared"] / total if total > 0 else float("nan"),
     }
 
 

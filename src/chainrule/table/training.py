@@ -11,9 +11,9 @@ small noisy tables from overfitting (R^2 on diabetes' held-out rows: about -0.1 
 
 from __future__ import annotations
 
-import datetime
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from chainrule.nn.losses import output_for_task
 from chainrule.table.columns import choose_columns
 from chainrule.table.model import TableModel
 from chainrule.table.record import OutputRecorder
+from chainrule.table.report import describe, summary
 from chainrule.table.rows import as_frame
 from chainrule.table.stopping import (
     describe_rule,
@@ -34,10 +35,11 @@ from chainrule.table.stopping import (
     stopping_rule,
     validation_share,
 )
+from chainrule.table.streamed import streamed_data, streamed_prepare
 from chainrule.train.batches import split_indices
 from chainrule.train.callbacks import Callback
-from chainrule.train.history import History
-from chainrule.train.optimizers import Optimizer, get_optimizer
+from chainrule.train.optimizers import get_optimizer
+from chainrule.train.stream import is_streamed
 
 #: The defaults of `train_table` and ``chainrule train`` (the estimators' documented ones).
 DEFAULTS: dict[str, Any] = {
@@ -205,49 +207,41 @@ def train_table(
     (1,)
     """
     say = log or (lambda line: None)
-    prep, frame, reason = prepare_table(
-        frame, target, features, drop, keep_ids, categorical, missing, unknown, task, scale, target_scale, say
-    )
-    X, y = prep.transform(frame), prep.encode_target(frame[target])
+    streamed = is_streamed(frame)
+    given = (features, drop, keep_ids, categorical, missing, unknown, task, scale, target_scale, say)
+    prepare = streamed_prepare if streamed else prepare_table
+    prep, frame, reason = prepare(frame, target, *given)
     net, loss = build_network(prep, list(layers), activation, loss, seed, dtype)
     for line in describe(prep, net, loss, reason, activation, scale, target_scale):
         say(line)
-    train_rows, val_rows = np.arange(len(frame)), None
-    share = validation_share(validation_split, len(frame))
-    if share:
-        stratify = prep.task == "classification"
-        train_rows, val_rows = split_indices(y, share, stratify, net.rng)
-    recorder = OutputRecorder(prep, frame, train_rows)
-    rule = stopping_rule(early_stopping, 0 if val_rows is None else len(val_rows))
+    data = (streamed_data if streamed else memory_data)(prep, frame, validation_split, net.rng, say)
+    rule = stopping_rule(early_stopping, data.validation_rows)
     stopper = make_stopper(rule, patience, tol)
-    say(describe_rule(rule, patience, tol, 0 if val_rows is None else len(val_rows)))
+    say(describe_rule(rule, patience, tol, data.validation_rows))
     opt = get_optimizer(optimizer, lr)
-    opt.weight_decay = weight_decay(alpha, len(train_rows))
-    batch = rows_per_batch(batch_size, len(train_rows))
+    opt.weight_decay = weight_decay(alpha, data.train_rows)
+    batch = rows_per_batch(batch_size, data.train_rows)
     decay = f"weight decay {opt.weight_decay:.3g}" + (" (10 / rows)" if alpha == "auto" else "")
     say(f"training: {optimizer} lr {lr:g}, {decay}, batch {batch or 'full'}, up to {epochs} epochs")
     history = net.fit(
-        X[train_rows],
-        y[train_rows],
+        data.X,
+        data.y,
         loss=loss,
         optimizer=opt,
         epochs=epochs,
         batch_size=batch,
-        validation_data=None if val_rows is None else (X[val_rows], y[val_rows]),
-        callbacks=[recorder, *callbacks, *([stopper] if stopper is not None else [])],
+        validation_data=data.validation,
+        callbacks=[data.recorder, *callbacks, *([stopper] if stopper is not None else [])],
         seed=seed,
     )
     model = TableModel(net, prep, history=history)
-    splits = {"train": frame.iloc[train_rows]}
-    if val_rows is not None:
-        splits["validation"] = frame.iloc[val_rows]
-    metrics = {name: model.evaluate(rows) for name, rows in splits.items()}
+    metrics = {name: evaluate(model) for name, evaluate in data.splits.items()}
     warning = not_converged(history, stopper, epochs, tol)
-    net.metadata["training"] = summary(history, opt, len(frame), metrics, recorder, stopper)
+    net.metadata["training"] = summary(history, opt, data.rows, metrics, data.recorder, stopper)
     net.metadata["training"].update(
         batch_size=batch,
         seed=seed,
-        train_rows=len(train_rows),
+        train_rows=data.train_rows,
         task_reason=reason,
         stopping=rule,
         converged=warning is None,
@@ -256,6 +250,57 @@ def train_table(
     if warning is not None:
         warnings.warn(warning, TrainingWarning, stacklevel=2)
     return model
+
+
+@dataclass
+class TableData:
+    """A prepared table's training arrays (or Dask collections), its held-out rows and its metrics.
+
+    Attributes
+    ----------
+    X, y : ndarray or Dask array
+        The training rows, preprocessed.
+    validation : (ndarray, ndarray) or None
+    rows, train_rows, validation_rows : int
+        Rows in the table (after the missing-cell policy), trained on, and held out.
+    recorder : OutputRecorder
+    splits : dict of str to callable
+        ``"train"`` (and ``"validation"``): the metrics of a trained `TableModel` on those rows.
+    """
+
+    X: Any
+    y: Any
+    validation: tuple[Any, Any] | None
+    rows: int
+    train_rows: int
+    validation_rows: int
+    recorder: OutputRecorder
+    splits: dict[str, Callable[[TableModel], dict[str, Any]]]
+
+
+def memory_data(
+    prep: TablePreprocessor, frame: Any, validation_split: float | str, rng: Any, say: Callable[[str], Any]
+) -> TableData:
+    """The arrays of a table in memory, split (stratified for classification) by ``rng``."""
+    del say
+    X, y = prep.transform(frame), prep.encode_target(frame[prep.target])
+    train_rows, val_rows = np.arange(len(frame)), None
+    share = validation_share(validation_split, len(frame))
+    if share:
+        train_rows, val_rows = split_indices(y, share, prep.task == "classification", rng)
+    splits = {"train": lambda model: model.evaluate(frame.iloc[train_rows])}
+    if val_rows is not None:
+        splits["validation"] = lambda model: model.evaluate(frame.iloc[val_rows])
+    return TableData(
+        X[train_rows],
+        y[train_rows],
+        None if val_rows is None else (X[val_rows], y[val_rows]),
+        len(frame),
+        len(train_rows),
+        0 if val_rows is None else len(val_rows),
+        OutputRecorder(prep, frame, train_rows),
+        splits,
+    )
 
 
 def prepare_table(
@@ -320,76 +365,3 @@ def build_network(
         dtype=dtype,
     )
     return net, loss or default_loss
-
-
-def describe(
-    prep: TablePreprocessor,
-    net: Network,
-    loss: str,
-    reason: str,
-    activation: str,
-    scale: str,
-    target_scale: str,
-) -> list[str]:
-    """What is about to be trained, in the lines ``chainrule train`` prints."""
-    described = (
-        f"classification, {len(prep.classes)} classes ({', '.join(prep.classes)})"
-        if prep.task == "classification"
-        else f"regression (target scaled: {target_scale})"
-    )
-    output = net.output_activation.name
-    return [
-        f"task: {described}: {reason}; override with --task",
-        f"inputs: {len(prep.feature_names)} columns ({input_list(prep)}), scaled: {scale}",
-        f"network: {'-'.join(map(str, net.sizes))}, {activation} hidden, {output} output, loss {loss}",
-    ]
-
-
-def input_list(prep: TablePreprocessor) -> str:
-    """The network's inputs in words: every one, or per categorical column its count of one-hots."""
-    if len(prep.feature_names) <= 12:
-        return ", ".join(prep.feature_names)
-    cats = [f"{column} one-hot x{len(values)}" for column, values in prep.categorical.items()]
-    return ", ".join([*prep.numeric, *cats])
-
-
-def summary(
-    history: History,
-    optimizer: Optimizer,
-    rows: int,
-    metrics: dict[str, dict[str, Any]],
-    recorder: OutputRecorder,
-    stopper: Callback | None,
-) -> dict[str, Any]:
-    """The ``training`` entry of the model's metadata (``chainrule info`` prints it), JSON-safe."""
-    restored = getattr(stopper, "best_epoch", None)
-    return json_safe(
-        {
-            "rows": rows,
-            "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "epochs_run": history.epochs,
-            "optimizer": optimizer.config(),
-            "final": {k: float(v[-1]) for k, v in history.history.items() if len(v)},
-            "metrics": {
-                split: {k: v for k, v in m.items() if k != "confusion"} for split, m in metrics.items()
-            },
-            "trajectory": recorder.trajectory(),
-            "early_stopping": getattr(stopper, "patience", None),
-            "interrupted": bool(getattr(history, "interrupted", False)),
-            "stopped_early": getattr(stopper, "stopped_epoch", None) is not None,
-            "restored_epoch": None if restored is None else restored + 1,
-        }
-    )
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with NumPy numbers as Python ones and NaN or infinite floats as None (JSON null)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
