@@ -9,8 +9,10 @@ history or plot file never costs it; Ctrl-C exits 130 and keeps the model only w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from chainrule.cli.options import (
 from chainrule.cli.progress import ProgressBar
 from chainrule.cli.report import write_history
 from chainrule.errors import DivergenceError
+from chainrule.io.blocks import BLOCK_SIZE, is_file_set, open_blocks
 from chainrule.io.cleaning import MISSING, UNKNOWN
 from chainrule.io.preprocessing import SCALINGS
 from chainrule.nn.activations import ACTIVATIONS
@@ -51,7 +54,11 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "inferred from the target, and the output layer and loss follow from it. The defaults are "
         "those of chainrule's scikit-learn estimators (README: 'Defaults').",
     )
-    p.add_argument("data", help="training data: CSV (any common delimiter), .npz (arrays X and y) or .npy")
+    p.add_argument(
+        "data",
+        help="training data: CSV (any common delimiter), .npz (arrays X and y) or .npy; or files larger "
+        "than memory, read in blocks: a quoted glob ('data/*.parquet', 'logs/*.csv'), a folder, or Parquet",
+    )
     p.add_argument("--target", required=True, help="the column to predict")
     p.add_argument("--out", required=True, help="the model file to write (.npz)")
     p.add_argument(
@@ -86,6 +93,16 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--target-scale", choices=SCALINGS, default=DEFAULTS["target_scale"], help="regression target scaling"
     )
     add_training_options(p)
+    p.add_argument(
+        "--scheduler",
+        help="address of a Dask scheduler (tcp://host:8786): read and preprocess the blocks on its "
+        "workers (they must see the files at the same paths); implies reading in blocks",
+    )
+    p.add_argument(
+        "--block-size",
+        default=BLOCK_SIZE,
+        help=f"bytes of CSV per block when reading in blocks (default {BLOCK_SIZE})",
+    )
     p.add_argument("--history", help="write the per-epoch history to this CSV")
     p.add_argument("--plot", help="write the loss curves to this .png, .svg or .pdf")
     p.add_argument(
@@ -178,8 +195,20 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.plot:
         require_matplotlib()
-    frame = read_table(args.data, USAGE)
-    say(f"data: {args.data}: {len(frame)} rows, {len(frame.columns)} columns, {frame.attrs.get('format')}")
+    with dask_client(args.scheduler):
+        return train_and_save(args, say)
+
+
+def train_and_save(args: argparse.Namespace, say: Any) -> int:
+    """Read the data (in blocks for a glob, a folder, Parquet or a scheduler), train, write; the exit code."""
+    if args.scheduler or is_file_set(args.data):
+        frame, described = open_blocks(args.data, args.block_size)
+        say(f"data: {args.data}: {described}")
+    else:
+        frame = read_table(args.data, USAGE)
+        say(
+            f"data: {args.data}: {len(frame)} rows, {len(frame.columns)} columns, {frame.attrs.get('format')}"
+        )
     hidden = hidden_layers(args.layers)
     counter = EpochCounter()
     callbacks: list[Callback] = [counter] if args.quiet else [counter, ProgressBar(args.epochs)]
@@ -225,6 +254,24 @@ def run(args: argparse.Namespace) -> int:
         return report_and_save(args, model)
     except KeyboardInterrupt:  # outside the epochs (which fit itself rolls back): nothing written
         return nothing_kept(counter.done, args.keep_interrupted, saving=counter.done > 0)
+
+
+@contextlib.contextmanager
+def dask_client(address: str | None) -> Iterator[None]:
+    """A Dask client of the scheduler at ``address`` while training (none: Dask's local threads)."""
+    if not address:
+        yield
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CommandError('--scheduler needs Dask\'s distributed: pip install "chainrule[dask]"') from None
+    try:
+        client = Client(address, timeout="10s")
+    except OSError as exc:
+        raise CommandError(f"--scheduler {address}: cannot reach a Dask scheduler there ({exc})") from None
+    with client:
+        yield
 
 
 class EpochCounter(Callback):

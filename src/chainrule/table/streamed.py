@@ -29,12 +29,12 @@ from chainrule.io.cleaning import UNKNOWN
 from chainrule.io.preprocessing import TablePreprocessor, check_features
 from chainrule.io.summary import TableSummary
 from chainrule.table.columns import choose_columns
+from chainrule.table.data import TableData
 from chainrule.table.model import add_sums, metric_sums, metrics_from_sums
 from chainrule.table.record import OutputRecorder
 
 if TYPE_CHECKING:
     from chainrule.table.model import TableModel
-    from chainrule.table.training import TableData
 
 STREAMED_MISSING = ("refuse", "drop")
 
@@ -115,8 +115,6 @@ def streamed_data(
     """`memory_data` for blocks: lazy preprocessed Dask arrays, read one block at a time by `fit`."""
     import dask
     import dask.array as da
-
-    from chainrule.table.training import TableData
 
     del rng
     if validation_split != "auto" and float(validation_split) > 0:

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from chainrule.errors import InputError, TrainingWarning
 from chainrule.io.cleaning import UNKNOWN, clean_missing
@@ -24,8 +21,8 @@ from chainrule.io.preprocessing import TablePreprocessor, infer_task_reason
 from chainrule.network import Network
 from chainrule.nn.losses import output_for_task
 from chainrule.table.columns import choose_columns
+from chainrule.table.data import memory_data
 from chainrule.table.model import TableModel
-from chainrule.table.record import OutputRecorder
 from chainrule.table.report import describe, summary
 from chainrule.table.rows import as_frame
 from chainrule.table.stopping import (
@@ -33,10 +30,8 @@ from chainrule.table.stopping import (
     make_stopper,
     not_converged,
     stopping_rule,
-    validation_share,
 )
 from chainrule.table.streamed import streamed_data, streamed_prepare
-from chainrule.train.batches import split_indices
 from chainrule.train.callbacks import Callback
 from chainrule.train.optimizers import get_optimizer
 from chainrule.train.stream import is_streamed
@@ -250,57 +245,6 @@ def train_table(
     if warning is not None:
         warnings.warn(warning, TrainingWarning, stacklevel=2)
     return model
-
-
-@dataclass
-class TableData:
-    """A prepared table's training arrays (or Dask collections), its held-out rows and its metrics.
-
-    Attributes
-    ----------
-    X, y : ndarray or Dask array
-        The training rows, preprocessed.
-    validation : (ndarray, ndarray) or None
-    rows, train_rows, validation_rows : int
-        Rows in the table (after the missing-cell policy), trained on, and held out.
-    recorder : OutputRecorder
-    splits : dict of str to callable
-        ``"train"`` (and ``"validation"``): the metrics of a trained `TableModel` on those rows.
-    """
-
-    X: Any
-    y: Any
-    validation: tuple[Any, Any] | None
-    rows: int
-    train_rows: int
-    validation_rows: int
-    recorder: OutputRecorder
-    splits: dict[str, Callable[[TableModel], dict[str, Any]]]
-
-
-def memory_data(
-    prep: TablePreprocessor, frame: Any, validation_split: float | str, rng: Any, say: Callable[[str], Any]
-) -> TableData:
-    """The arrays of a table in memory, split (stratified for classification) by ``rng``."""
-    del say
-    X, y = prep.transform(frame), prep.encode_target(frame[prep.target])
-    train_rows, val_rows = np.arange(len(frame)), None
-    share = validation_share(validation_split, len(frame))
-    if share:
-        train_rows, val_rows = split_indices(y, share, prep.task == "classification", rng)
-    splits = {"train": lambda model: model.evaluate(frame.iloc[train_rows])}
-    if val_rows is not None:
-        splits["validation"] = lambda model: model.evaluate(frame.iloc[val_rows])
-    return TableData(
-        X[train_rows],
-        y[train_rows],
-        None if val_rows is None else (X[val_rows], y[val_rows]),
-        len(frame),
-        len(train_rows),
-        0 if val_rows is None else len(val_rows),
-        OutputRecorder(prep, frame, train_rows),
-        splits,
-    )
 
 
 def prepare_table(
