@@ -19,7 +19,7 @@ from chainrule.errors import InputError
 from chainrule.io.cleaning import missing_message
 from chainrule.io.scaling import Moments
 
-MAX_LABELS = 10_000  # distinct target values kept; more is a regression target (or too many classes)
+MAX_LABELS = 1_000  # distinct target values kept; more is a regression target (or too many classes)
 
 
 @dataclass

@@ -24,6 +24,8 @@ from chainrule.nn.losses import class_indices
 from chainrule.table.rows import ACCEPTED, as_frame
 from chainrule.train.history import History
 
+ROWS_AT_ONCE = 2048  # rows predicted at a time when scoring: a block's hidden activations stay small
+
 
 class TableModel:
     """A network, the preprocessing of its table, and the target's labels: predicts on raw rows.
@@ -255,7 +257,9 @@ def metric_sums(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, 
     Classification: ``rows``, ``confusion`` and the summed ``log_loss``; regression: ``rows``,
     the summed squared and absolute residuals, and the target's `Moments` (for R^2).
     """
-    outputs = net.predict(prep.transform(frame))
+    X = prep.transform(frame)
+    starts = range(0, max(len(X), 1), ROWS_AT_ONCE)
+    outputs = np.vstack([net.predict(X[i : i + ROWS_AT_ONCE]) for i in starts])
     truth = frame[prep.target]
     if prep.task == "classification":
         index = {c: i for i, c in enumerate(prep.classes)}

@@ -17,7 +17,6 @@ validation: stopping is on the training loss. One block gives the in-memory mode
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -102,7 +101,7 @@ def summarize(frame: Any, target: str, features: list[str], categorical: list[st
     import dask
 
     parts = [dask.delayed(TableSummary.of)(p, target, features, categorical) for p in frame.to_delayed()]
-    return functools.reduce(TableSummary.merge, dask.compute(*parts))
+    return tree_reduce(TableSummary.merge, parts).compute()
 
 
 def streamed_data(
@@ -143,5 +142,16 @@ def streamed_metrics(model: TableModel, parts: list[Any]) -> dict[str, Any]:
     """`TableModel.evaluate`'s metrics over blocks: each block's sums, added up."""
     import dask
 
-    sums = dask.compute(*[dask.delayed(metric_sums)(model.preprocessor, model.network, p) for p in parts])
-    return metrics_from_sums(functools.reduce(add_sums, sums))
+    sums = [dask.delayed(metric_sums)(model.preprocessor, model.network, p) for p in parts]
+    return metrics_from_sums(tree_reduce(add_sums, sums).compute())
+
+
+def tree_reduce(merge: Callable[[Any, Any], Any], parts: list[Any]) -> Any:
+    """``merge`` over delayed ``parts`` in pairs, level by level: each block's result is merged (and
+    freed) as soon as its neighbour's is done, and only the last one travels to the caller."""
+    import dask
+
+    while len(parts) > 1:
+        pairs = [dask.delayed(merge)(a, b) for a, b in zip(parts[::2], parts[1::2], strict=False)]
+        parts = pairs + parts[len(pairs) * 2 :]
+    return parts[0]
