@@ -134,3 +134,26 @@ def test_dask_ml_searches_run_on_the_cluster(client):
         ]
         assert search.score(*held_out) > 0.6
     assert hyperband.metadata_["partial_fit_calls"] > 0
+
+
+def test_cli_scheduler_reads_the_blocks_on_the_workers(client, tmp_path, capsys):
+    import pandas as pd
+
+    from chainrule.cli.main import main
+
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(6)]).assign(label=LABELS)
+    (tmp_path / "data").mkdir()
+    for i in range(4):
+        frame.iloc[i * 100 : (i + 1) * 100].to_parquet(tmp_path / "data" / f"part{i}.parquet")
+    options = ["train", str(tmp_path / "data" / "*.parquet"), "--target", "label", "--epochs", "3", "--quiet"]
+    assert main([*options, "--out", str(tmp_path / "local.npz")]) == 0
+    with distributed.get_task_stream(client) as tasks:
+        address = client.scheduler.address
+        assert main([*options, "--out", str(tmp_path / "cluster.npz"), "--scheduler", address]) == 0
+    assert "trained 3 epochs on 400 rows" in capsys.readouterr().out
+    ran = {task["key"][0] if isinstance(task["key"], tuple) else task["key"] for task in tasks.data}
+    assert any("summary" in str(key).lower() or "of-" in str(key) for key in ran), sorted(map(str, ran))[:10]
+    local, remote = cr.load(tmp_path / "local.npz"), cr.load(tmp_path / "cluster.npz")
+    assert_same_weights(local.network, remote.network, atol=0)
+    failed = main([*options, "--out", str(tmp_path / "x.npz"), "--scheduler", "tcp://127.0.0.1:9"])
+    assert failed == 1 and "cannot reach a Dask scheduler" in capsys.readouterr().err

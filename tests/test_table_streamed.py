@@ -22,6 +22,7 @@ dd = pytest.importorskip("dask.dataframe")
 pd = pytest.importorskip("pandas")
 
 import chainrule as cr  # noqa: E402
+from chainrule.cli.main import main  # noqa: E402
 from chainrule.errors import InputError  # noqa: E402
 from chainrule.io.preprocessing import TablePreprocessor  # noqa: E402
 from chainrule.io.summary import TableSummary  # noqa: E402
@@ -122,25 +123,31 @@ def write_csv_parts(folder, frame, parts):
         frame.iloc[i * size : (i + 1) * size].to_csv(folder / f"part{i}.csv", index=False)
 
 
-def test_cli_trains_on_a_glob_and_predicts_like_an_in_memory_model(tmp_path):
+def cli(capsys, *args):
+    """``chainrule ARGS`` in this process (no interpreter start-up): its exit code and stdout."""
+    code = main([*map(str, args)])
+    return code, capsys.readouterr().out
+
+
+def test_cli_trains_on_a_glob_and_predicts_like_an_in_memory_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     frame = TABLE.drop(columns=["label"])
-    frame.to_csv(tmp_path / "whole.csv", index=False)
+    frame.to_csv("whole.csv", index=False)
+    frame.to_parquet("whole.parquet")
     write_csv_parts(tmp_path / "one", frame, 1)
     write_csv_parts(tmp_path / "three", frame, 3)
     options = ["--target", "amount", "--epochs", "3", "--layers", "8", "--quiet"]
-    run("train", "whole.csv", "--out", "memory.npz", *options, cwd=tmp_path)
-    run("train", "one/*.csv", "--out", "one.npz", *options, cwd=tmp_path)
-    trained = run("train", "three/*.csv", "--out", "three.npz", *options, cwd=tmp_path)
-    assert f"trained 3 epochs on {N} rows" in trained.stdout
-    predictions = {
-        name: run("predict", f"{name}.npz", "whole.csv", cwd=tmp_path).stdout for name in ("memory", "one")
-    }
+    predictions = {}
+    for name, data in [("memory", "whole.csv"), ("one", "one/*.csv"), ("parquet", "whole.parquet")]:
+        assert cli(capsys, "train", data, "--out", f"{name}.npz", *options)[0] == 0
+        code, predictions[name] = cli(capsys, "predict", f"{name}.npz", "whole.csv")
+        assert code == 0
     assert predictions["one"] == predictions["memory"]
+    assert predictions["parquet"] == predictions["memory"]
+    code, out = cli(capsys, "train", "three/*.csv", "--out", "three.npz", *options)
+    assert code == 0 and f"trained 3 epochs on {N} rows" in out
     three = run("predict", "three.npz", "whole.csv", cwd=tmp_path).stdout.splitlines()
     assert three[0].endswith("predicted_amount") and len(three) == N + 1
-    frame.to_parquet(tmp_path / "whole.parquet")
-    run("train", "whole.parquet", "--out", "parquet.npz", *options, cwd=tmp_path)
-    assert run("predict", "parquet.npz", "whole.csv", cwd=tmp_path).stdout == predictions["memory"]
 
 
 def test_cli_names_a_glob_that_matches_nothing_or_mixed_files(tmp_path):
