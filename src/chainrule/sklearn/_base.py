@@ -25,6 +25,7 @@ from chainrule.sklearn._solvers import (
     hold_out,
     train_lbfgs,
 )
+from chainrule.sklearn._streamed import fit_streamed, is_streamed
 
 Array = np.ndarray
 
@@ -319,6 +320,8 @@ class NeuralNetBase(BaseEstimator):
         estimator unfitted, and one before it changes nothing."""
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if is_streamed(X):  # a Dask collection: streamed by blocks, never computed whole
+            return fit_streamed(self, X, y, sample_weight, incremental)
         before = dict(self.__dict__)
         try:
             fitted = "network_" in self.__dict__

@@ -29,6 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 import chainrule as cr
+from chainrule.sklearn._streamed import cluster_client, is_streamed
 
 Array = np.ndarray
 
@@ -362,9 +363,18 @@ def train_lbfgs(self: Any, X: Any, Y: Any, weights: Any, incremental: bool) -> N
         raise ValueError("partial_fit is not available with solver='lbfgs' (a full-batch method)")
     total = float(X.shape[0] if weights is None else weights.sum())
     solver = cr.LBFGS(max_iter=self.max_iter, tol=self.tol, max_fun=self.max_fun, l2=self.alpha / total)
-    history = self.network_.fit(
-        X, Y, loss=self._loss_object(), optimizer=solver, epochs=self.max_iter, sample_weight=weights
-    )
+    client = cluster_client() if is_streamed(X) else None
+    if client is not None:  # Dask collections and a running client: the workers evaluate
+        from chainrule.dask import fit_lbfgs
+
+        options = {"max_iter": self.max_iter, "tol": self.tol, "max_fun": self.max_fun, "l2": solver.l2}
+        history = fit_lbfgs(
+            self.network_, X, Y, client=client, loss=self._loss_object(), sample_weight=weights, **options
+        )
+    else:
+        history = self.network_.fit(
+            X, Y, loss=self._loss_object(), optimizer=solver, epochs=self.max_iter, sample_weight=weights
+        )
     self.history_ = history
     result = history.result or {"nit": history.epochs, "success": False, "message": "interrupted"}
     self.loss_curve_ = list(history.history.get("loss", []))
