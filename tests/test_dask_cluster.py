@@ -157,3 +157,21 @@ def test_cli_scheduler_reads_the_blocks_on_the_workers(client, tmp_path, capsys)
     assert_same_weights(local.network, remote.network, atol=0)
     failed = main([*options, "--out", str(tmp_path / "x.npz"), "--scheduler", "tcp://127.0.0.1:9"])
     assert failed == 1 and "cannot reach a Dask scheduler" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lbfgs_estimator_with_a_client_evaluates_on_the_workers(client, weighted):
+    weights = WEIGHTS if weighted else None
+    options = {"solver": "lbfgs", "hidden_layer_sizes": (8,), "max_iter": 30, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        local = NeuralNetClassifier(**options).fit(X, LABELS, sample_weight=weights)
+        spread = NeuralNetClassifier(**options).fit(
+            da.from_array(X, chunks=100),
+            da.from_array(LABELS, chunks=100),
+            sample_weight=None if weights is None else da.from_array(weights, chunks=100),
+        )
+    assert spread.history_.result["workers"] == 2 and spread.history_.result["blocks"] == 4
+    assert spread.n_iter_ == local.n_iter_
+    for left, right in zip(local.coefs_ + local.intercepts_, spread.coefs_ + spread.intercepts_, strict=True):
+        np.testing.assert_allclose(right, left, rtol=0, atol=1e-10)
