@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -35,9 +36,8 @@ def network():
 def train(X_data, y_data, **options):
     net = network()
     with cr.use_backend("numpy"):
-        history = net.fit(
-            X_data, y_data, optimizer="adam", lr=0.01, epochs=3, batch_size=16, seed=5, **options
-        )
+        options = {"batch_size": 16, **options}
+        history = net.fit(X_data, y_data, optimizer="adam", lr=0.01, epochs=3, seed=5, **options)
     return net, history
 
 
@@ -150,3 +150,15 @@ def test_streaming_a_lazy_array_keeps_memory_to_a_few_blocks():
     assert traced < 16, f"streaming 96 MiB in 2 MiB blocks traced a peak of {traced:.1f} MiB"
     assert growth < 24, f"streaming 96 MiB in 2 MiB blocks raised peak memory by {growth:.0f} MiB"
     assert control > 80, "the probe must see memory that really is used (the control)"
+
+
+def test_batch_size_none_says_it_steps_once_per_block():
+    with pytest.warns(cr.TrainingWarning, match="one step per block") as caught:
+        _, history = train(da.from_array(X, chunks=80), da.from_array(Y, chunks=80), batch_size=None)
+    assert len(caught) == 1 and "3 blocks" in str(caught[0].message)
+    assert history.epochs == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cr.TrainingWarning)
+        train(
+            da.from_array(X, chunks=-1), da.from_array(Y, chunks=-1), batch_size=None
+        )  # one block: full batch

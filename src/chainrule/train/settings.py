@@ -44,6 +44,8 @@ class FitSettings:
         ``epochs`` ends where an uninterrupted one would).
     batch_size : int, optional
         ``None`` is full-batch gradient descent (seeds 000, 001, 002, 004); ``1`` is online.
+        With a Dask collection of several blocks, ``None`` is one step per block (a full batch
+        would hold every block at once; it warns): ``optimizer="lbfgs"`` is full-batch over blocks.
     shuffle : bool
         Reshuffle the samples every epoch (mini-batch and online training only).
     validation_data : (X_val, y_val), optional

@@ -11,13 +11,14 @@ imported only when such a collection is given.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, TrainingWarning
 from chainrule.nn.inputs import check_lengths
 from chainrule.train.batches import Batch, Converts, TrainingData, batches, checked_validation, sample_weights
 
@@ -135,6 +136,14 @@ def stream_data(
     if y is None:
         raise InputError("a Dask collection X needs its targets y")
     source = block_source(X, y, settings.sample_weight)
+    if settings.batch_size is None and len(source) > 1:
+        warnings.warn(
+            f"batch_size=None with a Dask collection of {len(source)} blocks takes one step per "
+            "block, not one full-batch step (that would hold every block at once); give a "
+            "batch_size, or optimizer='lbfgs' for full-batch training over the blocks",
+            TrainingWarning,
+            stacklevel=4,
+        )
     shuffles = settings.shuffle and (len(source) > 1 or settings.batch_size is not None)
     batch_size = settings.batch_size
     data = TrainingData(
