@@ -35,6 +35,8 @@ class TableData:
     recorder : OutputRecorder
     splits : dict of str to callable
         ``"train"`` (and ``"validation"``): the metrics of a trained `TableModel` on those rows.
+    unsplit : str, optional
+        Why no rows can be held out, when that is not the table's size.
     """
 
     X: Any
@@ -45,6 +47,7 @@ class TableData:
     validation_rows: int
     recorder: OutputRecorder
     splits: dict[str, Callable[[TableModel], dict[str, Any]]]
+    unsplit: str | None = None
 
 
 def memory_data(

@@ -88,15 +88,15 @@ def make_stopper(rule: str, patience: int, tol: float) -> Callback | None:
     return None
 
 
-def describe_rule(rule: str, patience: int, tol: float, validation_rows: int) -> str:
-    """The line ``chainrule train`` prints about early stopping."""
+def describe_rule(rule: str, patience: int, tol: float, validation_rows: int, why: str | None = None) -> str:
+    """The line ``chainrule train`` prints about early stopping (``why``: no rows are held out)."""
     if rule == "validation":
         return (
             f"early stopping: on the validation loss ({validation_rows} rows), patience {patience} "
             "epochs, best epoch restored (--early-stopping training|off to change)"
         )
     if rule == "training":
-        why = (
+        why = why or (
             f"too few rows for a validation split of {MIN_VALIDATION_ROWS}"
             if validation_rows < MIN_VALIDATION_ROWS
             else "as asked"

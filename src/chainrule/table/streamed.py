@@ -135,7 +135,8 @@ def streamed_data(
     )
     recorder = OutputRecorder(prep, blocks.sample, np.arange(len(blocks.sample)))
     splits = {"train": lambda model: streamed_metrics(model, parts)}
-    return TableData(X, y, None, blocks.rows, blocks.rows, 0, recorder, splits)
+    unsplit = "a table read in blocks holds no rows out"
+    return TableData(X, y, None, blocks.rows, blocks.rows, 0, recorder, splits, unsplit)
 
 
 def streamed_metrics(model: TableModel, parts: list[Any]) -> dict[str, Any]:

@@ -124,8 +124,11 @@ def train_table(
 
     Parameters
     ----------
-    frame : DataFrame, polars.DataFrame, dict of columns or list of dicts
-        The training table, with the target column.
+    frame : DataFrame, polars.DataFrame, dict of columns, list of dicts, or dask DataFrame
+        The training table, with the target column. A Dask DataFrame is read in blocks, never
+        whole (`chainrule.table.streamed`: preprocessing from merged block summaries, streamed
+        epochs; ``missing`` refuse or drop, no validation split); one block gives the model
+        of the same table in memory.
     target : str
         The column to predict.
     features : sequence of str, optional
@@ -212,7 +215,7 @@ def train_table(
     data = (streamed_data if streamed else memory_data)(prep, frame, validation_split, net.rng, say)
     rule = stopping_rule(early_stopping, data.validation_rows)
     stopper = make_stopper(rule, patience, tol)
-    say(describe_rule(rule, patience, tol, data.validation_rows))
+    say(describe_rule(rule, patience, tol, data.validation_rows, data.unsplit))
     opt = get_optimizer(optimizer, lr)
     opt.weight_decay = weight_decay(alpha, data.train_rows)
     batch = rows_per_batch(batch_size, data.train_rows)
