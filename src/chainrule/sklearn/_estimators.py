@@ -76,6 +76,8 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         """Train on ``X`` of shape (n_samples, n_features) and labels ``y``; returns ``self``.
 
         A fit that fails while training (it diverges, say) leaves the estimator unfitted.
+        Dask arrays and DataFrames are streamed block by block, never computed whole (with
+        ``solver="lbfgs"`` and a running ``distributed`` client, evaluated on its workers).
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
@@ -244,6 +246,8 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         """Train on ``X`` of shape (n_samples, n_features) and targets ``y``; returns ``self``.
 
         A fit that fails while training (it diverges, say) leaves the estimator unfitted.
+        Dask arrays and DataFrames are streamed block by block, never computed whole (with
+        ``solver="lbfgs"`` and a running ``distributed`` client, evaluated on its workers).
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
