@@ -162,8 +162,11 @@ def test_cli_names_a_glob_that_matches_nothing_or_mixed_files(tmp_path):
 PROBE = textwrap.dedent(
     """
     import glob, os, sys
+    import dask
     import pandas as pd
     from chainrule.cli.main import main
+
+    dask.config.set(num_workers=2)  # blocks in flight at once: the growth is a few of them
 
     folder = sys.argv[1]
 
