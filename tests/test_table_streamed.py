@@ -112,6 +112,11 @@ def test_missing_rows_are_dropped_block_by_block():
     frame.loc[[5, 300, 301], "a"] = np.nan
     streamed = fit_quietly(dd.from_pandas(frame, npartitions=3), "label", missing="drop")
     assert streamed.metadata["training"]["train_rows"] == N - 3
+    frame.loc[:199, "b"] = np.nan  # the whole first block: a block with no rows left
+    streamed = fit_quietly(dd.from_pandas(frame, npartitions=3), "label", missing="drop")
+    assert streamed.metadata["training"]["train_rows"] == N - 202
+    accuracy = streamed.metadata["training"]["metrics"]["train"]["accuracy"]
+    assert accuracy == pytest.approx(streamed.evaluate(frame.dropna())["accuracy"], abs=1e-12)
     with pytest.raises(InputError, match="missing"):
         cr.train_table(dd.from_pandas(frame, npartitions=3), "label")
 

@@ -179,7 +179,7 @@ class TablePreprocessor:
                 f"{row_label(getattr(values, 'index', None), row)}, column {self.target!r}: class "
                 f"{label!r} was not seen in training (known: {', '.join(self.classes)})"
             )
-        codes = np.array([index[label] for label in labels])
+        codes = np.array([index[label] for label in labels], dtype=int)
         if len(self.classes) == 2:
             return codes[:, None].astype(float)
         one_hot = np.zeros((codes.size, len(self.classes)))

@@ -257,8 +257,13 @@ def metric_sums(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, 
     Classification: ``rows``, ``confusion`` and the summed ``log_loss``; regression: ``rows``,
     the summed squared and absolute residuals, and the target's `Moments` (for R^2).
     """
+    if len(frame) == 0:  # a block with no rows left: sums of nothing
+        k = len(prep.classes)
+        if prep.task == "classification":
+            return {"rows": 0, "confusion": np.zeros((k, k), dtype=int), "log_loss": 0.0}
+        return {"rows": 0, "squared": 0.0, "absolute": 0.0, "target": Moments.of(np.empty((0, 1)))}
     X = prep.transform(frame)
-    starts = range(0, max(len(X), 1), ROWS_AT_ONCE)
+    starts = range(0, len(X), ROWS_AT_ONCE)
     outputs = np.vstack([net.predict(X[i : i + ROWS_AT_ONCE]) for i in starts])
     truth = frame[prep.target]
     if prep.task == "classification":
@@ -266,7 +271,7 @@ def metric_sums(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, 
         true = [index[prep.classes[i]] for i in class_indices(prep.encode_target(truth))]
         guessed = [index[p] for p in prep.decode(outputs)]
         confusion = np.zeros((len(prep.classes), len(prep.classes)), dtype=int)
-        np.add.at(confusion, (true, guessed), 1)
+        np.add.at(confusion, (np.asarray(true, dtype=int), np.asarray(guessed, dtype=int)), 1)
         proba = np.clip(prep.probabilities(outputs), 1e-15, 1.0)
         log_loss = -float(np.sum(np.log(proba[np.arange(len(true)), true])))
         return {"rows": len(true), "confusion": confusion, "log_loss": log_loss}

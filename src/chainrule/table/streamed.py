@@ -93,7 +93,11 @@ def streamed_prepare(
     prep = TablePreprocessor.from_summary(summary, task=task, scale=scale, target_scale=target_scale)
     prep.missing, prep.unknown = missing, unknown
     sample = drop_missing(first, [*chosen, target], missing)
-    return prep, Blocks(cleaned, summary.rows, sample if len(sample) else cleaned.head(1)), reason
+    return (
+        prep,
+        Blocks(cleaned, summary.rows, sample if len(sample) else cleaned.head(4, npartitions=-1)),
+        reason,
+    )
 
 
 def summarize(frame: Any, target: str, features: list[str], categorical: list[str]) -> TableSummary:

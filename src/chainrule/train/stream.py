@@ -120,7 +120,10 @@ def stream_batches(
     With ``batch_size=None`` each block is one batch.
     """
     for index in source.order(rng):
-        X, y, weights = converted(net, loss_fn, source.load(int(index)))
+        block = source.load(int(index))
+        if len(block[0]) == 0:  # a block with no rows (all dropped, say) has no batch to give
+            continue
+        X, y, weights = converted(net, loss_fn, block)
         yield from batches(X, y, batch_size, rng, weights)
 
 
