@@ -162,6 +162,11 @@ def test_cli_names_a_glob_that_matches_nothing_or_mixed_files(tmp_path):
     (tmp_path / "b.parquet").write_bytes(b"PAR1")
     failed = run("train", "*", "--target", "y", "--out", "m.npz", cwd=tmp_path, ok=False)
     assert "only Parquet" in failed.stderr and not (tmp_path / "m.npz").exists()
+    (tmp_path / "b.parquet").unlink()
+    (tmp_path / "c.csv").write_text("x,y\n1,0\noops,1\n")
+    failed = run("train", "*.csv", "--target", "y", "--out", "m.npz", cwd=tmp_path, ok=False)
+    assert "holds numbers in the first block of the files and text in another" in failed.stderr
+    assert "'oops'" in failed.stderr and not (tmp_path / "m.npz").exists()
 
 
 PROBE = textwrap.dedent(

@@ -105,7 +105,18 @@ def summarize(frame: Any, target: str, features: list[str], categorical: list[st
     import dask
 
     parts = [dask.delayed(TableSummary.of)(p, target, features, categorical) for p in frame.to_delayed()]
-    return tree_reduce(TableSummary.merge, parts).compute()
+    try:
+        return tree_reduce(TableSummary.merge, parts).compute()
+    except ValueError as exc:
+        if "Mismatched dtypes" not in str(exc):
+            raise
+        text = " ".join(str(exc).split())
+        detail = text.split("exceptions on conversion:")[-1].split("Usually this")[0].strip(" -")
+        raise InputError(
+            "a column holds numbers in the first block of the files and text in another, so the "
+            f"files cannot be read in blocks (column {detail[:300]}); fix those cells so that each "
+            "column has one type"
+        ) from None
 
 
 def streamed_data(
