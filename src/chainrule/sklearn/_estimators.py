@@ -18,6 +18,7 @@ from chainrule.sklearn._base import NeuralNetBase
 from chainrule.sklearn._constraints import CLASSIFIER, REGRESSOR, STOCHASTIC
 from chainrule.sklearn._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
 from chainrule.sklearn._solvers import HalfSquaredError, SummedBinaryLogLoss
+from chainrule.sklearn._streamed import target_scaling
 
 Array = np.ndarray
 
@@ -261,13 +262,9 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         Y = np.asarray(y, dtype=np.float64)
         if Y.ndim == 1:
             Y = Y[:, None]
-        if first:
+        if first:  # weighted scaling, so a weight of 2 equals a repeated row
             self._single_output = np.ndim(y) == 1
-            self._y_mean, self._y_scale = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
-            if self.target_scaling:  # weighted, so a weight of 2 equals a repeated row
-                self._y_mean = np.average(Y, axis=0, weights=weights)
-                spread = np.sqrt(np.average((Y - self._y_mean) ** 2, axis=0, weights=weights))
-                self._y_scale = np.where(spread > 0, spread, 1.0)
+            self._y_mean, self._y_scale = target_scaling(Y, weights, self.target_scaling)
         return (Y - self._y_mean) / self._y_scale
 
     def _output_activation(self, Y: Array) -> str:

@@ -18,7 +18,7 @@ from sklearn.base import is_classifier
 
 from chainrule.train.stream import is_streamed
 
-__all__ = ["cluster_client", "fit_streamed", "is_streamed"]
+__all__ = ["cluster_client", "fit_streamed", "is_streamed", "target_scaling"]
 Array = np.ndarray
 
 
@@ -62,10 +62,7 @@ def start_targets(est: Any, y: Any, weights: Any, incremental: bool) -> None:
         return
     est._single_output = y.ndim == 1
     columns = 1 if y.ndim == 1 else y.shape[1]
-    mean, spread = np.zeros(columns), np.ones(columns)
-    if est.target_scaling:
-        mean, spread = _weighted_moments(y.reshape(-1, columns), weights)
-    est._y_mean, est._y_scale = mean, np.where(spread > 0, spread, 1.0)
+    est._y_mean, est._y_scale = target_scaling(y.reshape(-1, columns), weights, est.target_scaling)
 
 
 def _unique(y: Any) -> Array:
@@ -74,16 +71,25 @@ def _unique(y: Any) -> Array:
     return da.unique(y).compute()
 
 
-def _weighted_moments(Y: Any, weights: Any) -> tuple[Array, Array]:
-    """``np.average`` of Y and of its squared deviations, by blocks (one block: the same numbers)."""
-    import dask
+def target_scaling(Y: Any, weights: Any, scaling: bool = True) -> tuple[Array, Array]:
+    """The mean and spread a regressor scales its targets by: ``np.average``'s, weighted.
 
+    ``Y`` (of shape (n_samples, n_outputs)) and ``weights`` are NumPy or Dask arrays; Dask ones
+    are reduced block by block (with one block, to the same numbers). A zero spread is 1.
+    Without ``scaling``: zeros and ones.
+    """
+    if not scaling:
+        return np.zeros(Y.shape[1]), np.ones(Y.shape[1])
     w = None if weights is None else weights[:, None]
     total = Y.shape[0] if w is None else w.sum(axis=0)
-    mean = dask.compute((Y if w is None else Y * w).sum(axis=0) / total)[0]
+    mean = _computed((Y if w is None else Y * w).sum(axis=0) / total)
     squared = (Y - mean) ** 2
-    spread = dask.compute((squared if w is None else squared * w).sum(axis=0) / total)[0]
-    return mean, np.sqrt(spread)
+    spread = np.sqrt(_computed((squared if w is None else squared * w).sum(axis=0) / total))
+    return mean, np.where(spread > 0, spread, 1.0)
+
+
+def _computed(value: Any) -> Array:
+    return np.asarray(value.compute() if hasattr(value, "compute") else value)
 
 
 def encode_block(est: Any, y: Array, incremental: bool) -> Array:
