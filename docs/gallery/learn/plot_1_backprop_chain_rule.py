@@ -47,13 +47,13 @@ import chainrule as cr
 x, w, y = 1.5, 0.8, 0.2
 z = w * x
 a = 1 / (1 + np.exp(-z))
-dL_da = a - y
+dloss_da = a - y
 da_dz = a * (1 - a)
 dz_dw = x
-delta = dL_da * da_dz
+delta = dloss_da * da_dz
 by_hand = delta * dz_dw
 print(f"z = {z:.6f}   a = {a:.6f}   loss = {0.5 * (a - y) ** 2:.6f}")
-print(f"dL/da = {dL_da:.6f}   da/dz = {da_dz:.6f}   dz/dw = {dz_dw}")
+print(f"dL/da = {dloss_da:.6f}   da/dz = {da_dz:.6f}   dz/dw = {dz_dw}")
 print(f"delta = dL/dz = {delta:.6f}   dL/dw = delta * x = {by_hand:.6f}")
 
 # %%
@@ -121,9 +121,9 @@ W2, b2 = rng.normal(size=(4, 2)), rng.normal(size=2)
 a1 = 1 / (1 + np.exp(-(x @ W1 + b1)))  # (1, 4)
 a2 = a1 @ W2 + b2  # (1, 2), identity output
 delta2 = a2 - y  # dL/dz2 = dL/da2 * 1
-dW2, db2 = a1.T @ delta2, delta2[0]  # (4, 2), (2,)
+W2_grad, b2_grad = a1.T @ delta2, delta2[0]  # (4, 2), (2,)
 delta1 = (delta2 @ W2.T) * a1 * (1 - a1)  # (1, 4): back through W2, then the sigmoid's slope
-dW1, db1 = x.T @ delta1, delta1[0]  # (3, 4), (4,)
+W1_grad, b1_grad = x.T @ delta1, delta1[0]  # (3, 4), (4,)
 
 net = cr.Network(
     [
@@ -133,15 +133,15 @@ net = cr.Network(
 )
 grads = net.gradients(x, y, loss="half_sse")
 for name, mine, theirs in [
-    ("dL/dW1", dW1, grads[0]["W"]),
-    ("dL/db1", db1, grads[0]["b"]),
-    ("dL/dW2", dW2, grads[1]["W"]),
-    ("dL/db2", db2, grads[1]["b"]),
+    ("dL/W1_grad", W1_grad, grads[0]["W"]),
+    ("dL/b1_grad", b1_grad, grads[0]["b"]),
+    ("dL/W2_grad", W2_grad, grads[1]["W"]),
+    ("dL/b2_grad", b2_grad, grads[1]["b"]),
 ]:
     print(f"{name} shape {mine.shape}: largest difference from chainrule {np.max(np.abs(mine - theirs)):.1e}")
     assert np.allclose(mine, theirs, rtol=1e-13, atol=1e-15)
-print("dL/dW1 =")
-print(np.array2string(dW1, precision=6))
+print("dL/W1_grad =")
+print(np.array2string(W1_grad, precision=6))
 
 # %%
 # A batch
@@ -178,7 +178,8 @@ for x_s, y_s in zip(X, Y, strict=True):
 batch = net.gradients(X, Y, loss="half_sse")
 batch_grads = [batch[0]["W"], batch[0]["b"], batch[1]["W"], batch[1]["b"]]
 for name, looped, batched in zip(["W1", "b1", "W2", "b2"], loop_grads, batch_grads, strict=True):
-    print(f"dL/d{name}: sum of 5 per-sample gradients vs one batch product, max diff {np.max(np.abs(looped - batched)):.1e}")
+    gap = np.max(np.abs(looped - batched))
+    print(f"dL/d{name}: sum of 5 per-sample gradients vs one batch product, max diff {gap:.1e}")
     assert np.allclose(looped, batched, rtol=1e-12, atol=1e-14)
 
 # %%

@@ -82,11 +82,11 @@ Y = cr.one_hot(labels, K)
 
 A = np.exp(Z - Z.max(axis=1, keepdims=True))
 A /= A.sum(axis=1, keepdims=True)
-dL_dA = -Y / A / n  # (n, K)
+dloss_dout = -Y / A / n  # (n, K)
 by_jacobian = np.empty_like(Z)
 for s in range(n):
     jacobian = np.diag(A[s]) - np.outer(A[s], A[s])  # J[k, i] = a_k ([k = i] - a_i), symmetric
-    by_jacobian[s] = dL_dA[s] @ jacobian
+    by_jacobian[s] = dloss_dout[s] @ jacobian
 fused = (A - Y) / n
 print("softmax outputs A:")
 print(np.array2string(A, precision=6))
@@ -105,7 +105,9 @@ as_trained = net.gradients(Z, labels, loss="categorical_crossentropy", fused=Tru
 print("bias gradient, chain rule term by term:", np.array2string(term_by_term, precision=10))
 print("bias gradient, fused (as fit trains):  ", np.array2string(as_trained, precision=10))
 print("column sums of (A - Y) / n:            ", np.array2string(fused.sum(axis=0), precision=10))
-assert np.allclose(term_by_term, as_trained, rtol=1e-12) and np.allclose(as_trained, fused.sum(axis=0), rtol=1e-12)
+assert np.allclose(term_by_term, as_trained, rtol=1e-12) and np.allclose(
+    as_trained, fused.sum(axis=0), rtol=1e-12
+)
 
 # %%
 # Why fuse: a confident wrong answer

@@ -110,7 +110,12 @@ assert 0.1 < ratio["tanh", "glorot_uniform"] < 10 and 0.01 < ratio["relu", "he_n
 # each layer's weights moved from where they started, relative to their size.
 X_train = rng.normal(size=(256, 16))
 y_train = np.sin(X_train[:, :1]) + 0.5 * X_train[:, 1:2] * X_train[:, 2:3]
-runs = [("sigmoid", "glorot_uniform"), ("tanh", "glorot_uniform"), ("relu", "he_normal"), ("relu", "standard_normal")]
+runs = [
+    ("sigmoid", "glorot_uniform"),
+    ("tanh", "glorot_uniform"),
+    ("relu", "he_normal"),
+    ("relu", "standard_normal"),
+]
 results = {}
 for act, init in runs:
     net = cr.Network([16] + [32] * 10 + [1], activation=act, output_activation="identity", init=init, seed=0)
@@ -120,7 +125,10 @@ for act, init in runs:
     except cr.DivergenceError as error:
         print(f"{act} + {init}: {str(error).splitlines()[0]}")
         continue
-    moved = [np.linalg.norm(b["W"] - a["W"]) / np.linalg.norm(a["W"]) for a, b in zip(start, net.get_weights())]
+    moved = [
+        np.linalg.norm(b["W"] - a["W"]) / np.linalg.norm(a["W"])
+        for a, b in zip(start, net.get_weights(), strict=True)
+    ]
     results[act, init] = (history["loss"], np.array(moved))
     print(f"{act} + {init}: loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.6f}; ", end="")
     print(f"first layer moved {moved[0]:.1e} of its size, last layer {moved[-1]:.1e}")

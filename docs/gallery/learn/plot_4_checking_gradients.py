@@ -55,7 +55,9 @@ print(cr.gradcheck(net, X, labels, loss="categorical_crossentropy", fused=False)
 # :math:`\varepsilon` shrinks. The sweep shows the V between them; ``gradcheck``'s default
 # :math:`\varepsilon = 10^{-5}` sits near the bottom.
 epsilons = np.logspace(-1, -11, 21)
-errors = [cr.gradcheck(net, X, labels, loss="categorical_crossentropy", eps=eps).max_error for eps in epsilons]
+errors = [
+    cr.gradcheck(net, X, labels, loss="categorical_crossentropy", eps=eps).max_error for eps in epsilons
+]
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.loglog(epsilons, errors, marker="o", markersize=3)
 ax.axvline(1e-5, color="grey", linestyle=":", linewidth=1)
@@ -100,6 +102,7 @@ for name, error in caught.errors.items():
     print(f"  {name}: relative error {error:.1e}")
 assert caught.worst.startswith("0.") and caught.errors["0.W"] > 1e-2 and caught.errors["1.W"] < 1e-7
 
+
 # %%
 # The check names the parameters whose gradients disagree: layer 0's ``W`` and ``b``, whose
 # deltas pass through the wrong slope. Layer 1's gradients only need its own delta, which the
@@ -112,7 +115,7 @@ assert caught.worst.startswith("0.") and caught.errors["0.W"] > 1e-2 and caught.
 # The second classic: a loss whose value is a *mean* over the batch but whose gradient forgets
 # to divide by the number of samples. Here the mean squared error's gradient is written
 # :math:`2(a - y)` instead of :math:`2(a - y)/n`.
-class ForgotTheMean(SquaredError):
+class ForgotTheMean(SquaredError):  # noqa: N818 (a loss, not an exception)
     """Mean squared error with a gradient that forgot its 1/n."""
 
     def gradient(self, y, out):

@@ -67,7 +67,9 @@ ours = np.array(history["mae"])
 theirs, tutorial_weights = tutorial_training()
 
 same_errors = int(np.sum(ours == theirs))
-same_weights = all(np.array_equal(a["W"], b) for a, b in zip(net.get_weights(), tutorial_weights, strict=True))
+same_weights = all(
+    np.array_equal(a["W"], b) for a, b in zip(net.get_weights(), tutorial_weights, strict=True)
+)
 print(f"errors with identical float64 bits: {same_errors} of {len(theirs)}")
 print(f"final weights identical, bit for bit: {same_weights}")
 assert same_errors == len(theirs) and same_weights
@@ -112,7 +114,9 @@ for step, printed, mine in zip(range(0, 5000, 500), PRINTED, ours[::500], strict
     first = first_differing_digit(mine, printed)
     print(f"{step:>5} {printed!r:>22} {float(mine)!r:>22} {first:>11} {ulp:>5}")
 n_equal = sum(a == b for a, b in zip(ours[::500], PRINTED, strict=True))
-print(f"{n_equal} of 10 printed errors are the same float64; the others share their first 15 significant digits")
+print(
+    f"{n_equal} of 10 printed errors are the same float64; the others share their first 15 significant digits"
+)
 
 # %%
 # Where the last digits come from
@@ -135,16 +139,17 @@ changed = other_order != theirs
 relative = np.abs(other_order - theirs) / theirs
 print(f"errors changed by the summation order: {int(changed.sum())} of {len(theirs)}")
 print(f"largest relative change: {relative.max():.1e}")
-print(f"printed errors matched with this order: {sum(a == b for a, b in zip(other_order[::500], PRINTED))} of 10")
+matched = sum(a == b for a, b in zip(other_order[::500], PRINTED, strict=True))
+print(f"printed errors matched with this order: {matched} of 10")
 assert changed.any() and relative.max() < 1e-13
 
 # %%
 # The order alone moves the last digits, by about as much as the printout differs from this
 # run, and matches a different subset of the printed numbers. Other orders we tried (one by
 # one from the other end, pairwise, with fused multiply-adds) did not reproduce all ten
-# either: the printed last digits belong to the 2018 machine's libraries, not to the procedure. chainrule's Numba
-# backend (:doc:`/guides/backend`) adds the products one by one in its compiled loops and
-# gives this second set of numbers; the test checks that too.
+# either: the printed last digits belong to the 2018 machine's libraries, not to the procedure.
+# chainrule's Numba backend (:doc:`/guides/backend`) adds the products one by one in its
+# compiled loops and gives this second set of numbers, bit for bit; the test checks that too.
 #
 # In short: **chainrule runs the tutorial's procedure bit for bit** (same machine, NumPy
 # backend); **the tutorial's printed errors agree with it to 15 significant digits**, and
