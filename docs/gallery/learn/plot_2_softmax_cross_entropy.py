@@ -60,8 +60,9 @@ numerically, and shows why chainrule (like every library) uses the fused form in
 #
 # The same cancellation happens for a sigmoid output with binary cross-entropy
 # :math:`-[y \log a + (1-y)\log(1-a)]`: its gradient :math:`(a - y)/(a(1-a))` meets the
-# sigmoid's slope :math:`a(1-a)`. chainrule divides by the number of outputs averaged over
-# there (``n`` times the number of columns). Both pairs are named in one place,
+# sigmoid's slope :math:`a(1-a)`. chainrule's binary cross-entropy is a mean over every
+# output (``n`` rows times the number of columns), so that pair's fused delta is
+# :math:`a - y` divided by that count. Both pairs are named in one place,
 # ``Loss.fuses_with`` and ``Loss.delta_scale`` in ``chainrule.nn.losses``.
 #
 # Checking the algebra with numbers
