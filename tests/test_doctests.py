@@ -13,6 +13,7 @@ import importlib
 import os
 import pkgutil
 import tomllib
+import types
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,24 @@ def import_or_skip(name: str):
         raise
 
 
+def run_examples(module, name: str) -> tuple[doctest.TestResults, str]:
+    """Run a module's docstring examples; the counts and doctest's report of each failure."""
+    runner = doctest.DocTestRunner(optionflags=OPTIONS)
+    report: list[str] = []  # not print: doctest swaps sys.stdout for its own while an example runs
+    with np.printoptions(legacy=False):
+        for test in doctest.DocTestFinder().find(module, name):
+            if test.examples:
+                runner.run(test, out=report.append)
+    return runner.summarize(verbose=False), "".join(report)
+
+
+def test_a_wrong_example_fails():
+    module = types.ModuleType("planted")
+    module.__doc__ = ">>> 1 + 1\n3\n"
+    result, report = run_examples(module, "planted")
+    assert (result.failed, result.attempted) == (1, 1) and "Expected:\n    3\nGot:\n    2" in report
+
+
 def test_the_walk_finds_the_modules_with_examples():
     assert {"chainrule.network", "chainrule.nn.inputs", "chainrule.train.optimizers"} <= set(MODULES)
 
@@ -48,13 +67,6 @@ def test_the_walk_finds_the_modules_with_examples():
 def test_docstring_examples_run(name, tmp_path, monkeypatch):
     module = import_or_skip(name)
     monkeypatch.chdir(tmp_path)  # an example that writes a file by mistake leaves nothing behind
-    tests = doctest.DocTestFinder().find(module, name)
-    runner = doctest.DocTestRunner(optionflags=OPTIONS)
-    with np.printoptions(legacy=False):
-        for test in tests:
-            if test.examples:
-                runner.run(test, out=lambda text: print(text, end=""))
-    result = runner.summarize(verbose=False)
-    failed = f"{result.failed} of {result.attempted} examples in {name} failed (printed above)"
-    assert result.failed == 0, failed
+    result, report = run_examples(module, name)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed:\n{report}"
     assert not os.listdir(tmp_path), f"the examples of {name} left files behind: {os.listdir(tmp_path)}"
