@@ -36,7 +36,7 @@ class InputError(ChainruleError, ValueError):
     ...     net.predict([[1.0, 2.0, 3.0]])
     ... except cr.InputError as error:
     ...     print(error)
-    X has 3 columns but the network expects 2: pass the same features, in the same order, as the network was built for
+    X has 3 columns but the network expects 2: pass the same features, ... as the network was built for
     """
 
 
