@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-numpydoc_validate = pytest.importorskip("numpydoc.validate", reason="numpydoc comes with chainrule[docs]")
+numpydoc_validate = pytest.importorskip("numpydoc.validate", reason="numpydoc comes with chainrule[test]")
 
 import chainrule  # noqa: E402
 
