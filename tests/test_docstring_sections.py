@@ -97,6 +97,7 @@ def public_members(cls: type) -> dict[str, object]:
         member = vars(owner)[attr]
         if isinstance(member, staticmethod | classmethod):
             member = member.__func__
+        member = getattr(member, "fn", member)  # scikit-learn's available_if (partial_fit)
         if inspect.isfunction(member) or isinstance(member, property):
             members[f"{owner.__module__}.{owner.__qualname__}.{attr}"] = member
     return members
