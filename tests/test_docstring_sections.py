@@ -4,7 +4,8 @@ The sections are read by numpydoc's own validator (``numpydoc.validate``), the p
 pages are built with, so "documented" here means what the reference shows. Public means:
 
 * every name in ``chainrule.__all__`` and in the ``__all__`` of the public subpackages
-  (``chainrule.sklearn``, ``chainrule.dask``, ``chainrule.live``, ``chainrule.io.c_export``);
+  (``chainrule.sklearn``, ``chainrule.dask``, ``chainrule.live``, ``chainrule.io.c_export``,
+  ``chainrule.table``, ``chainrule.cli``);
 * every object an API page (``docs/api/*.rst``) documents with an ``auto...`` directive;
 * every public method and property of those classes, wherever in chainrule it is defined
   (an optimizer's ``step`` is checked once, on the base class that defines it; an override
@@ -38,7 +39,14 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate", reason="numpydoc co
 import chainrule  # noqa: E402
 
 API_PAGES = Path(__file__).resolve().parents[1] / "docs" / "api"
-SUBPACKAGES = ["chainrule.sklearn", "chainrule.dask", "chainrule.live", "chainrule.io.c_export"]
+SUBPACKAGES = [
+    "chainrule.sklearn",
+    "chainrule.dask",
+    "chainrule.live",
+    "chainrule.io.c_export",
+    "chainrule.table",
+    "chainrule.cli",
+]
 REQUIRED = {"GL08", "PR01", "PR02", "RT01", "YD01"}
 REQUIRED_ON_SYMBOLS = REQUIRED | {"EX01"}
 AUTODOC = re.compile(r"^\.\. auto(?:class|function|exception)::\s+(chainrule[\w.]*)\s*$", re.MULTILINE)
@@ -60,22 +68,23 @@ def resolve(dotted: str) -> object:
 
 def public_symbols() -> dict[str, object]:
     """Every public class and function, by the name a user imports it under."""
-    names = [f"chainrule.{name}" for name in chainrule.__all__ if name != "__version__"]
+    found = [(f"chainrule.{name}", getattr(chainrule, name)) for name in chainrule.__all__]
     for package in SUBPACKAGES:
         try:
             module = importlib.import_module(package)
         except ImportError:  # an extra that is not installed: its symbols are checked where it is
             continue
-        names += [f"{package}.{name}" for name in module.__all__]
+        # getattr, not an import of the dotted name: chainrule.cli.main is a module and a function
+        found += [(f"{package}.{name}", getattr(module, name)) for name in module.__all__]
     for page in sorted(API_PAGES.glob("*.rst")):
-        names += AUTODOC.findall(page.read_text())
+        for name in AUTODOC.findall(page.read_text()):
+            try:
+                found.append((name, resolve(name)))
+            except ImportError:
+                continue
     symbols: dict[str, object] = {}
     seen: set[int] = set()
-    for name in names:
-        try:
-            obj = resolve(name)
-        except ImportError:
-            continue
+    for name, obj in found:
         if (inspect.isclass(obj) or inspect.isfunction(obj)) and id(obj) not in seen:
             seen.add(id(obj))
             symbols[name] = obj

@@ -281,7 +281,35 @@ def check_statistics(prep: TablePreprocessor) -> None:
 
 
 def task_metrics(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, Any]:
-    """Accuracy, log loss and confusion matrix; or MSE, MAE and R^2 in the target's units."""
+    """Accuracy, log loss and confusion matrix; or MSE, MAE and R^2 in the target's units.
+
+    Parameters
+    ----------
+    prep : TablePreprocessor
+        The preprocessing the network was trained with.
+    net : Network
+        The trained network.
+    frame : pandas.DataFrame
+        Labelled rows (with the target column).
+
+    Returns
+    -------
+    dict
+        Classification: ``accuracy``, ``log_loss`` and ``confusion`` (an int matrix, rows the
+        true class); regression: ``mse``, ``mae`` and ``r2``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import chainrule as cr
+    >>> from chainrule.table import as_frame, task_metrics
+    >>> rows = {"x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "y": [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]}
+    >>> with warnings.catch_warnings():  # three epochs: not converged, and it says so
+    ...     warnings.simplefilter("ignore", cr.TrainingWarning)
+    ...     model = cr.train_table(rows, target="y", epochs=3, validation_split=0)
+    >>> sorted(task_metrics(model.preprocessor, model.network, as_frame(rows, "")))
+    ['mae', 'mse', 'r2']
+    """
     outputs = net.predict(prep.transform(frame))
     truth = frame[prep.target]
     if prep.task == "classification":
