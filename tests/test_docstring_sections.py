@@ -13,10 +13,11 @@ pages are built with, so "documented" here means what the reference shows. Publi
 
 What is required (numpydoc's error codes):
 
-* PR01 / PR02: a ``Parameters`` section naming each parameter, and no parameter that is not
-  there (a class may document its constructor in the class docstring or in ``__init__``'s; a
-  dataclass of results may list its fields under ``Attributes`` instead);
-* RT01 / YD01: a ``Returns`` (``Yields``) section when the function returns (yields) a value;
+* PR01 / PR02 / PR07: a ``Parameters`` section naming and describing each parameter, and no
+  parameter that is not there (a class may document its constructor in the class docstring or
+  in ``__init__``'s; a dataclass of results may list its fields under ``Attributes`` instead);
+* RT01 / RT03 / YD01: a described ``Returns`` (``Yields``) section when the function returns
+  (yields) a value;
 * EX01: an ``Examples`` section on every public class and function (methods need none; their
   class's example shows them in use). The examples run as doctests: ``tests/test_doctests.py``.
 * GL08: a docstring at all.
@@ -47,7 +48,7 @@ SUBPACKAGES = [
     "chainrule.table",
     "chainrule.cli",
 ]
-REQUIRED = {"GL08", "PR01", "PR02", "RT01", "YD01"}
+REQUIRED = {"GL08", "PR01", "PR02", "PR07", "RT01", "RT03", "YD01"}
 REQUIRED_ON_SYMBOLS = REQUIRED | {"EX01"}
 AUTODOC = re.compile(r"^\.\. auto(?:class|function|exception)::\s+(chainrule[\w.]*)\s*$", re.MULTILINE)
 

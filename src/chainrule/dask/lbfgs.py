@@ -102,7 +102,8 @@ def fit_lbfgs(
         Default: the current client (``distributed.get_client()``).
     loss : str or Loss, optional
         Default the network's own, as `fit` chooses it.
-    max_iter, tol, max_fun, l2 : see `chainrule.LBFGS`
+    max_iter, tol, max_fun, l2 : int, float, int, float
+        L-BFGS's limits and L2 penalty, as `chainrule.LBFGS` takes them.
     sample_weight : dask collection, optional
         One weight per row, in the same blocks.
 

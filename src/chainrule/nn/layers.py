@@ -159,6 +159,7 @@ class Dense(Layer):
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_in)
+            The batch, of the layer's dtype.
         training : bool
             Keep the input, the pre-activation ``z`` and the output (in reused buffers) for
             `backward` and the step trace; at inference ``z`` is overwritten in place.
@@ -166,6 +167,7 @@ class Dense(Layer):
         Returns
         -------
         ndarray of shape (n_samples, n_out)
+            ``activation(X @ W + b)``.
         """
         W = self.params.get("W")
         if W is None:
@@ -196,6 +198,7 @@ class Dense(Layer):
         Parameters
         ----------
         grad_output : ndarray of shape (n_samples, n_out)
+            dLoss/d(output) for the batch of the last training-mode `forward`.
         need_input_grad : bool
             False skips the product for the input gradient (the first layer's).
         is_delta : bool
@@ -205,6 +208,7 @@ class Dense(Layer):
         Returns
         -------
         ndarray of shape (n_samples, n_in), or None when ``need_input_grad`` is False
+            dLoss/d(input) = delta @ W.T, which the layer before takes as its ``grad_output``.
         """
         if self.output is None or self.input is None:
             raise RuntimeError("backward called before a training-mode forward pass")
@@ -239,6 +243,7 @@ class Dense(Layer):
         Returns
         -------
         ndarray of shape (n_samples, n_in), or None
+            dLoss/d(input), or None when ``need_input_grad`` is False.
         """
         return self.backward(delta, need_input_grad, is_delta=True)
 

@@ -356,6 +356,7 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
     Returns
     -------
     Network or TableModel
+        A `TableModel` when the file stores table preprocessing, else a `Network`.
 
     Raises
     ------

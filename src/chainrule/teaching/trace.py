@@ -153,9 +153,11 @@ def trace_step(
     Parameters
     ----------
     net : Network
+        The network to step (its weights change unless ``apply=False``).
     X : array-like of shape (n_samples, n_inputs)
         One sample (a 1-D array) or a batch.
     y : array-like of shape (n_samples, n_outputs)
+        The targets.
     loss : str or Loss, optional
         Default: the network's own, else the one its output activation suggests.
     optimizer : str or Optimizer

@@ -287,14 +287,14 @@ class SGD(Optimizer):
     ----------
     lr : float or Schedule
         The learning rate, or a schedule of the epoch; read at every step.
-    learning_rate : float or Schedule, optional
-        Keras' name for ``lr``; wins when given.
     momentum : float
         In [0, 1); 0 is plain gradient descent.
     nesterov : bool
         Nesterov's look-ahead form (needs a momentum).
     weight_decay : float
         L2 decay added to the weight matrices' gradients (not the biases').
+    learning_rate : float or Schedule, optional
+        Keras' name for ``lr``; wins when given.
 
     Examples
     --------
