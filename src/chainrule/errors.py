@@ -122,18 +122,21 @@ class DivergenceError(ChainruleError, FloatingPointError):
 class TrainingWarning(UserWarning):
     """Training ran but is unlikely to be learning: saturated or dead layers, or not converged.
 
-    A `UserWarning`, so Python's `warnings` filters apply.
+    A `UserWarning`, so Python's `warnings` filters apply (``simplefilter("error",
+    cr.TrainingWarning)`` stops a bad run at once).
 
     Examples
     --------
-    Turn it into an error while trying settings, so a bad run stops at once:
+    Three epochs are too few, and `train_table` says so:
 
     >>> import warnings
     >>> import chainrule as cr
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("error", cr.TrainingWarning)
-    ...     issubclass(cr.TrainingWarning, UserWarning)
-    True
+    >>> rows = {"x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "y": [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]}
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model = cr.train_table(rows, target="y", epochs=3, validation_split=0)
+    >>> [(w.category.__name__, str(w.message)[:34]) for w in caught]
+    [('TrainingWarning', 'not converged: the training loss w')]
     """
 
 
@@ -144,12 +147,18 @@ class DataWarning(UserWarning):
 
     Examples
     --------
-    Silence it where the filled-in cells are expected:
+    A colour the model never saw is encoded as no colour at all, with a warning naming it:
 
     >>> import warnings
     >>> import chainrule as cr
+    >>> rows = {"x": [0.0, 1.0, 2.0, 3.0], "colour": ["red", "blue", "red", "blue"],
+    ...         "y": [0.0, 2.0, 4.0, 6.0]}
     >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", cr.DataWarning)
-    ...     issubclass(cr.DataWarning, UserWarning)
-    True
+    ...     warnings.simplefilter("ignore", cr.TrainingWarning)
+    ...     model = cr.train_table(rows, target="y", epochs=3, validation_split=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = model.predict({"x": [1.0], "colour": ["green"]})
+    >>> print(caught[0].category.__name__, caught[0].message)
+    DataWarning column 'colour': 1 row (row 1) has a category not seen in training ('green'; 2 known): ...
     """
