@@ -37,11 +37,27 @@ def save_checkpoint(
     Parameters
     ----------
     path : str or path-like
+        The file to write (atomically: a previous file is replaced only once this one is whole).
     net : Network
+        The network, with its weights now.
     optimizer : Optimizer
         The optimizer training ``net``, with its state.
     run : TrainingRun
         The run's seed, history and settings.
+
+    Examples
+    --------
+    `ModelCheckpoint` calls this during `fit`; by hand, the file also loads as a plain model:
+
+    >>> import os, tempfile
+    >>> import chainrule as cr
+    >>> from chainrule.train.history import TrainingRun
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "run.npz")
+    ...     cr.save_checkpoint(path, net, cr.SGD(lr=0.1), TrainingRun(run_seed=3))
+    ...     print(cr.load(path))
+    Network([Dense(2, 3, sigmoid), Dense(3, 1, sigmoid)], dtype=float64)
     """
     config = {
         "run_seed": run.run_seed,
@@ -145,6 +161,31 @@ class ModelCheckpoint(Callback):
         Save every ``every`` epochs (when not ``save_best_only``).
     mode : {"auto", "min", "max"}
         Whether lower or higher is better (see `chainrule.train.callbacks.Monitor`).
+
+    Examples
+    --------
+    Five epochs with a checkpoint, then resumed to ten: the same loss, bit for bit, as ten
+    epochs never interrupted.
+
+    >>> import os, tempfile
+    >>> import chainrule as cr
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "run.npz")
+    ...     net = cr.Network([2, 3, 1], seed=0)
+    ...     _ = net.fit(X, y, optimizer=cr.Adam(lr=0.05), epochs=5, callbacks=[cr.ModelCheckpoint(path)])
+    ...     resumed = net.fit(X, y, optimizer=cr.Adam(lr=0.05), epochs=10, resume_from=path)
+    >>> whole = cr.Network([2, 3, 1], seed=0).fit(X, y, optimizer=cr.Adam(lr=0.05), epochs=10)
+    >>> resumed.epochs, resumed.loss[-1] == whole.loss[-1]
+    (10, True)
+
+    ``{epoch}`` in the path (counted from 0) keeps one file per save:
+
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     every_other = cr.ModelCheckpoint(os.path.join(folder, "epoch{epoch}.npz"), every=2)
+    ...     _ = cr.Network([2, 3, 1], seed=0).fit(X, y, epochs=4, callbacks=[every_other])
+    ...     sorted(os.listdir(folder))
+    ['epoch1.npz', 'epoch3.npz']
     """
 
     def __init__(

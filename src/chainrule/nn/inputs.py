@@ -127,12 +127,14 @@ def one_hot(labels: Any, n_classes: int | None = None) -> Array:
     Parameters
     ----------
     labels : array-like of int, shape (n_samples,)
+        Class labels 0, 1, ..., ``n_classes - 1``.
     n_classes : int, optional
         Default: the largest label plus one.
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes)
+        A 1 in each row's label column, 0 elsewhere (float64).
 
     Examples
     --------

@@ -49,6 +49,23 @@ class Optimizer:
         L2 decay added to the weight matrices' gradients (not the biases').
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``; wins when given.
+
+    Examples
+    --------
+    A subclass writes ``_update``, the rule for one array; `step` applies it to each slot
+    (here a sign-descent rule, on one array with its gradient):
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.train.optimizers import Slot
+    >>> class SignDescent(cr.Optimizer):
+    ...     name = "sign_descent"
+    ...     def _update(self, param, grad, state):
+    ...         param -= self.lr * np.sign(grad)
+    >>> w = np.array([1.0, -2.0])
+    >>> SignDescent(lr=0.5).step([Slot("0.W", w, np.array([0.3, -4.0]), decay=True)])
+    >>> w
+    array([ 0.5, -1.5])
     """
 
     name = ""
@@ -74,6 +91,11 @@ class Optimizer:
 
     def start_epoch(self, epoch: int) -> None:
         """Set the learning rate for ``epoch`` from the schedule, if there is one.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to start, from 0.
 
         Raises
         ------
@@ -108,7 +130,18 @@ class Optimizer:
             self._update(slot.param, grad, state)
 
     def state_for(self, slot: Slot) -> dict[str, Array]:
-        """The state arrays of ``slot`` (velocity, moments, a scratch array), made on first use."""
+        """The state arrays of ``slot`` (velocity, moments, a scratch array), made on first use.
+
+        Parameters
+        ----------
+        slot : Slot
+            One trainable array; its state is kept under ``slot.name``.
+
+        Returns
+        -------
+        dict of str to ndarray
+            The slot's state, arrays of the parameter's shape (``"m"`` and ``"v"`` for Adam).
+        """
         state = self.state.get(slot.name)
         if state is None or state["scratch"].shape != slot.param.shape:
             state = self.state[slot.name] = self._new_state(slot.param)
@@ -120,11 +153,23 @@ class Optimizer:
     _WORK_ARRAYS = ("scratch", "decayed")
 
     def state_keys(self) -> tuple[str, ...]:
-        """The persistent state each slot has once stepped (``("m", "v")`` for Adam)."""
+        """The persistent state each slot has once stepped (``("m", "v")`` for Adam).
+
+        Returns
+        -------
+        tuple of str
+            The state's keys; empty for plain SGD, which keeps none.
+        """
         return ()
 
     def state_arrays(self) -> dict[str, Array]:
-        """The persistent state (momentum, moment estimates) by ``"slot:key"``, for checkpoints."""
+        """The persistent state (momentum, moment estimates) by ``"slot:key"``, for checkpoints.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``{"0.W:m": ..., "0.W:v": ...}`` (the arrays themselves, not copies).
+        """
         return {
             f"{slot}:{key}": value
             for slot, state in self.state.items()
@@ -169,7 +214,22 @@ class Optimizer:
         self.state, self.iterations, self.lr = state, iterations, lr
 
     def check_state(self, arrays: dict[str, Array], iterations: int, slots: list[Slot]) -> None:
-        """Raise `ValueError` unless ``arrays`` is this optimizer's state for ``slots``."""
+        """Raise `ValueError` unless ``arrays`` is this optimizer's state for ``slots``.
+
+        Parameters
+        ----------
+        arrays : dict of str to ndarray
+            State arrays by ``"slot:key"``, as `state_arrays` gives them (read from a checkpoint).
+        iterations : int
+            The steps taken; no state is expected before the first.
+        slots : list of Slot
+            The network's parameters, whose shapes and dtypes the arrays must have.
+
+        Raises
+        ------
+        ValueError
+            For a missing or unexpected array, another shape or dtype, or non-finite values.
+        """
         keys = self.state_keys()
         expected = {f"{slot.name}:{key}": slot.param for slot in slots for key in keys}
         if iterations == 0 or not keys:
@@ -194,13 +254,25 @@ class Optimizer:
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
-        """The settings (not the state): name, the configured ``lr`` (a number, or the schedule's
-        description), weight decay and the optimizer's own hyper-parameters."""
+        """The settings (not the state), stored in checkpoints and compared on resume.
+
+        Returns
+        -------
+        dict
+            The name, the configured ``lr`` (a number, or the schedule's description), weight
+            decay and the optimizer's own hyper-parameters.
+        """
         lr = self.schedule_config() if self.schedule is not None else self.base_lr
         return {"name": self.name, "lr": lr, "weight_decay": self.weight_decay}
 
     def schedule_config(self) -> dict[str, Any]:
-        """The schedule's description (``{"name": "custom"}`` for a plain callable)."""
+        """The schedule's description (``{"name": "custom"}`` for a plain callable).
+
+        Returns
+        -------
+        dict
+            The schedule's ``config()``, or ``{"name": "custom"}``.
+        """
         describe = getattr(self.schedule, "config", None)
         return describe() if callable(describe) else {"name": "custom"}
 
@@ -215,14 +287,31 @@ class SGD(Optimizer):
     ----------
     lr : float or Schedule
         The learning rate, or a schedule of the epoch; read at every step.
-    learning_rate : float or Schedule, optional
-        Keras' name for ``lr``; wins when given.
     momentum : float
         In [0, 1); 0 is plain gradient descent.
     nesterov : bool
         Nesterov's look-ahead form (needs a momentum).
     weight_decay : float
         L2 decay added to the weight matrices' gradients (not the biases').
+    learning_rate : float or Schedule, optional
+        Keras' name for ``lr``; wins when given.
+
+    Examples
+    --------
+    One step on one array with its gradient, then momentum over two steps:
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.train.optimizers import Slot
+    >>> w = np.array([1.0, -2.0])
+    >>> cr.SGD(lr=0.1).step([Slot("0.W", w, np.array([0.5, 0.5]), decay=True)])
+    >>> w  # w - 0.1 * g
+    array([ 0.95, -2.05])
+    >>> w, optimizer = np.array([1.0]), cr.SGD(lr=0.1, momentum=0.9)
+    >>> for _ in range(2):  # v = 1, then 0.9 * 1 + 1
+    ...     optimizer.step([Slot("0.W", w, np.array([1.0]), decay=True)])
+    >>> w.round(6)  # 1 - 0.1 * 1 - 0.1 * 1.9
+    array([0.71])
     """
 
     name = "sgd"
@@ -269,6 +358,7 @@ class Adam(Optimizer):
     Parameters
     ----------
     lr : float or Schedule
+        The learning rate, or a schedule of the epoch; read at every step.
     beta1, beta2 : float
         Decay rates of the first and second moment estimates, in [0, 1).
     eps : float
@@ -277,6 +367,20 @@ class Adam(Optimizer):
         L2 decay added to the weight matrices' gradients.
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``.
+
+    Examples
+    --------
+    Adam's first step moves each weight by about ``lr``, whatever the gradient's size:
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.train.optimizers import Slot
+    >>> w, optimizer = np.array([1.0, -2.0]), cr.Adam(lr=0.1)
+    >>> optimizer.step([Slot("0.W", w, np.array([0.5, -30.0]), decay=True)])
+    >>> w.round(6)
+    array([ 0.9, -1.9])
+    >>> optimizer.state_keys()
+    ('m', 'v')
     """
 
     name = "adam"
@@ -326,6 +430,7 @@ class RMSprop(Optimizer):
     Parameters
     ----------
     lr : float or Schedule
+        The learning rate, or a schedule of the epoch; read at every step.
     rho : float
         Decay rate of the squared-gradient average, in [0, 1).
     eps : float
@@ -334,6 +439,16 @@ class RMSprop(Optimizer):
         L2 decay added to the weight matrices' gradients.
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.train.optimizers import Slot
+    >>> w = np.array([1.0])
+    >>> cr.RMSprop(lr=0.01).step([Slot("0.W", w, np.array([0.5]), decay=True)])
+    >>> w.round(6)  # v = 0.1 * 0.25; w - 0.01 * 0.5 / sqrt(v)
+    array([0.968377])
     """
 
     name = "rmsprop"
@@ -379,6 +494,23 @@ def get_optimizer(spec: str | Optimizer, lr: float | Schedule | None = None) -> 
         with momentum 0.9.
     lr : float or Schedule, optional
         For a name only; an instance keeps its own.
+
+    Returns
+    -------
+    Optimizer
+        A new optimizer for a name; the instance itself when one is given.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (listing the choices), or ``lr`` next to an instance.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> optimizer = cr.get_optimizer("momentum", lr=0.05)
+    >>> type(optimizer).__name__, optimizer.lr, optimizer.momentum
+    ('SGD', 0.05, 0.9)
     """
     if isinstance(spec, Optimizer):
         if lr is not None:

@@ -77,6 +77,19 @@ class FitSettings:
     ------
     ValueError, TypeError
         For a setting out of range or of the wrong kind (naming it), before anything changes.
+
+    Examples
+    --------
+    `chainrule.fit` makes one from its keyword arguments; an optimizer named is made once:
+
+    >>> from chainrule.train.settings import FitSettings
+    >>> settings = FitSettings(optimizer="adam", lr=0.01, epochs=5)
+    >>> type(settings.optimizer).__name__, settings.optimizer.lr
+    ('Adam', 0.01)
+    >>> FitSettings(epochs=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be >= 0, got -1
     """
 
     loss: str | Loss | None = None
