@@ -396,7 +396,7 @@ class Network:
         return [{key: grad.copy() for key, grad in layer.grads.items()} for layer in self.layers]
 
     # ------------------------------------------------------------------------- training
-    def fit(self, X: Any, y: Any, **options: Any) -> History:  # numpydoc ignore=PR01,PR02
+    def fit(self, X: Any, y: Any, **options: Any) -> History:
         """Train on ``(X, y)`` (see `chainrule.fit`); return the `History`.
 
         Parameters
@@ -538,7 +538,7 @@ class Network:
         return f"Network([{inner}], dtype={self.dtype.name})"
 
 
-def fit(net: Network, X: Any, y: Any, **options: Any) -> History:  # numpydoc ignore=PR01,PR02
+def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
     """Train ``net`` on ``(X, y)`` by backpropagation and return the per-epoch `History`.
 
     Parameters
