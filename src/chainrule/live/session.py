@@ -312,6 +312,8 @@ class Session:
         L2 and the rate its schedule gives the next epoch (a copy steps: nothing here changes)."""
         with self.lock:
             d = self.data
+            if split == "any":  # a row named by number (the page's keyboard path): its own split
+                split = "test" if index in set(d.test.tolist()) else "train"
             rows = d.test if split == "test" else d.train
             if not 0 <= index < len(d.X) or index not in set(rows.tolist()):
                 raise DataError(f"there is no {split} sample number {index}")

@@ -9,7 +9,7 @@ import { Diagram } from "./network.js";
 
 const $ = (id) => document.getElementById(id);
 const stats = { received: 0, drawn: 0 };
-const state = { frame: null, data: null, dataVersion: -1, pending: false, explaining: false, selected: null, sticky: null, note: null, hash: "" };
+const state = { lastFrame: 0, frame: null, data: null, dataVersion: -1, pending: false, explaining: false, selected: null, sticky: null, note: null, hash: "" };
 const boundary = new Boundary($("boundary"));
 const diagram = new Diagram($("network"), $("thumbs"), $("tip"), focus);
 const animation = new Animation(diagram, $("anim-bar"), $("explain-panel"));
@@ -52,6 +52,7 @@ function focus(layer, unit, sticky) {
 
 function onFrame(frame) {
   stats.received++;
+  state.lastFrame = performance.now();
   state.frame = frame;
   if (state.note && state.note.lost) showMessage(null);
   if (!state.pending) { state.pending = true; requestAnimationFrame(draw); }
@@ -103,7 +104,7 @@ function viewTitle(frame, data) {
     ? `neuron ${frame.focus.unit} of layer ${frame.focus.layer + 1} (${frame.weights[frame.focus.layer].activation})`
     : frame.task === "regression" ? `prediction of ${data.target}`
       : frame.grid.kind === "classes" ? "most likely class (paler = less sure)" : `P(${data.target} = ${data.classes[1]})`;
-  const axes = data.features.length > 1 ? ` over ${data.features[data.view[0]]} (→) and ${data.features[data.view[1]]} (↑)` : "";
+  const axes = data.axes.length > 1 ? ` over ${data.axes[0]} (→) and ${data.axes[1]} (↑)` : "";
   return `Showing: ${shown}${axes}`;
 }
 
@@ -129,10 +130,46 @@ function setExplaining(on) {
   button.dataset.explaining = String(on);
 }
 
+// Explain by row number (no mouse needed): the row's split is the server's to say.
+async function explainRow(index) {
+  if (!state.data || !Number.isInteger(index) || index < 0 || index >= state.data.rows) {
+    showMessage(`There is no row #${index}: choose a row from 0 to ${state.data ? state.data.rows - 1 : "?"}.`);
+    return;
+  }
+  $("explain-row").value = String(index);
+  await explainPoint({ split: "any", index });
+}
+
+// Between frames (a long epoch on a big table): how long the epoch under way has taken so far.
+function progress() {
+  const box = $("progress"), frame = state.frame, waited = performance.now() - state.lastFrame;
+  const show = !!frame && frame.playing && state.lastFrame > 0 && waited > 400;
+  box.hidden = !show;
+  if (show) box.textContent = `training epoch ${frame.epoch + 1}… ${(waited / 1000).toFixed(1)} s since the last frame`;
+}
+
+// The ONNX file through fetch, so a failure (the onnx extra missing on the server) is a message.
+async function downloadOnnx() {
+  const response = await fetch(at("/api/model.onnx"), { cache: "no-store" });
+  if (!response.ok) {
+    let text = `the server answered ${response.status}`;
+    try { text = (await response.json()).error || text; } catch (e) { /* not JSON */ }
+    showMessage(`ONNX export failed: ${text}`);
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = "chainrule-playground.onnx";
+  document.body.appendChild(link);
+  link.click();
+  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+}
+
 async function explainPoint(point) {
   state.selected = boundary.selected = point;
   setExplaining(true);
   const result = await run(explain(point.split, point.index));
+  if (result) state.selected = boundary.selected = { split: result.split, index: result.index };
   if (result) { renderExplain($("explain-panel"), result, closeExplain); animation.start(result.trace); }
 }
 
@@ -162,6 +199,16 @@ function wire() {
     const point = boundary.pick(event);
     if (point) { showMessage(null); explainPoint(point); }
   });
+  $("discretize").addEventListener("change", (e) => { boundary.discrete = e.target.checked; if (state.frame) boundary.draw(state.frame); });
+  $("download-onnx").addEventListener("click", () => run(downloadOnnx()));
+  $("explain-row-form").addEventListener("submit", (event) => { event.preventDefault(); explainRow(Number($("explain-row").value || 0)); });
+  const nextRow = (d) => explainRow(((state.selected ? state.selected.index : -1) + d + state.data.rows) % state.data.rows);
+  $("explain-next").addEventListener("click", () => nextRow(1));
+  document.addEventListener("keydown", (event) => {
+    if (/INPUT|SELECT|TEXTAREA/.test(event.target.tagName) || !state.data) return;
+    if (event.key === "]") nextRow(1); else if (event.key === "[") nextRow(-1);
+  });
+  setInterval(progress, 100);
   $("show-test").addEventListener("change", (e) => { boundary.showTest = e.target.checked; if (state.frame) boundary.draw(state.frame); });
   $("upload").addEventListener("change", async (event) => {
     const file = event.target.files[0];
@@ -184,7 +231,6 @@ async function start() {
   const opened = await openSession();
   state.shared = opened.shared;
   $("download").href = at("/api/model");
-  $("download-onnx").href = at("/api/model.onnx");
   const initial = await getJSON("/api/state");
   state.maxUpload = initial.max_upload;
   controls = new Controls(initial.options, send);

@@ -49,6 +49,7 @@ export class Controls {
     Object.assign(batch, { type: "number", min: 0, step: 1, title: "0 = full batch" });
     add(top, "batch_size", "Batch size", batch, number("batch_size"));
     add(top, "l2", "L2", select(DECAYS), number("l2"));
+    add(top, "l1", "L1", select(DECAYS), number("l1"));
     add(top, "output", "Output", select(options.outputs), text("output"));
     add(top, "loss", "Loss", select(options.losses), text("loss"));
     add(top, "task", "Problem", select(options.tasks), text("task"));
@@ -61,6 +62,14 @@ export class Controls {
     add(data, "n", "Points", select(SIZES), number("n"));
     const seed = Object.assign(document.createElement("input"), { type: "number", min: 0, step: 1 });
     add(data, "data_seed", "Data seed", seed, number("data_seed"));
+    // The built-in sets' input features, listed from the server (chainrule.live.features).
+    this.features = document.createElement("fieldset");
+    this.features.className = "features";
+    this.features.dataset.testid = "features";
+    this.features.innerHTML = `<legend>Input features</legend>` + options.features.map((f) =>
+      `<label title="${escape(f.formula)}"><input type="checkbox" value="${escape(f.name)}" data-testid="feature-${escape(f.name)}">${escape(f.label)}</label>`).join("");
+    this.features.addEventListener("change", () => send({ features: [...this.features.querySelectorAll("input:checked")].map((c) => c.value) }));
+    data.appendChild(this.features);
     const csv = document.getElementById("csv-settings");
     this.target = field(csv, "Target column", document.createElement("select"), "target");
     this.target.addEventListener("change", () => send({ target: this.target.value }));
@@ -91,6 +100,7 @@ export class Controls {
     if (!fresh) return;
     for (const [key, control] of Object.entries(this.c)) setValue(control, config[key]);
     document.getElementById("seed-value").textContent = config.seed;
+    for (const box of this.features.querySelectorAll("input")) box.checked = (config.features || []).includes(box.value);
     this.syncLayers(config.layers);
     if (data) this.syncData(data);
   }
@@ -109,7 +119,8 @@ export class Controls {
     this.c.missing.parentElement.hidden = !csv;
     this.target.innerHTML = data.columns.map((c) => `<option>${escape(c)}</option>`).join("");
     this.target.value = data.target;
-    const many = data.features.length > 2;
+    this.features.hidden = csv;
+    const many = data.features.length > 2 && !data.plane;
     const options = data.features.map((f, i) => `<option value="${i}">${escape(f)}</option>`).join("");
     for (const [s, v] of [[this.viewX, data.view[0]], [this.viewY, data.view[1]]]) {
       s.parentElement.hidden = !many;

@@ -75,7 +75,6 @@ export class Diagram {
         more.textContent = `+${hidden} more`;
       }
     });
-    this.drawInputs(frame, data);
     this.alignControls();
   }
 
@@ -88,7 +87,7 @@ export class Diagram {
   }
 
   update(frame, data) {
-    const key = JSON.stringify([frame.sizes, frame.shown, data.view, data.features.length, this.svg.clientWidth]);
+    const key = JSON.stringify([frame.sizes, frame.shown, data.view, data.features, this.svg.clientWidth]);
     if (key !== this.key) { this.key = key; this.build(frame, data); }
     this.frame = frame;
     for (const e of this.edges) {
@@ -99,6 +98,7 @@ export class Diagram {
       e.path.setAttribute("data-weight", String(w));
     }
     this.drawNeurons(frame);
+    this.drawInputs(frame);
     for (const r of this.rects) {
       const f = this.sticky;
       r.classList.toggle("focused", !!f && f[0] === +r.dataset.layer - 1 && f[1] === +r.dataset.unit);
@@ -120,19 +120,17 @@ export class Diagram {
     });
   }
 
-  drawInputs(frame, data) {
-    const ctx = this.canvas.getContext("2d"), n = 16;
+  // Each input over the view, from the server (an engineered feature shows its own pattern;
+  // an input held at a row's value is flat).
+  drawInputs(frame) {
+    const ctx = this.canvas.getContext("2d"), n = frame.neurons.size, all = bytes(frame.inputs);
     this.scratch.width = this.scratch.height = n;
     const sctx = this.scratch.getContext("2d"), image = sctx.createImageData(n, n);
-    for (const node of this.geo.nodes[0]) {
-      const axis = data.view.indexOf(node.unit), values = new Uint8Array(n * n).fill(128);
-      for (let i = 0; i < n * n && axis >= 0; i++) {
-        values[i] = Math.round(255 * (axis === 0 ? (i % n) / (n - 1) : 1 - Math.floor(i / n) / (n - 1)));
-      }
-      paint(image, values, "value");
+    this.geo.nodes[0].forEach((node, k) => {
+      paint(image, all.subarray(k * n * n, (k + 1) * n * n), "value");
       sctx.putImageData(image, 0, 0);
       ctx.drawImage(this.scratch, node.x, node.y, node.size, node.size);
-    }
+    });
   }
 
   showNodeTip(event, l, unit) {
