@@ -239,8 +239,10 @@ class Prepared:
         units of a built-in set's plane."""
         out = []
         for column in self.view:
-            values = self.X[:, column] if column >= 0 else np.zeros(1)
-            values = values if self.plane is None else self.plane[:, column]
+            if self.plane is not None:
+                values = self.plane[:, column]
+            else:
+                values = self.X[:, column] if column >= 0 else np.zeros(1)
             lo, hi = float(values.min()), float(values.max())
             pad = max((hi - lo) * 0.08, 0.25)
             out += [round(lo - pad, 4), round(hi + pad, 4)]

@@ -37,7 +37,7 @@ function send(changes) {
   showMessage(null);
   sending = sending.then(async () => {
     const result = await run(configure(changes));
-    if (!result && state.frame) { controls.config = null; state.pending = true; requestAnimationFrame(draw); }
+    if (!result && state.frame) { controls.config = null; controls.refused = true; state.pending = true; requestAnimationFrame(draw); }
     return result;
   });
   return sending;
@@ -87,6 +87,7 @@ async function draw() {
   play.setAttribute("aria-label", latest.playing ? "Pause" : "Play");
   play.dataset.playing = String(latest.playing);
   paintMessage();
+  progress();
   boundary.draw(latest);
   boundary.legend($("legend"), latest);
   $("view-title").textContent = viewTitle(latest, data);
@@ -145,7 +146,9 @@ function progress() {
   const box = $("progress"), frame = state.frame, waited = performance.now() - state.lastFrame;
   const show = !!frame && frame.playing && state.lastFrame > 0 && waited > 400;
   box.hidden = !show;
-  if (show) box.textContent = `training epoch ${frame.epoch + 1}… ${(waited / 1000).toFixed(1)} s since the last frame`;
+  if (frame && !frame.playing) state.pausing = false;
+  const doing = state.pausing ? "pausing when the epoch under way ends" : `training epoch ${frame && frame.epoch + 1}`;
+  if (show) box.textContent = `${doing}… ${(waited / 1000).toFixed(1)} s since the last frame`;
 }
 
 // The ONNX file through fetch, so a failure (the onnx extra missing on the server) is a message.
@@ -180,7 +183,10 @@ function closeExplain() {
 }
 
 function wire() {
-  $("play").addEventListener("click", () => run(command(state.frame && state.frame.playing ? "pause" : "play")));
+  $("play").addEventListener("click", () => {
+    state.pausing = !!(state.frame && state.frame.playing);
+    run(command(state.pausing ? "pause" : "play"));
+  });
   $("step").addEventListener("click", async () => {
     await run(command("step"));
     if (state.explaining && state.selected) explainPoint(state.selected);
@@ -248,5 +254,5 @@ async function start() {
   });
 }
 
-window.playground = { stats, state, animation, pointPixel: (split, index) => boundary.pointPixel(split, index) };
+window.playground = { stats, state, animation, pointPixel: (split, index) => boundary.pointPixel(split, index), colours: () => boundary.colours() };
 start();

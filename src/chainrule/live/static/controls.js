@@ -22,8 +22,8 @@ function field(parent, label, control, testid) {
   return control;
 }
 
-function setValue(control, value) {
-  if (document.activeElement === control) return;
+function setValue(control, value, force) {
+  if (document.activeElement === control && !force) return;
   const text = value === null || value === undefined ? "" : String(value);
   if (control.tagName === "SELECT" && ![...control.options].some((o) => o.value === text)) {
     control.add(new Option(text, text));
@@ -68,7 +68,12 @@ export class Controls {
     this.features.dataset.testid = "features";
     this.features.innerHTML = `<legend>Input features</legend>` + options.features.map((f) =>
       `<label title="${escape(f.formula)}"><input type="checkbox" value="${escape(f.name)}" data-testid="feature-${escape(f.name)}">${escape(f.label)}</label>`).join("");
-    this.features.addEventListener("change", () => send({ features: [...this.features.querySelectorAll("input:checked")].map((c) => c.value) }));
+    // As with layers: boxes clicked before the last change's frame arrives are not undone by it.
+    this.features.addEventListener("change", () => {
+      const features = [...this.features.querySelectorAll("input:checked")].map((c) => c.value);
+      this.wantedFeatures = features;
+      send({ features }).then((ok) => { if (!ok && this.wantedFeatures === features) { this.wantedFeatures = null; this.config = null; } });
+    });
     data.appendChild(this.features);
     const csv = document.getElementById("csv-settings");
     this.target = field(csv, "Target column", document.createElement("select"), "target");
@@ -95,12 +100,15 @@ export class Controls {
 
   sync(config, data) {
     if (this.wanted && JSON.stringify(config.layers) === JSON.stringify(this.wanted)) this.wanted = null;
-    const fresh = JSON.stringify(config) !== JSON.stringify(this.config);
+    if (this.wantedFeatures && JSON.stringify(config.features) === JSON.stringify(this.wantedFeatures)) this.wantedFeatures = null;
+    const fresh = JSON.stringify(config) !== JSON.stringify(this.config), force = this.refused;
     this.config = config;
+    this.refused = false;
     if (!fresh) return;
-    for (const [key, control] of Object.entries(this.c)) setValue(control, config[key]);
+    // After a refusal every field shows the session's setting again, the one being edited too.
+    for (const [key, control] of Object.entries(this.c)) setValue(control, config[key], force);
     document.getElementById("seed-value").textContent = config.seed;
-    for (const box of this.features.querySelectorAll("input")) box.checked = (config.features || []).includes(box.value);
+    if (!this.wantedFeatures) for (const box of this.features.querySelectorAll("input")) box.checked = (config.features || []).includes(box.value);
     this.syncLayers(config.layers);
     if (data) this.syncData(data);
   }
