@@ -1,6 +1,6 @@
 // The page: wires the controls, views and explain panel to the server's frames and commands.
 import { at, command, configure, connect, explain, getJSON, openSession, upload } from "./api.js";
-import { Boundary } from "./boundary.js";
+import { Boundary, escape, fold } from "./boundary.js";
 import { drawChart } from "./chart.js";
 import { Controls } from "./controls.js";
 import { renderExplain } from "./explain.js";
@@ -92,7 +92,8 @@ async function draw() {
   boundary.legend($("legend"), latest);
   $("view-title").textContent = viewTitle(latest, data);
   $("data-note").textContent = dataNote(latest, data);
-  $("held-note").textContent = heldNote(data);
+  const held = heldNote(data);
+  if (held !== state.heldHtml) { state.heldHtml = held; $("held-note").innerHTML = held; }
   diagram.update(latest, data);
   drawChart($("chart"), latest.history);
   const hash = `#config=${encodeURIComponent(JSON.stringify(latest.config))}`;
@@ -117,9 +118,10 @@ function dataNote(frame, data) {
 
 // What the view holds fixed, in the table's own values, and how its two inputs were chosen.
 function heldNote(data) {
-  if (!data.held) return data.features.length > 2 ? `View: ${data.view_reason}.` : "";
-  const values = Object.entries(data.held.values).map(([k, v]) => `${k} = ${v}`).join(", ");
-  return `View: ${data.view_reason}. The other inputs are held at ${data.held.split} row #${data.held.row}: ${values}.`;
+  if (!data.held) return data.features.length > 2 ? `View: ${escape(data.view_reason)}.` : "";
+  const values = fold(Object.entries(data.held.values).map(([k, v]) => `${k} = ${v}`));
+  const end = values.includes("<details") ? "" : ".";
+  return `View: ${escape(data.view_reason)}. The other inputs are held at ${data.held.split} row #${data.held.row}: ${values}${end}`;
 }
 
 // Explain mode is shown on the button (class "active", aria-pressed, data-explaining="true").

@@ -134,6 +134,15 @@ export function discretize(values, kind, task) {
   return out;
 }
 
+// A long list of "name = value" items: the first few inline, the rest folded into a scrolling box
+// (a 1,000-column table's held values would otherwise push the page thousands of pixels down).
+export function fold(items, shown = 8) {
+  const head = items.slice(0, shown).map(escape).join(", ");
+  if (items.length <= shown) return head;
+  const rest = items.slice(shown).map(escape).join(", ");
+  return `${head}, <details class="fold" data-testid="fold"><summary>and ${items.length - shown} more</summary><div class="fold-body">${rest}</div></details>`;
+}
+
 export function escape(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }

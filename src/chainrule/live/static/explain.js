@@ -1,6 +1,6 @@
 // The explain panel: one sample's backpropagation step, every number from chainrule.trace_step,
 // each formula with the numbers put in.
-import { escape } from "./boundary.js";
+import { escape, fold } from "./boundary.js";
 
 const MAX_UNITS = 16;
 const f = (v) => Number(v).toPrecision(6);
@@ -38,7 +38,7 @@ function forward(t) {
     const body = L.z[0].slice(0, MAX_UNITS).map((z, j) => {
       const terms = L.input[0].map((a, i) => `${paren(a)}×${paren(L.W[i][j])}`);
       const bias = L.b ? ` + ${paren(L.b[j])}` : "";
-      return `<tr><td>${j}</td><td class="formula">${sum(terms)}${bias}</td><td>${num(z, `z${L.number}[0,${j}]`)}</td>`
+      return `<tr><td>${j}</td><td class="formula"><div class="long" tabindex="0">${sum(terms)}${bias}</div></td><td>${num(z, `z${L.number}[0,${j}]`)}</td>`
         + `<td>${num(L.output[0][j], `a${L.number}[0,${j}]`)}</td></tr>`;
     }).join("");
     const inputs = L.input[0].slice(0, MAX_UNITS).map((a, i) => `a${L.number - 1}[${i}] = ${num(a, `input${L.number}[0,${i}]`)}`).join(", ");
@@ -152,13 +152,13 @@ function changes(t) {
 
 export function renderExplain(panel, result, onClose) {
   const t = result.trace;
-  const row = Object.entries(result.row).map(([k, v]) => `${escape(k)} = ${escape(v)}`).join(", ");
+  const row = fold(Object.entries(result.row).map(([k, v]) => `${k} = ${v}`), 12);
   panel.innerHTML = `<button class="close" data-testid="explain-close">close</button>`
     + `<h3>One backpropagation step for ${result.split} sample #${result.index}</h3>`
-    + `<p>Row: ${row}.<br>Network input (scaled as <code>chainrule train</code> scales it): a0 = [${t.X[0].map((v) => s(v)).join(", ")}].<br>`
+    + `<div class="row-note">Row: ${row}.<br>Network input (scaled as <code>chainrule train</code> scales it): a0 = [${fold(t.X[0].map((v) => s(v)), 16)}].<br>`
     + `Every number below is what <code>chainrule.trace_step</code> computed for this sample with the run's own optimizer `
     + `(${escape(t.rule.name)}, its state now, lr = ${t.lr}): the step training would take on this sample alone. `
-    + `The network and the optimizer are left unchanged.</p>`
+    + `The network and the optimizer are left unchanged.</div>`
     + forward(t) + errorTable(t) + backward(t) + changes(t)
     + `<p>Loss after this step: ${num(t.loss_after, "loss_after", true)} (before: ${f(t.loss)}).</p>`;
   panel.hidden = false;

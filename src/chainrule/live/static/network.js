@@ -5,6 +5,7 @@ import { paint } from "./colors.js";
 import { escape } from "./boundary.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+const MIN_GAP = 76;  // px between layer columns: more layers than fit scroll sideways, controls and all
 
 function element(name, attrs, parent) {
   const node = document.createElementNS(SVG, name);
@@ -23,9 +24,10 @@ export class Diagram {
 
   layout(frame) {
     const W = this.svg.clientWidth || 500, H = this.svg.clientHeight || 380, L = frame.sizes.length;
-    const most = Math.max(...frame.shown.map((s) => s.length));
-    const size = Math.max(8, Math.min(30, (H - 24) / most - 6)), gap = Math.min(10, size / 3);
-    const xs = frame.sizes.map((_, l) => 100 + l * (W - 130) / Math.max(1, L - 1));
+    const most = Math.max(...frame.shown.map((s) => s.length)), step = (W - 130) / Math.max(1, L - 1);
+    const per = (H - 30) / most;  // each node's share of the height, its gap included: none is cut off
+    const size = Math.max(6, Math.min(30, per * 0.75, step * 0.45)), gap = per - size;
+    const xs = frame.sizes.map((_, l) => 100 + l * step);
     const nodes = frame.shown.map((units, l) => units.map((u, k) => {
       const top = H / 2 - (units.length * (size + gap) - gap) / 2 + k * (size + gap);
       return { x: xs[l] - size / 2, y: top, size, layer: l, unit: u };
@@ -86,7 +88,16 @@ export class Diagram {
     [...box.children].forEach((col, l) => { if (l < xs.length) col.style.left = `${xs[l] - (gap < 90 ? 28 : 42)}px`; });
   }
 
+  // Wider than the column when the layers need it (the column then scrolls sideways).
+  fit(layers) {
+    const box = this.svg.parentElement, need = 130 + (layers - 1) * MIN_GAP;
+    const width = need > box.parentElement.clientWidth ? `${need}px` : "";
+    if (box.style.width !== width) box.style.width = document.getElementById("layer-settings").style.width = width;
+    document.getElementById("scroll-hint").hidden = !width;
+  }
+
   update(frame, data) {
+    this.fit(frame.sizes.length);
     const key = JSON.stringify([frame.sizes, frame.shown, data.view, data.features, this.svg.clientWidth]);
     if (key !== this.key) { this.key = key; this.build(frame, data); }
     this.frame = frame;
