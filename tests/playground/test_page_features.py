@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pytest
 
 from tests.playground.conftest import api
@@ -103,3 +104,27 @@ def test_progress_shows_between_frames_of_a_long_epoch(page, playground):
     page.get_by_test_id("play").click()
     page.wait_for_selector("[data-testid=play][data-playing=false]", timeout=60_000)
     page.wait_for_selector("[data-testid=progress]", state="hidden", timeout=1000)
+
+
+def test_l1_is_a_setting_and_explain_shows_its_term(page, playground):
+    page.get_by_test_id("set-l1").select_option("0.01")
+    page.wait_for_function(f"{FRAME}.config.l1 === 0.01")
+    assert playground.session.optimizer.l1 == 0.01
+    page.get_by_test_id("explain-row").fill("0")
+    page.get_by_test_id("explain-row").press("Enter")
+    panel = page.get_by_test_id("explain-panel")
+    panel.locator("[data-key=loss_after]").wait_for()
+    assert "L1 = 0.01" in panel.get_by_test_id("rule").inner_text()
+    weight = playground.session.net.dense_layers[0].params["W"][0, 1]
+    shown = panel.locator("[data-key='l1W1[0,1]']").get_attribute("title")
+    assert float(shown) == 0.01 * np.sign(weight) != 0  # l1 * sign(W), computed here by hand
+
+
+def test_a_neuron_is_focused_with_the_keyboard(page):
+    node = page.locator("#network rect[data-layer='1'][data-unit='2']")
+    node.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"{FRAME}.focus && {FRAME}.focus.layer === 0 && {FRAME}.focus.unit === 2")
+    assert "neuron 2 of layer 1" in page.locator("#view-title").inner_text()
+    page.keyboard.press("Enter")  # again: back to the output
+    page.wait_for_function(f"{FRAME}.focus === null")

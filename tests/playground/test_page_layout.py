@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.playground.conftest import api
 
@@ -18,6 +19,7 @@ def _csv(path, columns: list[str], rows: int = 60):
     return str(path)
 
 
+@pytest.mark.slow
 def test_a_thousand_columns_fold_and_the_page_stays_short(page, tmp_path):
     names = [f"col{i}" for i in range(1000)]
     page.get_by_test_id("upload").set_input_files(_csv(tmp_path / "wide.csv", names))

@@ -68,6 +68,12 @@ export class Diagram {
           rect.addEventListener("mousemove", (e) => this.showNodeTip(e, l, n.unit));
           rect.addEventListener("mouseleave", () => { this.hideTip(); this.onFocus(null, null, false); });
           rect.addEventListener("click", () => this.onFocus(l - 1, n.unit, true));
+          // Reachable by keyboard: Tab to a neuron, Enter or space keeps its own view (again: lets go).
+          Object.entries({ tabindex: "0", role: "button", "aria-label": `neuron ${n.unit} of layer ${l}: show its own output` })
+            .forEach(([k, v]) => rect.setAttribute(k, v));
+          rect.addEventListener("keydown", (e) => {
+            if (e.key === "Enter" || e.key === " ") { e.preventDefault(); e.stopPropagation(); this.onFocus(l - 1, n.unit, true); }
+          });
         }
         this.rects.push(rect);
       });
