@@ -328,7 +328,9 @@ class Session:
                 apply=False,
             )
             raw = (
-                {} if d.plane is None else {"x1": _plain(d.plane[index, 0]), "x2": _plain(d.plane[index, 1])}
+                {}
+                if d.plane is None
+                else {"x1": round(float(d.plane[index, 0]), 6), "x2": round(float(d.plane[index, 1]), 6)}
             )
             row = {**raw, **{str(k): _plain(v) for k, v in d.frame.iloc[index].items()}}
             return {
