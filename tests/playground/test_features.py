@@ -86,6 +86,10 @@ NONSENSE = [
     ({"features": ["x3"]}, "unknown feature(s) x3"),
     ({"l1": -1}, "l1 must be between 0"),
     ({"n": 50, "batch_size": 30}, "batch size 30 is larger than the 25 training rows"),
+    ({"output": "softmax"}, "softmax over one output unit is always 1"),
+    ({"loss": "categorical_crossentropy"}, "needs one output unit per class"),
+    ({"output": "identity", "loss": "binary_crossentropy"}, "needs outputs between 0 and 1"),
+    ({"dataset": "surface", "loss": "binary_crossentropy"}, "this target is a number (regression)"),
 ]
 
 

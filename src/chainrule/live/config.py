@@ -132,13 +132,30 @@ def _features(value: Any) -> list[str]:
         raise ConfigError(str(exc)) from None
 
 
-def check_batch(config: dict[str, Any], training_rows: int) -> None:
-    """Refuse a batch size larger than the training rows (0, the whole set, is always fine)."""
-    if config["batch_size"] > training_rows:
+def check(config: dict[str, Any], data: Any) -> None:
+    """Refuse settings that cannot train on ``data`` (a `chainrule.live.data.Prepared`): a batch
+    larger than the training rows (0, the whole set, is always fine), or an output and loss that
+    do not fit the task; each message names the fix."""
+    rows, n_out = len(data.train), data.prep.n_outputs
+    if config["batch_size"] > rows:
         raise ConfigError(
-            f"batch size {config['batch_size']} is larger than the {training_rows} training rows: "
-            f"choose at most {training_rows} (or 0 for the whole set); nothing was changed"
+            f"batch size {config['batch_size']} is larger than the {rows} training rows: "
+            f"choose at most {rows} (or 0 for the whole set); nothing was changed"
         )
+    output, loss = output_and_loss(config, data.task, n_out)
+    problem = None
+    if loss.endswith("crossentropy") and data.task == "regression":
+        problem = f"{loss} needs classes, and this target is a number (regression): choose mse or auto"
+    elif output == "softmax" and n_out == 1:
+        problem = "softmax over one output unit is always 1, so nothing can be learnt: choose sigmoid or auto"
+    elif loss == "categorical_crossentropy" and n_out == 1:
+        problem = "categorical_crossentropy needs one output unit per class (this task has one): choose auto"
+    elif loss == "binary_crossentropy" and output not in ("sigmoid", "softmax"):
+        problem = (
+            f"binary_crossentropy needs outputs between 0 and 1, which {output} does not give: choose sigmoid"
+        )
+    if problem:
+        raise ConfigError(f"output {output} with loss {loss}: {problem}; nothing was changed")
 
 
 def merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

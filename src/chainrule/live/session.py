@@ -157,7 +157,7 @@ class Session:
             try:
                 if changed & (cfg.DATA_KEYS | {"view", "held"}):
                     self._load_data()
-                cfg.check_batch(new, len(self.data.train))
+                cfg.check(new, self.data)
                 if changed & (cfg.DATA_KEYS | cfg.NETWORK_KEYS):
                     self.reset()
                     return
