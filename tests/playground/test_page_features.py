@@ -128,3 +128,15 @@ def test_a_neuron_is_focused_with_the_keyboard(page):
     assert "neuron 2 of layer 1" in page.locator("#view-title").inner_text()
     page.keyboard.press("Enter")  # again: back to the output
     page.wait_for_function(f"{FRAME}.focus === null")
+
+
+def test_the_onnx_button_downloads_the_model_with_the_extra(page, playground, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    with page.expect_download() as download:
+        page.get_by_test_id("download-onnx").click()
+    assert download.value.suggested_filename == "chainrule-playground.onnx"
+    path = tmp_path / "model.onnx"
+    download.value.save_as(path)
+    graph = onnx.load(str(path))
+    onnx.checker.check_model(graph)
+    assert not page.get_by_test_id("message").is_visible()
