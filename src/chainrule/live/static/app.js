@@ -149,7 +149,7 @@ function progress() {
   const show = !!frame && frame.playing && state.lastFrame > 0 && waited > 400;
   box.hidden = !show;
   if (frame && !frame.playing) state.pausing = false;
-  const doing = state.pausing ? "pausing when the epoch under way ends" : `training epoch ${frame && frame.epoch + 1}`;
+  const doing = state.pausing ? "pausing" : `training epoch ${frame && frame.epoch + 1}`;
   if (show) box.textContent = `${doing}… ${(waited / 1000).toFixed(1)} s since the last frame`;
 }
 
