@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,13 @@ def test_an_upload_as_wide_as_the_data_relabels_the_inputs(page, tmp_path):
     page.wait_for_function(f"{LABELS}.join() === 'x1,x2'")
     page.get_by_test_id("upload").set_input_files(_csv(tmp_path / "ab.csv", ["height", "weight"]))
     page.wait_for_function(f"{LABELS}.join() === 'height,weight'")
+
+
+def test_ten_inputs_fit_the_diagram(page, tmp_path):
+    page.get_by_test_id("upload").set_input_files(_csv(tmp_path / "ten.csv", [f"f{i}" for i in range(10)]))
+    page.wait_for_function("document.querySelectorAll('#network rect[data-layer=\"0\"]').length === 10")
+    svg = page.get_by_test_id("network").bounding_box()
+    boxes = [page.locator("#network rect[data-layer='0']").nth(i).bounding_box() for i in range(10)]
+    assert all(svg["y"] <= b["y"] and b["y"] + b["height"] <= svg["y"] + svg["height"] for b in boxes)
+    assert all(b2["y"] - (b1["y"] + b1["height"]) > 2 for b1, b2 in itertools.pairwise(boxes))  # none overlap
+    assert page.evaluate(LABELS) == [f"f{i}" for i in range(10)]
