@@ -200,7 +200,7 @@ function wire() {
     // so it must not appear later (after a round trip), under a pointer already aiming at a point.
     if (state.selected) { explainPoint(state.selected); return; }  // the server pauses as it explains
     setExplaining(true);
-    showMessage("Explain: click a point in the output view to see its backpropagation step.", "info");
+    showMessage("Explain: click a point in the output view (or type a row number under it and press Enter) to see its backpropagation step.", "info");
     run(command("pause"));
   });
   $("boundary").addEventListener("click", (event) => {
