@@ -350,9 +350,11 @@ def _size(n: int) -> str:
 def options() -> dict[str, Any]:
     """The choices the page offers in its menus."""
     from chainrule.live.data import BUILTIN
+    from chainrule.live.features import listing
 
     return {
         "datasets": BUILTIN,
+        "features": listing(),
         "activations": cfg.ACTIVATIONS,
         "outputs": cfg.OUTPUTS,
         "losses": cfg.LOSSES,

@@ -10,6 +10,7 @@ instead of queueing them.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import os
 import tempfile
@@ -21,8 +22,9 @@ import numpy as np
 
 import chainrule as cr
 import chainrule.live.config as cfg
+import chainrule.live.features as feats
 import chainrule.live.views as views
-from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload
+from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload, with_features
 
 FRAME_INTERVAL = 1 / 30  # at most 30 frames a second; each frame follows exactly `speed` epochs
 
@@ -71,11 +73,13 @@ class Session:
 
     # ------------------------------------------------------------------------ building
     def _load_data(self) -> None:
-        c = self.config
+        c, plane = self.config, None
         if c["dataset"] == "csv":
             frame = self.table
-        else:
-            frame = builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"])
+        else:  # the chosen features of the raw x1, x2 (chainrule.live.features)
+            frame, plane = with_features(
+                builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"]), c["features"]
+            )
         if frame is None:
             raise DataError("no table has been uploaded: choose a built-in data set or upload a CSV")
         task = None if c["task"] == "auto" else c["task"]
@@ -88,6 +92,7 @@ class Session:
             view=tuple(c["view"]) or None,
             held=c["held"],
             missing=c.get("missing", "refuse"),
+            plane=plane,
         )
         if c["dataset"] == "csv":
             self.config["target"] = self.csv_target = self.data.prep.target
@@ -152,13 +157,14 @@ class Session:
             try:
                 if changed & (cfg.DATA_KEYS | {"view", "held"}):
                     self._load_data()
+                cfg.check(new, self.data)
                 if changed & (cfg.DATA_KEYS | cfg.NETWORK_KEYS):
                     self.reset()
                     return
-            except (DataError, ValueError, TypeError) as exc:
+            except (DataError, cfg.ConfigError, ValueError, TypeError) as exc:
                 vars(self).clear()
                 vars(self).update(saved)
-                if isinstance(exc, DataError):
+                if isinstance(exc, (DataError, cfg.ConfigError)):
                     raise
                 raise DataError(f"cannot use these data or settings: {exc}") from None
             if changed & cfg.OPTIMIZER_KEYS:
@@ -306,6 +312,8 @@ class Session:
         L2 and the rate its schedule gives the next epoch (a copy steps: nothing here changes)."""
         with self.lock:
             d = self.data
+            if split == "any":  # a row named by number (the page's keyboard path): its own split
+                split = "test" if index in set(d.test.tolist()) else "train"
             rows = d.test if split == "test" else d.train
             if not 0 <= index < len(d.X) or index not in set(rows.tolist()):
                 raise DataError(f"there is no {split} sample number {index}")
@@ -319,7 +327,12 @@ class Session:
                 optimizer=self.next_optimizer(),
                 apply=False,
             )
-            row = {str(k): _plain(v) for k, v in d.frame.iloc[index].items()}
+            raw = (
+                {}
+                if d.plane is None
+                else {"x1": round(float(d.plane[index, 0]), 6), "x2": round(float(d.plane[index, 1]), 6)}
+            )
+            row = {**raw, **{str(k): _plain(v) for k, v in d.frame.iloc[index].items()}}
             return {
                 "split": split,
                 "index": index,
@@ -337,17 +350,25 @@ class Session:
 
     def model_metadata(self) -> dict[str, Any]:
         """Metadata stored in a downloaded model, as ``chainrule train`` stores it (its preprocessing
-        under ``"preprocessing"``, its training summary under ``"training"``)."""
+        under ``"preprocessing"``, its training summary under ``"training"``: what ``chainrule info``
+        prints, and a built-in set's input features with their formulas of the raw x1, x2)."""
         with self.lock:
-            c = self.config
+            c, last = self.config, {k: _finite(v[-1]) for k, v in self.history.items()}
+            name = "r2" if self.data.task == "regression" else "accuracy"
             summary = {
                 "data": self.source or f"playground:{c['dataset']}",
                 "rows": len(self.data.X),
+                "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                "metrics": {
+                    split: {"loss": last[f"{pre}loss"], name: last[f"{pre}metric"]}
+                    for split, pre in (("train", ""), ("test", "val_"))
+                },
+                "features": None if self.data.plane is None else feats.formulas(self.data.names),
                 "epochs_run": self.epoch,
                 "optimizer": self.optimizer.config(),
                 "batch_size": c["batch_size"] or None,
                 "seed": c["seed"],
-                "final": {k: _finite(v[-1]) for k, v in self.history.items()},
+                "final": last,
                 "playground": c,
             }
             return {"preprocessing": self.data.prep.to_dict(), "training": summary}

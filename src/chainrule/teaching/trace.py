@@ -370,6 +370,7 @@ def _format(trace: StepTrace, markdown: bool) -> str:
 ARRAY_LABELS = {
     "gradient": "gradient dLoss/d{p} = a{prev}.T @ delta{n}",
     "l2": "l2 term weight_decay * {p}",
+    "l1": "l1 term l1 * sign({p})",
     "g": "g",
     "v_prev": "v_prev (the state before the step)",
     "m_prev": "m_prev (the state before the step)",

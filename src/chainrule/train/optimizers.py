@@ -35,11 +35,11 @@ class Slot:
 
 
 class Optimizer:
-    """Base class: learning rate (a number or a `Schedule` of the epoch) and L2 weight decay.
+    """Base class: learning rate (a number or a `Schedule` of the epoch), L2 and L1 penalties.
 
-    ``weight_decay`` adds ``weight_decay * W`` to the gradient of every weight matrix (not
-    the biases, as in scikit-learn's ``alpha``), i.e. L2 regularisation of strength
-    ``weight_decay / 2 * sum(W**2)``.
+    ``weight_decay`` adds ``weight_decay * W`` to the gradient of every weight matrix (not the
+    biases, as scikit-learn's ``alpha``): L2 of strength ``weight_decay / 2 * sum(W**2)``;
+    ``l1`` adds ``l1 * sign(W)``, the (sub)gradient of ``l1 * sum(|W|)`` (TF Playground's L1).
 
     Parameters
     ----------
@@ -49,6 +49,8 @@ class Optimizer:
         L2 decay added to the weight matrices' gradients (not the biases').
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``; wins when given.
+    l1 : float
+        ``l1 * sign(W)`` added to the weight matrices' gradients (not the biases').
 
     Examples
     --------
@@ -75,6 +77,7 @@ class Optimizer:
         lr: float | Schedule = 0.01,
         weight_decay: float = 0.0,
         learning_rate: float | Schedule | None = None,
+        l1: float = 0.0,
     ) -> None:
         if learning_rate is not None:  # the Keras spelling
             lr = learning_rate
@@ -86,6 +89,7 @@ class Optimizer:
             self.lr = check_float("lr", lr, 0.0)
         self.base_lr = self.lr  # the configured rate; ``lr`` is the current one
         self.weight_decay = check_float("weight_decay", weight_decay, 0.0)
+        self.l1 = check_float("l1", l1, 0.0)
         self.state: dict[str, dict[str, Array]] = {}
         self.iterations = 0
 
@@ -123,9 +127,11 @@ class Optimizer:
             if state is None or state["scratch"].shape != slot.param.shape:
                 state = self.state_for(slot)
             grad = slot.grad
-            if self.weight_decay and slot.decay:
+            if (self.weight_decay or self.l1) and slot.decay:
                 grad = state.setdefault("decayed", np.empty_like(slot.param))
                 np.multiply(slot.param, self.weight_decay, out=grad)
+                if self.l1:
+                    grad += self.l1 * np.sign(slot.param)
                 grad += slot.grad
             self._update(slot.param, grad, state)
 
@@ -263,7 +269,8 @@ class Optimizer:
             decay and the optimizer's own hyper-parameters.
         """
         lr = self.schedule_config() if self.schedule is not None else self.base_lr
-        return {"name": self.name, "lr": lr, "weight_decay": self.weight_decay}
+        out = {"name": self.name, "lr": lr, "weight_decay": self.weight_decay}
+        return {**out, "l1": self.l1} if self.l1 else out  # absent at 0: older checkpoints resume
 
     def schedule_config(self) -> dict[str, Any]:
         """The schedule's description (``{"name": "custom"}`` for a plain callable).
@@ -291,8 +298,8 @@ class SGD(Optimizer):
         In [0, 1); 0 is plain gradient descent.
     nesterov : bool
         Nesterov's look-ahead form (needs a momentum).
-    weight_decay : float
-        L2 decay added to the weight matrices' gradients (not the biases').
+    weight_decay, l1 : float
+        L2 and L1 penalties on the weight matrices (not the biases; see `Optimizer`).
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``; wins when given.
 
@@ -324,8 +331,9 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         *,
         learning_rate: float | Schedule | None = None,
+        l1: float = 0.0,
     ) -> None:
-        super().__init__(lr, weight_decay, learning_rate)
+        super().__init__(lr, weight_decay, learning_rate, l1)
         self.momentum = check_float("momentum", momentum, 0.0, 1.0, high_open=True)
         self.nesterov = check_bool("nesterov", nesterov)
         if self.nesterov and self.momentum == 0.0:
@@ -363,8 +371,8 @@ class Adam(Optimizer):
         Decay rates of the first and second moment estimates, in [0, 1).
     eps : float
         Added to the root of the second moment, > 0.
-    weight_decay : float
-        L2 decay added to the weight matrices' gradients.
+    weight_decay, l1 : float
+        L2 and L1 penalties on the weight matrices (see `Optimizer`).
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``.
 
@@ -394,8 +402,9 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         *,
         learning_rate: float | Schedule | None = None,
+        l1: float = 0.0,
     ) -> None:
-        super().__init__(lr, weight_decay, learning_rate)
+        super().__init__(lr, weight_decay, learning_rate, l1)
         self.beta1 = check_float("beta1", beta1, 0.0, 1.0, high_open=True)
         self.beta2 = check_float("beta2", beta2, 0.0, 1.0, high_open=True)
         self.eps = check_float("eps", eps, 0.0, low_open=True)
@@ -435,8 +444,8 @@ class RMSprop(Optimizer):
         Decay rate of the squared-gradient average, in [0, 1).
     eps : float
         Added to the root, > 0.
-    weight_decay : float
-        L2 decay added to the weight matrices' gradients.
+    weight_decay, l1 : float
+        L2 and L1 penalties on the weight matrices (see `Optimizer`).
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``.
 
@@ -461,8 +470,9 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         *,
         learning_rate: float | Schedule | None = None,
+        l1: float = 0.0,
     ) -> None:
-        super().__init__(lr, weight_decay, learning_rate)
+        super().__init__(lr, weight_decay, learning_rate, l1)
         self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True)
         self.eps = check_float("eps", eps, 0.0, low_open=True)
 
