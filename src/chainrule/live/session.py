@@ -4,7 +4,8 @@ Training goes through the library's own `Network.fit`, one epoch per call (the o
 instance keeps its state across calls); the seed of each epoch's shuffling and dropout is
 derived from the session's seed and the epoch number, so a run does not depend on timing.
 Frames for the page are built once and kept in a one-slot mailbox: a slow page skips frames
-instead of queueing them.
+instead of queueing them. A pause stops training within a mini-batch: that epoch is dropped and
+run again from the same state with the same seed on play, so pausing never changes the numbers.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Session:
         self.config = dict(cfg.DEFAULTS)
         self.table, self.source = frame, source
         self.playing, self.message = False, None
+        self.live = False  # the training thread's epoch runs (a pause then stops it mid-epoch)
         self.focus: tuple[int, int] | None = None
         self.data_version = 0
         self.csv_target = target
@@ -181,10 +183,12 @@ class Session:
             self.reset()
 
     def set_playing(self, playing: bool) -> None:
-        """Play or pause; a pause is seen by the training thread at its next epoch without waiting
-        for the lock (the training thread publishes the paused frame if this cannot)."""
+        """Play or pause; a pause is seen by the training thread after its current mini-batch, without
+        waiting for the lock (the training thread publishes the paused frame if this cannot)."""
         if not playing:
             self.playing = False
+            if self.live:  # after `playing`: a run starting now sees it in `_check_pause`
+                self.net.stop_training = True
             if self.lock.acquire(timeout=0.1):
                 try:
                     self.publish()
@@ -213,12 +217,14 @@ class Session:
             self.publish()
 
     # ------------------------------------------------------------------------ training
-    def train_epoch(self) -> bool:
-        """One epoch through ``Network.fit``; False (and paused, with a message) if it failed."""
+    def train_epoch(self, pausable: bool = False) -> bool:
+        """One epoch through ``Network.fit``; False if it failed (then paused, with a message) or,
+        when ``pausable`` (the training thread's epochs), if a pause dropped it."""
         d, metric = self.data, self._metric_name()
         if self.schedule is not None:
             self.schedule.offset = self.epoch
         batch = self.config["batch_size"] or None
+        self.live = pausable
         try:
             history = self.net.fit(
                 d.X[d.train],
@@ -230,12 +236,17 @@ class Session:
                 validation_data=(d.X[d.test], d.y[d.test]),
                 metrics=[metric],
                 seed=(self.config["seed"] * 1_000_003 + self.epoch) % 2**32,
+                callbacks=[cr.LambdaCallback(on_epoch_begin=self._check_pause)] if pausable else [],
             )
         except cr.DivergenceError as exc:
             self._stop(f"Training diverged and is paused; the network keeps its last finite weights. {exc}")
             return False
         except (cr.InputError, ValueError) as exc:
             self._stop(f"Cannot train with these settings: {exc}")
+            return False
+        finally:
+            self.live = False
+        if not history.epochs:  # paused mid-epoch: the network is as the epoch began
             return False
         self.epoch += 1
         logs = {key: values[-1] for key, values in history.history.items()}
@@ -246,9 +257,14 @@ class Session:
         self.playing = False
         self.message = {"kind": "error", "text": " ".join(text.split())}
 
+    def _check_pause(self, epoch: int) -> None:
+        """A pause that came as ``fit`` began (which clears ``stop_training``) stops this epoch."""
+        if not self.playing:
+            self.net.stop_training = True
+
     def run(self, stop: threading.Event) -> None:
         """The training thread: while playing, train ``speed`` epochs (the lock released between
-        them, so a pause is taken within one epoch), publish the frame, repeat."""
+        them; a pause stops one mid-epoch), publish the frame, repeat."""
         while not stop.is_set():
             if not self.playing:
                 stop.wait(0.02)
@@ -256,7 +272,7 @@ class Session:
             start = time.perf_counter()
             for _ in range(self.config["speed"]):
                 with self.lock:
-                    if not (self.playing and self.train_epoch()):
+                    if not (self.playing and self.train_epoch(pausable=True)):
                         break
                 if stop.is_set():
                     return
