@@ -48,11 +48,11 @@ def test_a_0d_array_says_how_to_reshape(where):
     """It was "unexpected TypeError" in the CLI and named no fix in Python."""
     net = cr.Network([1, 1], output_activation="identity", seed=0)
     X, y = (np.array(3.0), np.ones((1, 1))) if where == "X" else (np.ones((1, 1)), np.array(3.0))
-    expected = r"X must be 2-D \(rows x features\)" if where == "X" else r"y must be 1-D or 2-D"
+    expected = r"X must be 1-D or 2-D \(rows x features\)" if where == "X" else r"y must be 1-D or 2-D"
     with pytest.raises(cr.InputError, match=expected + r".*single number.*reshape"):
         net.fit(X, y, loss="mse", epochs=1)
     if where == "X":
-        with pytest.raises(cr.InputError, match=expected + r".*reshape\(1, -1\)"):
+        with pytest.raises(cr.InputError, match=expected + r".*np\.reshape\(X, \(1, -1\)\)"):
             net.predict(X)
 
 
