@@ -101,7 +101,7 @@ def test_a_table_with_only_the_target_names_the_fix(tmp_path):
     (tmp_path / "only.csv").write_text("y\n1\n2\n3\n4\n5\n6\n")
     result = run("train", "only.csv", "--target", "y", "--out", "m.npz", cwd=tmp_path, ok=False)
     assert result.returncode == 1 and "layers[0]" not in result.stderr
-    assert "only.csv has no input columns: its only column is the target 'y'" in result.stderr, result.stderr
+    assert "the table has no input columns: its only column is the target 'y'" in result.stderr, result.stderr
     assert "add the columns to learn from" in result.stderr
     (tmp_path / "two.csv").write_text("a,y\n1,2\n3,4\n5,6\n")
     result = run("train", "two.csv", "--target", "y", "--drop", "a", "--out", "m.npz", cwd=tmp_path, ok=False)
