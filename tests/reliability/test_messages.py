@@ -130,12 +130,12 @@ def _checkpoint(tmp_path, change):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda c: c.update(run_seed=-1), r"run_seed must be .*>= 0, got -1"),
-        (lambda c: c.update(run_seed=2**64), r"run_seed must be .*<= \d+, got 18446744073709551616"),
+        (lambda c: c.update(run_seed=-1), r"run_seed must be in \[0, \d+\], got -1"),
+        (lambda c: c.update(run_seed=2**64), r"run_seed must be in \[0, \d+\], got 18446744073709551616"),
         (lambda c: c.update(run_seed="seven"), r"run_seed must be an integer.*'seven'"),
         (lambda c: c.update(run_seed=1.5), r"run_seed must be an integer.*1.5"),
         (lambda c: c.pop("run_seed"), r"the field 'run_seed' is missing"),
-        (lambda c: c["history"].update(loss=["x", 1.0]), r"history"),
+        (lambda c: c["history"].update(loss=["x", 1.0]), r"history\['loss'\] must hold numbers"),
     ],
     ids=["negative", "too-large", "text", "fraction", "missing", "history-text"],
 )
