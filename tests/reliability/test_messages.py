@@ -177,7 +177,7 @@ def test_onnx_export_refuses_an_opset_outside_the_supported_range(tmp_path, opse
     onnx = pytest.importorskip("onnx")
     newest = onnx.defs.onnx_opset_version()
     net = cr.Network([2, 3, 1], seed=0)
-    with pytest.raises(ValueError, match=rf"opset {opset} .* supported: 13 to {newest}"):
+    with pytest.raises(ValueError, match=rf"opset {opset}: supported: 13 to {newest}"):
         cr.export_onnx(net, tmp_path / "m.onnx", opset=opset)
     assert not (tmp_path / "m.onnx").exists()
     with pytest.raises(TypeError, match="opset must be an integer"):
