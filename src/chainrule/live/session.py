@@ -99,6 +99,7 @@ class Session:
 
     def reset(self) -> None:
         """A fresh network from the configured seed (the same starting weights every time)."""
+        self._halt()
         with self.lock:
             d = self.data
             self.output, self.loss = cfg.output_and_loss(self.config, d.task, d.prep.n_outputs)
@@ -183,12 +184,9 @@ class Session:
             self.reset()
 
     def set_playing(self, playing: bool) -> None:
-        """Play or pause; a pause is seen by the training thread after its current mini-batch, without
-        waiting for the lock (the training thread publishes the paused frame if this cannot)."""
+        """Play or pause (`_halt`; the training thread publishes the paused frame if this cannot)."""
         if not playing:
-            self.playing = False
-            if self.live:  # after `playing`: a run starting now sees it in `_check_pause`
-                self.net.stop_training = True
+            self._halt()
             if self.lock.acquire(timeout=0.1):
                 try:
                     self.publish()
@@ -201,12 +199,14 @@ class Session:
 
     def step(self) -> None:
         """Pause and train exactly one epoch."""
+        self._halt()
         with self.lock:
             self.playing = False
             self.train_epoch()
             self.publish()
 
     def new_seed(self) -> None:
+        self._halt()
         with self.lock:
             self.config["seed"] = (self.config["seed"] + 1) % 2**31
             self.reset()
@@ -218,8 +218,7 @@ class Session:
 
     # ------------------------------------------------------------------------ training
     def train_epoch(self, pausable: bool = False) -> bool:
-        """One epoch through ``Network.fit``; False if it failed (then paused, with a message) or,
-        when ``pausable`` (the training thread's epochs), if a pause dropped it."""
+        """One epoch through ``Network.fit``; False if it failed (paused, with a message) or was paused."""
         d, metric = self.data, self._metric_name()
         if self.schedule is not None:
             self.schedule.offset = self.epoch
@@ -256,6 +255,12 @@ class Session:
     def _stop(self, text: str) -> None:
         self.playing = False
         self.message = {"kind": "error", "text": " ".join(text.split())}
+
+    def _halt(self) -> None:
+        """Stop playing, without the lock: a running epoch stops after its mini-batch, dropped."""
+        self.playing = False
+        if self.live:  # after `playing`: a run starting now sees it in `_check_pause`
+            self.net.stop_training = True
 
     def _check_pause(self, epoch: int) -> None:
         """A pause that came as ``fit`` began (which clears ``stop_training``) stops this epoch."""
