@@ -92,6 +92,7 @@ class Trainer:
         self.started = False
         self.compile_key: str | None = None  # Numba's kernels for this run, for the compile notice
         self.compiled: Callable[[bool], None] | None = None  # ends that notice
+        self.dropped = False  # an epoch was dropped (`EpochDropped`): the layers hold a partial one
 
     def train(
         self,
@@ -192,6 +193,7 @@ class Trainer:
                         chunk = self.make_chunk()  # the restored optimizer state's arrays
                     except EpochDropped:
                         self.rollback.restore()
+                        self.dropped = True
                         break
                     if net.stop_training:
                         break
@@ -277,7 +279,7 @@ class Trainer:
         """The callbacks' ``on_train_end``, then the stuck-layer warnings (after a full run)."""
         for callback in self.callbacks:
             callback.on_train_end(self.logs)
-        if not interrupted:
+        if not (interrupted or self.dropped):
             warn_if_stuck(self.net.layers)
 
     def epoch(self, epoch_batches: Iterable[Batch], epoch: int) -> dict[str, float]:
