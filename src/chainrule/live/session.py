@@ -28,37 +28,12 @@ from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, rea
 FRAME_INTERVAL = 1 / 30  # at most 30 frames a second; each frame follows exactly `speed` epochs
 
 
-class Mailbox:
-    """The latest frame and its number; readers wait for a newer one and skip any in between."""
-
-    def __init__(self) -> None:
-        self.version, self.text = 0, ""
-        self.changed = threading.Condition()
-
-    def put(self, text: str) -> None:
-        with self.changed:
-            self.version += 1
-            self.text = text
-            self.changed.notify_all()
-
-    def latest(self) -> str:
-        """The latest frame's JSON text."""
-        with self.changed:
-            return self.text
-
-    def wait_newer(self, seen: int, timeout: float) -> tuple[int, str] | None:
-        with self.changed:
-            if not self.changed.wait_for(lambda: self.version > seen, timeout):
-                return None
-            return self.version, self.text
-
-
 class Session:
     """The state behind one playground page (shared by every open tab)."""
 
     def __init__(self, frame: Any = None, target: str | None = None, source: str = "") -> None:
         self.lock = threading.RLock()
-        self.mailbox = Mailbox()
+        self.mailbox = views.Mailbox()
         self.config = dict(cfg.DEFAULTS)
         self.table, self.source = frame, source
         self.playing, self.message = False, None
