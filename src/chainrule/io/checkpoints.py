@@ -117,14 +117,17 @@ def read_checkpoint(
         iterations = check_int("iterations", saved_optimizer["iterations"], 0)
         lr = check_float("lr", saved_optimizer["lr"], 0.0)
         optimizer.check_state(file.state, iterations, net.slots())
-        run = TrainingRun(
-            int(checkpoint["run_seed"]), _history(checkpoint["history"]), checkpoint.get("settings")
-        )
+        run_seed = check_int("run_seed", checkpoint["run_seed"], 0, 2**63 - 1)  # as `fit` draws it
+        run = TrainingRun(run_seed, _history(checkpoint["history"]), checkpoint.get("settings"))
         if run.settings is not None and not isinstance(run.settings, dict):
             raise TypeError(f"settings must be a dict, got {run.settings!r}")
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except KeyError as exc:
+        raise ModelFileError(
+            f"{path}: its training state is incomplete: the field {exc} is missing"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: its training state is incomplete or invalid ({exc})") from None
     params = {f"{i}.{key}": value for i, layer in enumerate(layers) for key, value in layer.params.items()}
     weights = [params[slot.name] for slot in net.slots()]
@@ -136,7 +139,13 @@ def _history(saved: Any) -> History:
     if not isinstance(saved, dict):
         raise TypeError(f"history must be a dict of lists, got {type(saved).__name__}")
     history = History()
-    history.history = {str(key): [float(v) for v in values] for key, values in saved.items()}
+    for key, values in saved.items():
+        if not isinstance(values, list) or not all(isinstance(v, int | float | str) for v in values):
+            raise TypeError(f"history[{key!r}] must be a list of numbers, got {values!r}")
+        try:
+            history.history[str(key)] = [float(v) for v in values]
+        except ValueError:
+            raise ValueError(f"history[{key!r}] must hold numbers, got {values!r}") from None
     if len({len(values) for values in history.history.values()}) > 1:
         raise ValueError("the history's lists have different lengths")
     return history

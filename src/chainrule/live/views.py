@@ -1,8 +1,10 @@
-"""What the page draws, computed from the network: heatmap grids as bytes, weights, the trace."""
+"""What the page draws, computed from the network: heatmap grids as bytes, weights, the trace;
+and the mailbox that holds the latest frame for the page."""
 
 from __future__ import annotations
 
 import base64
+import threading
 from typing import Any
 
 import numpy as np
@@ -172,3 +174,28 @@ def trace_json(trace: cr.StepTrace, net: cr.Network) -> dict[str, Any]:
             for record in trace.layers
         ],
     }
+
+
+class Mailbox:
+    """The latest frame and its number; readers wait for a newer one and skip any in between."""
+
+    def __init__(self) -> None:
+        self.version, self.text = 0, ""
+        self.changed = threading.Condition()
+
+    def put(self, text: str) -> None:
+        with self.changed:
+            self.version += 1
+            self.text = text
+            self.changed.notify_all()
+
+    def latest(self) -> str:
+        """The latest frame's JSON text."""
+        with self.changed:
+            return self.text
+
+    def wait_newer(self, seen: int, timeout: float) -> tuple[int, str] | None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.version > seen, timeout):
+                return None
+            return self.version, self.text

@@ -1,7 +1,9 @@
 """Callbacks: code the training loop runs at the start and end of training and of each epoch.
 
 ``logs`` is the dict of the epoch's numbers (``loss``, ``val_loss``, metrics, ``lr``).
-A callback stops training by setting ``network.stop_training = True``.
+A callback stops training by setting ``network.stop_training = True``: set in ``on_epoch_end``,
+after that epoch; set while an epoch runs (``on_epoch_begin``, or another thread), that epoch is
+dropped at its next batch and the run ends with the epoch before.
 """
 
 from __future__ import annotations

@@ -83,7 +83,9 @@ def prepare(
     entry and every callback's ``on_epoch_end`` have run. Ctrl-C (KeyboardInterrupt) anywhere
     after the start of training returns the network, optimizer state and history as of the
     last completed epoch (or the start), with ``history.interrupted`` set; any other exception
-    restores the same state and propagates. A Ctrl-C before training starts (argument checks)
+    restores the same state and propagates. ``net.stop_training`` set while an epoch runs (from
+    another thread: a pause button) ends the run the same way at the epoch's next batch, quietly
+    (the epoch is dropped, ``interrupted`` is not set). A Ctrl-C before training starts (argument checks)
     propagates and changes nothing. Callbacks' own state and files they wrote are not rolled
     back. Not thread-safe: one network (or optimizer) must not be trained from two threads.
 
