@@ -93,7 +93,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder, sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=CHROMIUM)
             wide = {"n": 1000, "layers": [{"units": 64, "activation": "tanh", "dropout": 0.0}]}
-            rows.append(measure(browser, handle, "default (spiral, 300 points, 2x8 tanh, Adam)", args.seconds))
+            default = "default (spiral, 300 points, 2x8 tanh, Adam)"
+            rows.append(measure(browser, handle, default, args.seconds))
             rows.append(measure(browser, handle, "1,000 points x 64 units", args.seconds, config=wide))
             upload = big_csv(Path(folder))
             rows.append(measure(browser, handle, "100,000-row CSV", max(args.seconds, 8.0), upload=upload))
