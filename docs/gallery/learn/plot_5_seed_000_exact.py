@@ -17,40 +17,23 @@ tutorial printed in 2018. ``tests/test_seed000_exact.py`` asserts the same facts
 # Python*, ``Intro_simple_three_layers_NN.py``, MIT License), with its class turned into a
 # function, its weights drawn from a local ``RandomState(1)`` (the same numbers as its
 # ``np.random.seed(1)``), and the error recorded at every step instead of printed every 500.
-# ``dot`` is ``np.dot`` unless said otherwise.
+# ``dot`` is ``np.dot`` unless said otherwise. It lives beside chainrule's version of the seed
+# (``chainrule.examples.seed_000_truth_table.tutorial_loop``, which the tests use too) and calls
+# no chainrule code:
+import inspect
+
 import numpy as np
 
 import chainrule as cr
 from chainrule.examples import seed_000_truth_table as seed
 
-
-def normalizing_results(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def derivative_of_sigmoid(x):
-    return x * (1 - x)
+print(inspect.getsource(seed.tutorial_loop))
 
 
 def tutorial_training(iterations=5000, dot=np.dot):
-    legacy = np.random.RandomState(1)
-    weights_0_1 = 2 * legacy.random_sample((3, 4)) - 1
-    weights_1_2 = 2 * legacy.random_sample((4, 1)) - 1
-    set_of_inputs_for_training = np.array([[1, 1, 1], [1, 0, 1], [0, 0, 1], [0, 1, 1]])
-    set_of_outputs_for_training = np.array([[1, 1, 0, 0]]).T
-    errors = []
-    for _ in range(iterations):
-        layer_0 = set_of_inputs_for_training
-        layer_1 = normalizing_results(dot(layer_0, weights_0_1))
-        layer_2 = normalizing_results(dot(layer_1, weights_1_2))
-        layer_2_error = set_of_outputs_for_training - layer_2
-        errors.append(np.mean(np.abs(layer_2_error)))
-        delta_2 = layer_2_error * derivative_of_sigmoid(layer_2)
-        layer_1_error = dot(delta_2, weights_1_2.T)
-        delta_1 = layer_1_error * derivative_of_sigmoid(layer_1)
-        weights_1_2 += dot(layer_1.T, delta_2)
-        weights_0_1 += dot(layer_0.T, delta_1)
-    return np.array(errors), (weights_0_1, weights_1_2)
+    """The tutorial's loop (``seed.tutorial_loop``): every step's error and the final weights."""
+    run = seed.tutorial_loop(iterations, dot)
+    return run["errors"], run["weights"]
 
 
 # %%
@@ -89,18 +72,7 @@ assert same_errors == len(theirs) and same_weights
 # The tutorial's printout came from its author's machine. The table compares it with this
 # run: the first significant digit at which the two 17-digit numbers differ, and the
 # difference in units in the last place (ulp, the spacing of float64 numbers there).
-PRINTED = [
-    0.4685343254580603,
-    0.027359665117498422,
-    0.018014239352682853,
-    0.01424538015492187,
-    0.01209811882788332,
-    0.01067390131321088,
-    0.009643630560125674,
-    0.008855140776037976,
-    0.008227317734746435,
-    0.007712523196874705,
-]
+PRINTED = seed.PRINTED_ERRORS
 
 
 def first_differing_digit(a, b):
@@ -131,7 +103,9 @@ print(
 
 def summed_one_by_one(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return (a[:, :, None] * b[None, :, :]).sum(axis=1)
+    a2, b2 = np.atleast_2d(a), b if b.ndim == 2 else b[:, None]
+    out = (a2[:, :, None] * b2[None, :, :]).sum(axis=1)
+    return out.reshape(np.dot(a, b).shape)
 
 
 other_order, _ = tutorial_training(dot=summed_one_by_one)
