@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 
 import chainrule_docs  # noqa: E402
+import offline_math  # noqa: E402
 
 import chainrule  # noqa: E402
 
@@ -27,7 +28,7 @@ version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    "sphinxcontrib.katex",
     "sphinx.ext.viewcode",
     "sphinx.ext.intersphinx",
     "numpydoc",
@@ -87,6 +88,8 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,
     "min_reported_time": 1,
+    # its timing pages load a table script from a CDN; the site must read offline
+    "write_computation_times": False,
 }
 
 # --- intersphinx: links to NumPy and scikit-learn when their inventories can be fetched ------
@@ -111,3 +114,6 @@ html_theme_options = {
 }
 html_show_sourcelink = False
 html_static_path: list[str] = []
+
+# --- formulas: KaTeX at build time, its stylesheet and fonts in the site (no request leaves it) --
+offline_math.configure(globals(), HERE / "_generated" / "static")
