@@ -9,7 +9,9 @@ git), which the guides include:
 - ``names.md``: the activation, loss and optimizer names and the aliases they accept;
 - ``playground.md`` / ``backend.md``: what this build has of the playground and the Numba backend
   (they render whichever way the code is when the site is built);
-- ``api_other.rst``: public symbols that no API page lists yet, so none goes undocumented.
+- ``api_other.rst``: public symbols that no API page lists yet, so none goes undocumented;
+- ``guarantees.md``, ``defaults.md``, ``keras.md``, ``sklearn.md``, ``task_rule.md``: the tables and
+  rules the README states too, rendered from one source by ``shared_tables.py``.
 
 ``backprop_step_numbers`` gives the MyST substitutions (``{{ dw_ho }}`` in a page) for conf.py.
 """
@@ -185,6 +187,9 @@ def write_api_other() -> None:
 
 
 def generate(app) -> None:
+    import shared_tables  # docs/_ext is on sys.path (conf.py)
+
+    shared_tables.write_fragments(GENERATED)
     write_backprop_step()
     write_cli_help()
     write_playground()

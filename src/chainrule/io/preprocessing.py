@@ -301,6 +301,14 @@ class TablePreprocessor:
         return block
 
 
+#: A whole-number target with more distinct values than this is a regression target.
+CLASS_MAX_DISTINCT = 10
+#: ... and so is one with more distinct values than its rows divided by this (never fewer than
+#: `CLASS_MIN_DISTINCT` allowed): a 10-row sample of prices is not 10 classes.
+ROWS_PER_CLASS = 5
+CLASS_MIN_DISTINCT = 2
+
+
 def infer_task(target: Any) -> str:
     """``"classification"`` or ``"regression"`` for a target column (see `infer_task_reason`)."""
     return infer_task_reason(target)[0]
@@ -323,9 +331,9 @@ def infer_task_reason(target: Any) -> tuple[str, str]:
     distinct = len(np.unique(values))
     if not np.all(values == np.round(values)):
         return "regression", "the target has fractional values"
-    if distinct > 10:
-        return "regression", f"the target has {distinct} distinct values, more than 10"
-    if distinct > max(2, len(values) // 5):
+    if distinct > CLASS_MAX_DISTINCT:
+        return "regression", f"the target has {distinct} distinct values, more than {CLASS_MAX_DISTINCT}"
+    if distinct > max(CLASS_MIN_DISTINCT, len(values) // ROWS_PER_CLASS):
         return (
             "regression",
             f"the target has {distinct} distinct values in {len(values)} rows, too many for classes",
