@@ -90,6 +90,9 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     # its timing pages load a table script from a CDN; the site must read offline
     "write_computation_times": False,
+    # "Examples using X" under each API entry the gallery uses (chainrule_docs._examples_using)
+    "backreferences_dir": "_generated/backreferences",
+    "doc_module": ("chainrule",),
 }
 
 # --- intersphinx: links to NumPy and scikit-learn when their inventories can be fetched ------
@@ -113,7 +116,11 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
-html_static_path: list[str] = []
+html_static_path: list[str] = ["_static"]
+html_css_files = ["chainrule.css"]
+# No left sidebar on pages without sub-pages (the guides, the changelog): it would be an empty
+# "Section Navigation" column that squeezes code blocks. The API reference and gallery keep it.
+html_sidebars = {"guides/*": [], "changelog": [], "index": []}
 
 # --- formulas: KaTeX at build time, its stylesheet and fonts in the site (no request leaves it) --
 offline_math.configure(globals(), HERE / "_generated" / "static")
