@@ -47,6 +47,8 @@ exclude_patterns = [
     "architecture.md",
     "performance.md",
     "gallery/**README.txt",
+    "sg_execution_times.rst",  # left by builds before write_computation_times was off
+    "auto_gallery/**sg_execution_times.rst",
     "auto_gallery/**.ipynb",
     "auto_gallery/**.py",
     "auto_gallery/**.zip",

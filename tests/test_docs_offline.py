@@ -117,3 +117,64 @@ def test_formulas_render_offline(site, browser, path):
     assert font_loaded and katex_fonts > 0, f"{path}: KaTeX's fonts did not load from the site"
     assert not refused, f"{path} asked for something outside the site: {refused}"
     assert not failed, f"{path}: requests that failed (missing files in the site?): {failed}"
+
+
+# --- layout: what a reader sees on a phone and a desktop ------------------------------------------
+
+PHONE_PAGES = ["index.html", "guides/backprop_step.html", "api/network.html", "guides/cli.html"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_nothing_runs_off_a_phone_screen(site, browser, path):
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+    tab = context.new_page()
+    try:
+        tab.goto((site / path).as_uri(), wait_until="load")
+        page_width = tab.evaluate("document.documentElement.scrollWidth")
+        title_right = tab.evaluate("document.querySelector('article h1').getBoundingClientRect().right")
+    finally:
+        context.close()
+    assert page_width <= 375, f"{path} is {page_width} px wide at a 375 px screen"
+    assert title_right <= 375, f"{path}: the title runs to {title_right:.0f} px on a 375 px screen"
+
+
+@pytest.mark.browser
+def test_guides_have_no_empty_section_navigation(site, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    try:
+        tab.goto((site / "guides/cli.html").as_uri(), wait_until="load")
+        sidebar = tab.evaluate(
+            "(() => { const s = document.querySelector('.bd-sidebar-primary');"
+            " return s ? [s.getBoundingClientRect().width, s.innerText.trim()] : [0, ''] })()"
+        )
+        article = tab.evaluate("document.querySelector('article').getBoundingClientRect().width")
+    finally:
+        context.close()
+    width, text = sidebar
+    assert width == 0 or "Section Navigation" not in text or len(text) > len("Section Navigation"), (
+        f"guides/cli.html shows an empty 'Section Navigation' column ({width:.0f} px)"
+    )
+    assert article > 700, f"the guide's text column is only {article:.0f} px wide at 1280 px"
+
+
+def test_the_tutorials_contents_list_its_sections_not_the_traces_headings(site):
+    page = (site / "guides/backprop_step.html").read_text()
+    toc = page[page.find('id="pst-page-navigation-heading') :]
+    toc = toc[: toc.find("</nav>")]
+    entries = re.findall(r'class="reference internal nav-link" href="#', toc)
+    assert 0 < len(entries) <= 15, f"the page's contents has {len(entries)} entries"
+    assert "Backward pass" not in toc and "layer 1 (hidden" not in toc
+
+
+def test_gallery_pages_print_no_scratch_path_and_no_stray_value(site):
+    seed_002 = (site / "auto_gallery/seeds/plot_seed_002_xor.html").read_text()
+    assert "/tmp" not in seed_002
+    assert "python -m chainrule.examples.seed_002_xor_predict xor_model.npz" in seed_002
+    numba = (site / "auto_gallery/practice/plot_numba_backend.html").read_text()
+    script_out = r'class="sphx-glr-script-out[^"]*"><div class="highlight"><pre>(.*?)</pre>'
+    outputs = re.findall(script_out, numba, re.S)
+    outputs = [re.sub(r"<[^>]+>", "", out).strip() for out in outputs]
+    assert outputs and not any(out in {"&#39;numpy&#39;", "'numpy'"} for out in outputs), outputs

@@ -93,3 +93,10 @@ def test_the_link_check_sees_a_dead_link_and_a_dead_anchor(tmp_path):
     (tmp_path / "a.html").write_text('<p id="here"><a href="b.html">b</a> <a href="a.html#here">ok</a></p>')
     (tmp_path / "c.html").write_text('<a href="a.html#gone">x</a> <img src="img/x.png">')
     assert dead_links(tmp_path) == ["a.html: b.html", "c.html: a.html#gone", "c.html: img/x.png"]
+
+
+def test_api_entries_link_the_gallery_examples_that_use_them(site):  # noqa: F811
+    page = (site / "api" / "network.html").read_text()
+    start = page.find("Examples using")
+    assert start > 0, "api/network.html has no 'Examples using Network' (sphinx-gallery backreferences)"
+    assert "auto_gallery/" in page[start : start + 5000]

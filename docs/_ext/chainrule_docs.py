@@ -251,7 +251,36 @@ def _examples_using(app, what, name, obj, options, lines) -> None:
         lines += ["", f".. rubric:: {title}", "", f".. minigallery:: {key}", ""]
 
 
+def _fix_viewcode_backlinks(app, pagename, templatename, context, doctree) -> None:
+    """Point the source pages' "[docs]" links at the entries' real anchors.
+
+    ``sphinx.ext.viewcode`` keeps one module name per source file, so when one file's objects are
+    documented under two paths (``chainrule.export_c`` and ``chainrule.io.c_export.CExport``) the
+    links of some say ``#chainrule.CExport``, an anchor no page has. Each such link is rewritten
+    to the entry of the same page whose full name ends with the same ``.Name``.
+    """
+    if not pagename.startswith("_modules/") or "body" not in context:
+        return
+    objects = app.env.domains["py"].objects  # full name -> (docname, node_id, objtype, ...)
+    by_page: dict[str, set[str]] = {}
+    for fullname, entry in objects.items():
+        by_page.setdefault(entry[0], set()).add(fullname)
+
+    def fix(match: re.Match) -> str:
+        href, docname, anchor = match.group(0), match.group(2), match.group(3)
+        names = by_page.get(docname, set())
+        if anchor in names:
+            return href
+        tail = "." + anchor.split(".", 1)[1] if "." in anchor else anchor
+        real = sorted(name for name in names if name.endswith(tail))
+        return href.replace("#" + anchor, "#" + real[0]) if len(real) == 1 else href
+
+    pattern = re.compile(r'href="((?:\.\./)*)([\w/]+)\.html#([\w.]+)"')
+    context["body"] = pattern.sub(fix, context["body"])
+
+
 def setup(app):
     app.connect("builder-inited", generate)
+    app.connect("html-page-context", _fix_viewcode_backlinks)
     app.connect("autodoc-process-docstring", _examples_using)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
