@@ -187,3 +187,15 @@ def test_gallery_pages_print_no_scratch_path_and_no_stray_value(site):
     outputs = re.findall(script_out, numba, re.S)
     outputs = [re.sub(r"<[^>]+>", "", out).strip() for out in outputs]
     assert outputs and not any(out in {"&#39;numpy&#39;", "'numpy'"} for out in outputs), outputs
+
+
+def test_a_build_without_katex_says_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import offline_math
+    from sphinx.errors import ConfigError
+
+    monkeypatch.setenv("CHAINRULE_KATEX_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match="apt-get install libjs-katex fonts-katex"):
+        offline_math.katex_sources()

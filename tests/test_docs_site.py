@@ -8,9 +8,12 @@ build it skips, saying how to make one (see tests/test_docs_offline.py for the `
 from __future__ import annotations
 
 import html.parser
+import re
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+import pytest
 
 from tests.test_docs_offline import site  # noqa: F401  (the built site, or a skip)
 
@@ -100,3 +103,27 @@ def test_api_entries_link_the_gallery_examples_that_use_them(site):  # noqa: F81
     start = page.find("Examples using")
     assert start > 0, "api/network.html has no 'Examples using Network' (sphinx-gallery backreferences)"
     assert "auto_gallery/" in page[start : start + 5000]
+
+
+def _github_slug(heading: str) -> str:
+    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+@pytest.mark.parametrize("source", ["README.md", "docs/performance.md", "docs/architecture.md"])
+def test_links_of_the_files_read_on_github_resolve(source):
+    """The Markdown files people read on GitHub: every relative link's file and anchor exist."""
+    path = ROOT / source
+    dead = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, anchor = target.partition("#")
+        linked = (path.parent / file).resolve() if file else path
+        if not linked.exists():
+            dead.append(target)
+        elif anchor and linked.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M)
+            if anchor not in {_github_slug(h) for h in headings}:
+                dead.append(target)
+    assert not dead, f"{source} links to files or sections that do not exist: {dead}"
