@@ -301,12 +301,9 @@ class TablePreprocessor:
         return block
 
 
-#: A whole-number target with more distinct values than this is a regression target.
-CLASS_MAX_DISTINCT = 10
-#: ... and so is one with more distinct values than its rows divided by this (never fewer than
-#: `CLASS_MIN_DISTINCT` allowed): a 10-row sample of prices is not 10 classes.
-ROWS_PER_CLASS = 5
-CLASS_MIN_DISTINCT = 2
+#: The task rule: a whole-number target is regression with more than CLASS_MAX_DISTINCT distinct
+#: values, or more than max(CLASS_MIN_DISTINCT, rows // ROWS_PER_CLASS) (docs/_ext/shared_tables.py).
+CLASS_MAX_DISTINCT, ROWS_PER_CLASS, CLASS_MIN_DISTINCT = 10, 5, 2
 
 
 def infer_task(target: Any) -> str:
