@@ -81,7 +81,7 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib", "seaborn"),
-    "subsection_order": ["gallery/seeds", "gallery/practice"],
+    "subsection_order": ["gallery/seeds", "gallery/learn", "gallery/practice"],
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
     "download_all_examples": False,

@@ -60,6 +60,7 @@ class ClusterObjective:
         self.client, self.loss, self.blocks = client, loss, blocks
         self.workers = sorted(client.scheduler_info()["workers"])
         self.net = client.scatter(net, broadcast=True, hash=False)  # the structure, once
+        self.homes = {key: list(where) for key, where in client.who_has(blocks).items()}
         self.calls, self.seconds = 0, 0.0
         size = FlatParams(net.slots()).size * 8
         self.bytes_per_call = size * len(self.workers) + (size + 16) * len(blocks)
@@ -67,9 +68,13 @@ class ClusterObjective:
     def __call__(self, w: Array) -> tuple[float, Array]:
         began = time.perf_counter()
         weights = self.client.scatter(np.ascontiguousarray(w), broadcast=True, hash=False)
-        futures = self.client.map(
-            block_loss, self.blocks, net=self.net, loss=self.loss, w=weights, pure=False
-        )
+        futures = [  # each evaluation where its block lives: work stealing would move the block
+            self.client.submit(
+                block_loss, block, net=self.net, loss=self.loss, w=weights, pure=False,
+                workers=self.homes[block.key], allow_other_workers=False,
+            )
+            for block in self.blocks
+        ]  # fmt: skip
         parts = self.client.gather(futures)
         result = combine(parts, self.loss.reduction == "sum")
         self.calls += 1
