@@ -27,6 +27,10 @@ PAGES = {
     "guides/from_the_tutorials.html": 8,
     "auto_gallery/seeds/plot_seed_000_truth_table.html": 1,
     "auto_gallery/seeds/plot_seed_001_admissions.html": 1,
+    "auto_gallery/learn/plot_1_backprop_chain_rule.html": 30,
+    "auto_gallery/learn/plot_2_softmax_cross_entropy.html": 20,
+    "auto_gallery/learn/plot_3_vanishing_gradients.html": 20,
+    "auto_gallery/learn/plot_4_checking_gradients.html": 8,
 }
 OUTSIDE_CSS = re.compile(r"url\(\s*['\"]?(?:https?:)?//[^)]*\)|@import\s+['\"]?https?:")
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\partial")

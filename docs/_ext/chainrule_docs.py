@@ -257,7 +257,8 @@ def _fix_viewcode_backlinks(app, pagename, templatename, context, doctree) -> No
     ``sphinx.ext.viewcode`` keeps one module name per source file, so when one file's objects are
     documented under two paths (``chainrule.export_c`` and ``chainrule.io.c_export.CExport``) the
     links of some say ``#chainrule.CExport``, an anchor no page has. Each such link is rewritten
-    to the entry of the same page whose full name ends with the same ``.Name``.
+    to the entry of the same page whose full name ends with the same ``.Name``, or to the page
+    itself when the entry there is shown with ``:no-index:`` (and has no anchor).
     """
     if not pagename.startswith("_modules/") or "body" not in context:
         return
@@ -273,7 +274,8 @@ def _fix_viewcode_backlinks(app, pagename, templatename, context, doctree) -> No
             return href
         tail = "." + anchor.split(".", 1)[1] if "." in anchor else anchor
         real = sorted(name for name in names if name.endswith(tail))
-        return href.replace("#" + anchor, "#" + real[0]) if len(real) == 1 else href
+        # an entry shown with :no-index: has no anchor: link to its page
+        return href.replace("#" + anchor, "#" + real[0] if len(real) == 1 else "")
 
     pattern = re.compile(r'href="((?:\.\./)*)([\w/]+)\.html#([\w.]+)"')
     context["body"] = pattern.sub(fix, context["body"])
