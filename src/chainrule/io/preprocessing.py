@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.io.cleaning import check_missing, fill_missing, missing_message, one_hot
+from chainrule.io.cleaning import check_missing, fill_missing, missing_message, one_hot, refuse_non_finite
 from chainrule.nn.losses import class_indices
 
 SCALINGS = ("standard", "minmax", "maxabs", "none")
@@ -166,9 +166,9 @@ class TablePreprocessor:
         else:
             if not pd.api.types.is_numeric_dtype(y):
                 raise InputError(f"regression needs a numeric target; {target!r} has text values")
-            prep.target_scaler = Scaler.fit(
-                y.to_numpy(dtype=float)[:, None], target_scale, [target], "target_scale"
-            )
+            values = y.to_numpy(dtype=float)
+            refuse_non_finite(y, values, target)
+            prep.target_scaler = Scaler.fit(values[:, None], target_scale, [target], "target_scale")
         return prep
 
     # ------------------------------------------------------------------------ transform
@@ -291,13 +291,7 @@ class TablePreprocessor:
             self._column(frame, column)  # raises the missing-column error
             raw = frame[column]
             block[:, j] = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            bad = np.flatnonzero(~np.isfinite(block[:, j]))
-            if bad.size:
-                cells = ", ".join(f"{row_label(frame.index, int(r))} {raw.iloc[int(r)]!r}" for r in bad[:10])
-                more = f" and {bad.size - 10} more" if bad.size > 10 else ""
-                raise InputError(
-                    f"column {column!r}: {_count(bad.size, 'cell')} not a finite number ({cells}{more})"
-                )
+            refuse_non_finite(raw, block[:, j], column)
         return block
 
 
