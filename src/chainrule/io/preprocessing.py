@@ -295,6 +295,11 @@ class TablePreprocessor:
         return block
 
 
+#: The task rule: a whole-number target is regression with more than CLASS_MAX_DISTINCT distinct
+#: values, or more than max(CLASS_MIN_DISTINCT, rows // ROWS_PER_CLASS) (docs/_ext/shared_tables.py).
+CLASS_MAX_DISTINCT, ROWS_PER_CLASS, CLASS_MIN_DISTINCT = 10, 5, 2
+
+
 def infer_task(target: Any) -> str:
     """``"classification"`` or ``"regression"`` for a target column (see `infer_task_reason`)."""
     return infer_task_reason(target)[0]
@@ -317,9 +322,9 @@ def infer_task_reason(target: Any) -> tuple[str, str]:
     distinct = len(np.unique(values))
     if not np.all(values == np.round(values)):
         return "regression", "the target has fractional values"
-    if distinct > 10:
-        return "regression", f"the target has {distinct} distinct values, more than 10"
-    if distinct > max(2, len(values) // 5):
+    if distinct > CLASS_MAX_DISTINCT:
+        return "regression", f"the target has {distinct} distinct values, more than {CLASS_MAX_DISTINCT}"
+    if distinct > max(CLASS_MIN_DISTINCT, len(values) // ROWS_PER_CLASS):
         return (
             "regression",
             f"the target has {distinct} distinct values in {len(values)} rows, too many for classes",

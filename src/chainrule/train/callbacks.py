@@ -205,8 +205,8 @@ class EarlyStopping(Callback):
     """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
 
     With ``restore_best_weights`` the network ends with the weights of its best epoch
-    whether training stopped early or ran all its epochs (Keras restores only on an early
-    stop, a known surprise).
+    whether training stopped early or ran all its epochs, as Keras 3 does (older ``tf.keras``
+    releases restored them only on an early stop).
 
     Parameters
     ----------
