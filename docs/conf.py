@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 
 import chainrule_docs  # noqa: E402
+import offline_math  # noqa: E402
 
 import chainrule  # noqa: E402
 
@@ -27,7 +28,7 @@ version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    "sphinxcontrib.katex",
     "sphinx.ext.viewcode",
     "sphinx.ext.intersphinx",
     "numpydoc",
@@ -46,6 +47,8 @@ exclude_patterns = [
     "architecture.md",
     "performance.md",
     "gallery/**README.txt",
+    "sg_execution_times.rst",  # left by builds before write_computation_times was off
+    "auto_gallery/**sg_execution_times.rst",
     "auto_gallery/**.ipynb",
     "auto_gallery/**.py",
     "auto_gallery/**.zip",
@@ -61,8 +64,9 @@ autosummary_generate = False  # the API pages list their objects explicitly
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
-# No numpydoc_validation_checks yet: docstrings are being completed (tests/test_docstrings.py
-# tracks which public symbols still lack a Parameters section).
+# No numpydoc_validation_checks here: tests/test_docstring_sections.py runs numpydoc's validator
+# on the public API (Parameters, Returns and Examples), with the two allowances Sphinx's check
+# lacks (a result dataclass's fields under Attributes; an override showing its base's docstring).
 
 # --- MyST ---------------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
@@ -78,7 +82,7 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib", "seaborn"),
-    "subsection_order": ["gallery/seeds", "gallery/practice"],
+    "subsection_order": ["gallery/seeds", "gallery/learn", "gallery/practice"],
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
     "download_all_examples": False,
@@ -87,6 +91,11 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,
     "min_reported_time": 1,
+    # its timing pages load a table script from a CDN; the site must read offline
+    "write_computation_times": False,
+    # "Examples using X" under each API entry the gallery uses (chainrule_docs._examples_using)
+    "backreferences_dir": "_generated/backreferences",
+    "doc_module": ("chainrule",),
 }
 
 # --- intersphinx: links to NumPy and scikit-learn when their inventories can be fetched ------
@@ -110,4 +119,11 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
-html_static_path: list[str] = []
+html_static_path: list[str] = ["_static"]
+html_css_files = ["chainrule.css"]
+# No left sidebar on pages without sub-pages (the guides, the changelog): it would be an empty
+# "Section Navigation" column that squeezes code blocks. The API reference and gallery keep it.
+html_sidebars = {"guides/*": [], "changelog": [], "index": []}
+
+# --- formulas: KaTeX at build time, its stylesheet and fonts in the site (no request leaves it) --
+offline_math.configure(globals(), HERE / "_generated" / "static")

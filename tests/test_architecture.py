@@ -145,10 +145,30 @@ def test_every_module_has_a_layer():
     assert not unplaced
 
 
+def docstring_lines(tree: ast.Module) -> int:
+    """Lines taken by the docstrings of a module, its classes and its functions."""
+    total = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                if isinstance(first.value.value, str):
+                    total += first.end_lineno - first.lineno + 1
+    return total
+
+
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_modules_stay_under_400_lines(module):
-    lines = MODULES[module].read_text().count("\n")
-    assert lines <= 400, f"{module} has {lines} lines"
+    """At most 400 lines of code and comments: docstrings aside, as for functions below (a full
+    numpydoc docstring with Parameters, Returns and Examples must not push a module to split)."""
+    text = MODULES[module].read_text()
+    lines = text.count("\n") - docstring_lines(ast.parse(text))
+    assert lines <= 400, f"{module} has {lines} lines besides its docstrings"
+
+
+def test_docstrings_are_what_the_line_count_leaves_out():
+    tree = ast.parse('"""Module.\n\nMore."""\n\n\ndef f():\n    """One line."""\n    return 1\n')
+    assert docstring_lines(tree) == 4
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -365,3 +365,65 @@ def test_verbose_prints_progress_to_stderr(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert [LINE.match(line).group(1) for line in captured.err.splitlines()] == ["1", "2", "3", "4"]
+
+
+def test_stop_training_set_during_an_epoch_drops_that_epoch():
+    """Set while an epoch runs (as the playground's pause does from another thread), ``stop_training``
+    is seen at the next batch: that epoch is dropped, and the network, the optimizer and the
+    history are those of a run that ended with the epoch before."""
+    X, y = linear_data(200)
+
+    def run(epochs, callbacks=()):
+        layers = [cr.Dense(2, 6, "tanh"), cr.Dropout(0.2), cr.Dense(6, 1, "sigmoid")]
+        net = cr.Network(layers, seed=0)
+        optimizer = cr.Adam(lr=0.01)
+        history = net.fit(
+            X, y, epochs=epochs, batch_size=8, optimizer=optimizer, seed=3, callbacks=list(callbacks)
+        )
+        return net, optimizer, history
+
+    def stop_in_epoch_2(epoch):
+        if epoch == 2:
+            callback.network.stop_training = True
+
+    callback = cr.LambdaCallback(on_epoch_begin=stop_in_epoch_2)
+    stopped, stopped_optimizer, history = run(5, [callback])
+    reference, reference_optimizer, expected = run(2)
+    assert history.epochs == 2 and history.history == expected.history
+    assert weights_equal(stopped.get_weights(), reference.get_weights())
+    assert stopped_optimizer.iterations == reference_optimizer.iterations == 2 * 25
+    for key, value in reference_optimizer.state_arrays().items():
+        assert np.array_equal(stopped_optimizer.state_arrays()[key], value), key
+
+
+@pytest.mark.slow
+def test_stop_training_set_during_a_compiled_epoch_drops_that_epoch():
+    """The same with Numba's compiled chunk (one call per epoch): seen when the call returns."""
+    from chainrule.nn import kernels
+
+    if not kernels.numba_installed():
+        pytest.skip("numba absent")
+    X, y = linear_data(200)
+
+    def run(epochs, callbacks=()):
+        net = cr.Network([2, 6, 1], activation="tanh", output_activation="sigmoid", seed=0)
+        optimizer = cr.SGD(lr=0.1, momentum=0.5)
+        with cr.use_backend("numba"):
+            history = net.fit(
+                X, y, epochs=epochs, batch_size=8, optimizer=optimizer, seed=3, callbacks=list(callbacks)
+            )
+        assert history.backend == "numba"
+        return net, optimizer, history
+
+    def stop_in_epoch_2(epoch):
+        if epoch == 2:
+            callback.network.stop_training = True
+
+    callback = cr.LambdaCallback(on_epoch_begin=stop_in_epoch_2)
+    stopped, stopped_optimizer, history = run(5, [callback])
+    reference, reference_optimizer, expected = run(2)
+    assert history.epochs == 2 and history.history == expected.history
+    assert weights_equal(stopped.get_weights(), reference.get_weights())
+    assert stopped_optimizer.iterations == reference_optimizer.iterations == 2 * 25
+    for key, value in reference_optimizer.state_arrays().items():
+        assert np.array_equal(stopped_optimizer.state_arrays()[key], value), key

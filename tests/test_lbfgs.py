@@ -5,7 +5,9 @@ The reference is scikit-learn itself (its ``_fit_lbfgs`` through SciPy's L-BFGS-
 from scikit-learn's weights, copied into the chainrule network, and run the same iterations.
 Rounding differences between the two losses grow with the iteration count (about 1e-13 after
 20 iterations, 1e-11 after 40, 1e-7 after 60 on a non-converged run), so the runs here are
-short or converge.
+short or converge. BLAS runs on one thread here: with two, OpenBLAS splits each product
+differently for the two libraries' shapes, the rounding differs from the first iteration, and a
+converged run can take a different number of iterations (33 on one thread, 74 on two, measured).
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ X_CLS, Y_CLS = make_classification(n_samples=150, n_features=5, n_informative=3,
 X_REG, Y_REG = make_regression(n_samples=150, n_features=4, noise=5.0, random_state=0)
 Y_REG = Y_REG / Y_REG.std()
 WEIGHTS = np.random.default_rng(1).uniform(0.5, 2.0, 150)
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Both libraries' products summed in one order (see the module's docstring)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1):
+        yield
 
 
 def from_the_same_weights(theirs, ours, X, y):

@@ -9,7 +9,9 @@ git), which the guides include:
 - ``names.md``: the activation, loss and optimizer names and the aliases they accept;
 - ``playground.md`` / ``backend.md``: what this build has of the playground and the Numba backend
   (they render whichever way the code is when the site is built);
-- ``api_other.rst``: public symbols that no API page lists yet, so none goes undocumented.
+- ``api_other.rst``: public symbols that no API page lists yet, so none goes undocumented;
+- ``guarantees.md``, ``defaults.md``, ``keras.md``, ``sklearn.md``, ``task_rule.md``: the tables and
+  rules the README states too, rendered from one source by ``shared_tables.py``.
 
 ``backprop_step_numbers`` gives the MyST substitutions (``{{ dw_ho }}`` in a page) for conf.py.
 """
@@ -77,7 +79,9 @@ def write_backprop_step() -> None:
         runpy.run_path(str(STEP_SCRIPT), run_name="__main__")
     _write("backprop_step.out", out.getvalue())
     trace = runpy.run_path(str(STEP_SCRIPT))["chainrule_step"]()
-    _write("backprop_trace.md", trace.format("markdown") + "\n")
+    # The trace's headings become bold lines: as headings they would flood the page's contents.
+    markdown = re.sub(r"^#{1,6} +(.+?):?$", r"**\1**", trace.format("markdown"), flags=re.M)
+    _write("backprop_trace.md", markdown + "\n")
 
 
 def _subcommands():
@@ -160,31 +164,66 @@ def write_names() -> None:
     _write("names.md", "\n".join(lines))
 
 
-def write_api_other() -> None:
-    import chainrule
+PUBLIC_MODULES = ("chainrule", "chainrule.sklearn", "chainrule.dask", "chainrule.live", "chainrule.table")
+DIRECTIVE = re.compile(r"^\.\. (auto\w+|currentmodule|module|py:\w+):: *([\w.]+)", re.M)
 
-    listed = set()
+
+def api_entries() -> set[str]:
+    """The dotted names that the API pages document with a directive (``.. autoclass:: ...``)."""
+    names = set()
     for page in (DOCS / "api").glob("*.rst"):
-        listed.update(re.findall(r"chainrule\.(\w+)", page.read_text()))
-    missing = [name for name in chainrule.__all__ if name not in listed and name != "__version__"]
+        module = ""
+        for kind, target in DIRECTIVE.findall(page.read_text()):
+            if kind in {"currentmodule", "module"}:
+                module = target
+            elif kind != "autosummary":
+                names.add(target if "." in target else f"{module}.{target}")
+    return names
+
+
+def undocumented() -> list[str]:
+    """Public symbols (``__all__`` of each public module) that no API page documents.
+
+    A symbol counts as documented when the same object is documented under another public name
+    (``chainrule.live.playground`` is ``chainrule.playground``).
+    """
+    import importlib
+
+    entries = api_entries()
+    documented_objects = []
+    for name in entries:
+        module, _, attr = name.rpartition(".")
+        with contextlib.suppress(ImportError, AttributeError, ValueError):
+            documented_objects.append(getattr(importlib.import_module(module), attr))
+    missing = []
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for attr in getattr(module, "__all__", ()):
+            obj = getattr(module, attr)
+            same = callable(obj) and any(obj is other for other in documented_objects)
+            if f"{module_name}.{attr}" not in entries and not same:
+                missing.append(f"{module_name}.{attr}")
+    return missing
+
+
+def write_api_other() -> None:
+    missing = undocumented()
     if not missing:
         _write("api_other.rst", "Every public symbol is listed on one of the pages above.\n")
         return
-    lines = [
-        "These public symbols are not on a topic page yet:",
-        "",
-        ".. currentmodule:: chainrule",
-        "",
-    ]
+    lines = ["These public symbols are not on a topic page yet:", ""]
     for name in missing:
-        obj = getattr(chainrule, name)
+        module, _, attr = name.rpartition(".")
+        obj = getattr(__import__(module, fromlist=[attr]), attr)
         directive = "autoclass" if inspect.isclass(obj) else "autofunction" if callable(obj) else "autodata"
-        lines.append(f".. {directive}:: {name}")
-        lines.append("")
+        lines += [f".. {directive}:: {name}", ""]
     _write("api_other.rst", "\n".join(lines))
 
 
 def generate(app) -> None:
+    import shared_tables  # docs/_ext is on sys.path (conf.py)
+
+    shared_tables.write_fragments(GENERATED)
     write_backprop_step()
     write_cli_help()
     write_playground()
@@ -193,6 +232,57 @@ def generate(app) -> None:
     write_api_other()
 
 
+def _examples_using(app, what, name, obj, options, lines) -> None:
+    """Append "Examples using X" (sphinx-gallery's mini-gallery) to a class or function that the
+    gallery uses, and nothing to one it does not (an empty heading would be noise)."""
+    if what not in {"class", "function", "exception"} or not name.startswith("chainrule."):
+        return
+    conf = app.config.sphinx_gallery_conf
+    index = Path(app.srcdir) / conf["backreferences_dir"] / "backreferences_all.json"
+    if not index.exists():
+        return
+    import json
+
+    used = json.loads(index.read_text())
+    short = f"chainrule.{name.rsplit('.', 1)[1]}"
+    key = name if used.get(name) else short if used.get(short) else None
+    if key:
+        title = f"Examples using ``{key.rsplit('.', 1)[1]}``"
+        lines += ["", f".. rubric:: {title}", "", f".. minigallery:: {key}", ""]
+
+
+def _fix_viewcode_backlinks(app, pagename, templatename, context, doctree) -> None:
+    """Point the source pages' "[docs]" links at the entries' real anchors.
+
+    ``sphinx.ext.viewcode`` keeps one module name per source file, so when one file's objects are
+    documented under two paths (``chainrule.export_c`` and ``chainrule.io.c_export.CExport``) the
+    links of some say ``#chainrule.CExport``, an anchor no page has. Each such link is rewritten
+    to the entry of the same page whose full name ends with the same ``.Name``, or to the page
+    itself when the entry there is shown with ``:no-index:`` (and has no anchor).
+    """
+    if not pagename.startswith("_modules/") or "body" not in context:
+        return
+    objects = app.env.domains["py"].objects  # full name -> (docname, node_id, objtype, ...)
+    by_page: dict[str, set[str]] = {}
+    for fullname, entry in objects.items():
+        by_page.setdefault(entry[0], set()).add(fullname)
+
+    def fix(match: re.Match) -> str:
+        href, docname, anchor = match.group(0), match.group(2), match.group(3)
+        names = by_page.get(docname, set())
+        if anchor in names:
+            return href
+        tail = "." + anchor.split(".", 1)[1] if "." in anchor else anchor
+        real = sorted(name for name in names if name.endswith(tail))
+        # an entry shown with :no-index: has no anchor: link to its page
+        return href.replace("#" + anchor, "#" + real[0] if len(real) == 1 else "")
+
+    pattern = re.compile(r'href="((?:\.\./)*)([\w/]+)\.html#([\w.]+)"')
+    context["body"] = pattern.sub(fix, context["body"])
+
+
 def setup(app):
     app.connect("builder-inited", generate)
+    app.connect("html-page-context", _fix_viewcode_backlinks)
+    app.connect("autodoc-process-docstring", _examples_using)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

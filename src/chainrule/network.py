@@ -60,6 +60,11 @@ class Network:
     >>> net = Network([2, 3, 1], activation="sigmoid", bias=False, seed=0)
     >>> net.predict([[1.0, 0.5]]).shape
     (1, 1)
+    >>> net.sizes, net.count_params()
+    ([2, 3, 1], 9)
+    >>> history = net.fit([[0, 1], [1, 0]], [1, 0], lr=1.0, epochs=100)
+    >>> {name: round(value, 3) for name, value in net.evaluate([[0, 1], [1, 0]], [1, 0]).items()}
+    {'loss': 0.025, 'accuracy': 1.0}
     """
 
     def __init__(
@@ -126,7 +131,23 @@ class Network:
         return self.layers[index]
 
     def astype(self, dtype: str | np.dtype) -> Network:
-        """Cast every parameter to ``dtype`` (float32 or float64) in place, all layers or none."""
+        """Cast every parameter to ``dtype`` (float32 or float64) in place, all layers or none.
+
+        Parameters
+        ----------
+        dtype : {"float32", "float64"} or numpy.dtype
+            The new dtype of every weight and bias; it is kept by later `fit` calls.
+
+        Returns
+        -------
+        Network
+            This network (cast in place), so calls chain.
+
+        Raises
+        ------
+        ValueError
+            For any other dtype, changing nothing.
+        """
         self.cast_for_training(dtype)
         return self
 
@@ -134,6 +155,21 @@ class Network:
         """Cast like `astype`, all or nothing; return a function that puts the exact arrays back.
 
         `fit` casts before checking the data, and undoes it when anything fails before training.
+
+        Parameters
+        ----------
+        dtype : {"float32", "float64"} or numpy.dtype
+            The dtype to cast every parameter to.
+
+        Returns
+        -------
+        callable
+            ``undo()``: restores the previous arrays (the same objects) and dtype.
+
+        Raises
+        ------
+        ValueError
+            For any other dtype, changing nothing.
         """
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
@@ -154,7 +190,14 @@ class Network:
             raise
 
     def count_params(self) -> int:
-        """The number of trainable values (weights and biases)."""
+        """The number of trainable values (weights and biases).
+
+        Returns
+        -------
+        int
+            The total size of every layer's ``params`` arrays; ``[2, 3, 1]`` with biases has
+            ``2*3 + 3 + 3*1 + 1 = 13``.
+        """
         return sum(param.size for layer in self.layers for param in layer.params.values())
 
     def summary(self) -> None:
@@ -165,7 +208,14 @@ class Network:
         return summary_html(self.layers, self.dtype)
 
     def slots(self) -> list[Slot]:
-        """Every trainable array with its gradient, for optimizers (weights decay, biases not)."""
+        """Every trainable array with its gradient, for optimizers (weights decay, biases not).
+
+        Returns
+        -------
+        list of Slot
+            One per parameter array, named ``"<layer index>.<key>"`` (``"0.W"``, ``"0.b"``...),
+            holding the live ``params`` and ``grads`` arrays (not copies).
+        """
         return [
             Slot(f"{i}.{key}", layer.params[key], layer.grads[key], decay=key == "W")
             for i, layer in enumerate(self.layers)
@@ -174,7 +224,22 @@ class Network:
 
     # ------------------------------------------------------------------- forward / backward
     def forward(self, X: Array, training: bool = False) -> Array:
-        """Run ``X`` (already a 2-D array of the network's dtype) through every layer."""
+        """Run ``X`` (already a 2-D array of the network's dtype) through every layer.
+
+        Unlike `predict`, nothing is checked or converted: this is the training loop's pass.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_inputs)
+            Inputs, of the network's dtype.
+        training : bool
+            Training mode: layers cache what `backward` needs and dropout drops.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+            The output layer's activations.
+        """
         for layer in self.layers:
             X = layer.forward(X, training)
         return X
@@ -199,30 +264,92 @@ class Network:
 
         A single sample may be given as a 1-D array of length ``n_inputs``; its output is
         then 1-D too.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+            Inputs; lists, NumPy arrays and DataFrames of numbers are accepted.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs), or (n_outputs,) for one 1-D sample
+            The output layer's activations (probabilities for sigmoid/softmax outputs).
+
+        Raises
+        ------
+        InputError
+            For a wrong number of columns, or values that are not finite numbers.
         """
         single = np.ndim(X) == 1 and np.size(X) == self.n_inputs
         out = self.forward(self.as_inputs(X))
         return out[0] if single else out
 
     def predictor(self) -> Predictor:
-        """`predict` for one row at a time, checked once: bit-identical outputs (`chainrule.nn.predictor`)."""
+        """`predict` for one row at a time, checked once: bit-identical outputs (`chainrule.nn.predictor`).
+
+        Returns
+        -------
+        Predictor
+            A callable taking one row of ``n_inputs`` values and returning its outputs, with
+            less per-call overhead than `predict` (for serving one request at a time).
+        """
         return Predictor(self.layers, self.dtype, self.predict)
 
     def predict_proba(self, X: Any) -> Array:
-        """Class probabilities: softmax rows, or ``[1 - p, p]`` for one sigmoid output."""
+        """Class probabilities: softmax rows, or ``[1 - p, p]`` for one sigmoid output.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+            Inputs, as for `predict`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Each row sums to 1; a single sigmoid output gives two columns.
+        """
         out = self.predict(X)
         if out.ndim == 2 and out.shape[1] == 1:
             return np.hstack([1.0 - out, out])
         return out
 
     def predict_classes(self, X: Any) -> Array:
-        """Class indices: argmax of several outputs, or ``out > 0.5`` for one output."""
+        """Class indices: argmax of several outputs, or ``out > 0.5`` for one output.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+            Inputs, as for `predict`.
+
+        Returns
+        -------
+        ndarray of int, shape (n_samples,)
+            The predicted class of each sample.
+        """
         return class_indices(np.atleast_2d(self.predict(X)))
 
     def evaluate(
         self, X: Any, y: Any, loss: str | Loss | None = None, metrics: Sequence[str] | None = None
     ) -> dict[str, float]:
-        """The loss and metrics of the network's predictions on ``(X, y)``."""
+        """The loss and metrics of the network's predictions on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+            Inputs.
+        y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+            Targets; integer class labels for a softmax output are one-hot encoded.
+        loss : str or Loss, optional
+            Default: the loss the network was trained with, else the default for its output
+            activation (see `resolve_loss`).
+        metrics : list of str, optional
+            Default: accuracy for classification losses, mse and mae for regression.
+
+        Returns
+        -------
+        dict of str to float
+            ``"loss"`` and one entry per metric, e.g. ``{"loss": 0.72, "accuracy": 0.5}``.
+        """
         X, y = self.as_inputs(X), self.as_targets(y)
         check_lengths(X, y)
         loss_fn = self.resolve_loss(loss)
@@ -241,6 +368,23 @@ class Network:
         With ``fused`` (the default) a fusing output/loss pair takes the output delta
         ``(out - y)/n`` directly, as training does; ``fused=False`` runs the chain rule term
         by term (the same numbers, up to rounding).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+            The batch's inputs.
+        y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+            The batch's targets.
+        loss : str or Loss, optional
+            Default as in `evaluate`.
+        fused : bool
+            Use the fused output delta where the output activation and loss allow it.
+
+        Returns
+        -------
+        list of dict of str to ndarray
+            Per layer, copies of dLoss/dparam with the keys and shapes of its ``params``
+            (``"W"`` of shape ``(n_in, n_out)``, ``"b"`` of shape ``(n_out,)``).
         """
         X, y = self.as_inputs(X), self.as_targets(y)
         check_lengths(X, y)
@@ -258,19 +402,45 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs), or a callable returning batches
+            The training inputs (see `chainrule.fit`).
         y : array-like of shape (n_samples, n_outputs), or None with a batch function
+            The training targets.
         **options
-            ``loss``, ``optimizer``, ``lr``, ``epochs``, ... as `FitSettings` documents them.
+            ``loss``, ``optimizer``, ``lr``, ``epochs``, ... as `FitSettings` documents them
+            (their one home; ``inspect.signature`` lists them with their defaults).
+
+        Returns
+        -------
+        History
+            The loss and metrics of every epoch, as lists (``history["loss"]``).
         """
         return fit(self, X, y, **options)
 
     # -------------------------------------------------------------------------- weights
     def get_weights(self) -> list[dict[str, Array]]:
-        """A copy of every layer's parameters, in layer order."""
+        """A copy of every layer's parameters, in layer order.
+
+        Returns
+        -------
+        list of dict of str to ndarray
+            Per layer, ``{"W": ..., "b": ...}`` (a Dropout layer's dict is empty); copies, so
+            later training does not change them.
+        """
         return [{key: value.copy() for key, value in layer.params.items()} for layer in self.layers]
 
     def set_weights(self, weights: Sequence[dict[str, Any]]) -> None:
-        """Copy values into the parameters in place (shapes must match; dtype is kept)."""
+        """Copy values into the parameters in place (shapes must match; dtype is kept).
+
+        Parameters
+        ----------
+        weights : sequence of dict of str to array-like
+            One dict per layer with the same keys and shapes as `get_weights` returns.
+
+        Raises
+        ------
+        ValueError
+            For a different number of layers, other keys or another shape.
+        """
         if len(weights) != len(self.layers):
             raise ValueError(f"expected weights for {len(self.layers)} layers, got {len(weights)}")
         for i, (layer, values) in enumerate(zip(self.layers, weights, strict=True)):
@@ -285,12 +455,31 @@ class Network:
                 np.copyto(layer.params[key], value, casting="same_kind")
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
-        """Save to a ``.npz`` file; see `chainrule.save`."""
+        """Save to a ``.npz`` file; see `chainrule.save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; the file is replaced atomically.
+        metadata : dict, optional
+            JSON-serialisable notes stored with the model (``load`` gives them back as
+            ``net.metadata``).
+        """
         save(self, path, metadata=metadata)
 
     # ---------------------------------------------------------------------- conversions
     def as_inputs(self, X: Any) -> Array:
         """``X`` as a checked 2-D array of the network's dtype with ``n_inputs`` columns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs) or (n_inputs,)
+            Inputs; one 1-D sample becomes one row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_inputs)
+            Of the network's dtype.
 
         Raises
         ------
@@ -305,6 +494,16 @@ class Network:
         For a softmax output, integer class labels ``0 .. n_outputs-1`` (one per sample, Keras'
         "sparse" targets) are one-hot encoded here.
 
+        Parameters
+        ----------
+        y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+            Targets.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+            Of the network's dtype.
+
         Raises
         ------
         InputError
@@ -315,8 +514,19 @@ class Network:
         )
 
     def resolve_loss(self, loss: str | Loss | None) -> Loss:
-        """``loss`` by name or instance; else the network's own (from `fit`), else the default
-        for its output activation (cross-entropy for sigmoid/softmax, mse otherwise)."""
+        """``loss`` by name or instance; else the network's own (from `fit`), else the default.
+
+        Parameters
+        ----------
+        loss : str or Loss or None
+            A loss name (see `chainrule.get_loss`), an instance, or None.
+
+        Returns
+        -------
+        Loss
+            ``loss`` when given; else the loss of the last `fit`; else the default for the
+            output activation (cross-entropy for sigmoid/softmax, mse otherwise).
+        """
         if loss is not None:
             return get_loss(loss)
         if self.loss is not None:
@@ -334,18 +544,40 @@ def fit(net: Network, X: Any, y: Any, **options: Any) -> History:
     Parameters
     ----------
     net : Network
+        The network to train, in place.
     X : array-like of shape (n_samples, n_inputs), or a callable returning batches
         See `chainrule.train.prepare.prepare` (memory-mapped arrays, batch functions).
     y : array-like of shape (n_samples, n_outputs), or None with a batch function
+        The targets; integer class labels for a softmax output are one-hot encoded.
     **options
         ``loss``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ...: the options that
-        `chainrule.train.settings.FitSettings` names, defaults, documents and checks.
+        `chainrule.train.settings.FitSettings` names, defaults, documents and checks (their
+        one home; ``inspect.signature(chainrule.fit)`` lists them with their defaults).
+
+    Returns
+    -------
+    History
+        The loss and metrics of every epoch, as lists (``history["loss"]``), with the
+        optimizer's learning rate.
 
     Notes
     -----
     Settings are checked first, then a network whose dtype follows its data is cast (all layers
     or none), then the data and any checkpoint; a failure or Ctrl-C before the first epoch puts
     the exact previous arrays back. What training guarantees: `chainrule.train.prepare.prepare`.
+
+    Examples
+    --------
+    XOR, learned by a 2-3-1 sigmoid network in full-batch gradient descent:
+
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    >>> history = cr.fit(net, X, y, optimizer=cr.Adam(lr=0.1), epochs=500)
+    >>> len(history["loss"]), round(history["loss"][-1], 3) < 0.05
+    (500, True)
+    >>> net.predict_classes(X)
+    array([0, 1, 1, 0])
     """
     settings = FitSettings(**options)
     undo = train = None
@@ -380,6 +612,11 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
         A ``.npz`` model file.
     max_bytes : int
         The most array data to accept.
+
+    Returns
+    -------
+    Network
+        The network with its weights, loss and ``metadata``.
 
     Raises
     ------

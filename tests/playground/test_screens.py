@@ -51,3 +51,27 @@ def test_the_animation_mid_step(browser, playground, tmp_path):
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(_folder(tmp_path) / "playground-animation.png"))
     context.close()
+
+
+def test_engineered_features_and_discretized_output(browser, playground, tmp_path):
+    """TF Playground's circle set learnt from x1² and x2² alone: the inputs show their own pattern."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    page.goto(playground.url)
+    page.wait_for_function("window.playground && window.playground.stats.drawn > 0")
+    page.get_by_test_id("set-dataset").select_option("circle")
+    page.wait_for_function("window.playground.state.frame.config.dataset === 'circle'")
+    for name, on in (("x1^2", True), ("x2^2", True), ("x1", False), ("x2", False)):
+        page.get_by_test_id(f"feature-{name}").set_checked(on)
+        page.wait_for_function(
+            f"window.playground.state.frame.config.features.includes('{name}') === {str(on).lower()}"
+        )
+    for _ in range(20):
+        page.get_by_test_id("step").click()
+    wait_epoch(page, "e === 20")
+    page.get_by_test_id("discretize").check()
+    assert page.evaluate("window.playground.colours()") == 2
+    assert playground.session.history["val_metric"][-1] > 0.9  # a circle is a line in x1², x2²
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(_folder(tmp_path) / "playground-features.png"))
+    context.close()

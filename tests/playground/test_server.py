@@ -339,3 +339,115 @@ def test_the_command_prints_the_url_first(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+
+
+@pytest.fixture
+def big_playground():
+    """A playground on a 100,000-row table: one epoch (5,000 mini-batches of 10) takes seconds."""
+    pd = pytest.importorskip("pandas")
+    from chainrule.live import playground as start
+
+    X = np.random.default_rng(0).normal(size=(100_000, 2))
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": (X[:, 0] * X[:, 1] > 0).astype(int)})
+    handle = start(frame, "y", open_browser=False, port=0)
+    yield handle
+    handle.stop()
+
+
+def _weights(session):
+    return [value.copy() for layer in session.net.get_weights() for value in layer.values()]
+
+
+def _training_started(session, start, limit=30.0):
+    """Wait until the training thread's first epoch has moved the weights (it is mid-epoch)."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if any(not np.array_equal(a, b) for a, b in zip(start, _weights(session), strict=True)):
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_a_pause_acts_within_200_ms_on_a_100k_row_table(big_playground):
+    """Issue 21, 6: a pause mid-epoch is published within 200 ms and the training stops moving;
+    the dropped epoch leaves the weights and the optimizer exactly as the epoch began."""
+    import time
+
+    session = big_playground.session
+    start = _weights(session)
+    optimizer_start = {key: value.copy() for key, value in session.optimizer.state_arrays().items()}
+    assert api(big_playground, "POST", "/api/command", {"cmd": "play"})[0] == 200
+    assert _training_started(session, start)
+    began = time.perf_counter()
+    assert api(big_playground, "POST", "/api/command", {"cmd": "pause"})[0] == 200
+    while api(big_playground, "GET", "/api/state")[1]["playing"]:
+        assert time.perf_counter() - began < 5
+    seconds = time.perf_counter() - began
+    assert seconds < 0.2, f"the pause took {seconds:.3f} s to show"
+    held = _weights(session)
+    time.sleep(0.3)  # an epoch still running would move the weights (and end, epoch 1)
+    assert all(np.array_equal(a, b) for a, b in zip(held, _weights(session), strict=True))
+    state = api(big_playground, "GET", "/api/state")[1]
+    assert state["epoch"] == 0 and state["playing"] is False and len(state["history"]["loss"]) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(start, held, strict=True))
+    assert session.optimizer.iterations == 0
+    for key, value in session.optimizer.state_arrays().items():
+        assert np.array_equal(value, optimizer_start[key]), key
+
+
+@pytest.mark.slow
+def test_a_paused_epoch_runs_again_with_the_same_numbers(big_playground):
+    """The epoch a pause drops, run again, gives the weights of a run that never paused."""
+    session = big_playground.session
+    start = _weights(session)
+    api(big_playground, "POST", "/api/command", {"cmd": "play"})
+    assert _training_started(session, start)
+    api(big_playground, "POST", "/api/command", {"cmd": "pause"})
+    assert api(big_playground, "POST", "/api/command", {"cmd": "step"})[1]["epoch"] == 1
+    after_pause = _weights(session)
+    assert api(big_playground, "POST", "/api/command", {"cmd": "reset"})[1]["epoch"] == 0
+    assert api(big_playground, "POST", "/api/command", {"cmd": "step"})[1]["epoch"] == 1
+    assert all(np.array_equal(a, b) for a, b in zip(after_pause, _weights(session), strict=True))
+
+
+def test_a_client_that_hangs_up_is_quiet_and_changes_nothing(playground, capfd):
+    """Issue 21, 6: clients that hang up mid-request, mid-upload or before reading a reply: no
+    traceback, nothing acted on (a command cut short is not run), and the server keeps answering."""
+    host, port = playground.server.server_address[:2]
+    assert api(playground, "POST", "/api/command", {"cmd": "step"})[1]["epoch"] == 1
+    weights = _weights(playground.session)
+    token = playground.server.token
+
+    def hang_up(head: str, body: bytes, read: bool = False, half: bool = False) -> bytes:
+        with socket.create_connection((host, port), timeout=30) as connection:
+            connection.sendall(head.encode() + body)
+            if half:  # the client stops sending but still listens
+                connection.shutdown(socket.SHUT_WR)
+            reply = b""
+            while read and (chunk := connection.recv(65536)):
+                reply += chunk
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        return reply  # closed with a reset: the server's next write fails
+
+    def post(path: str, length: int) -> str:
+        return (
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-Chainrule-Token: {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+        )
+
+    command = b'{"cmd": "reset"}'  # valid JSON, but only part of what Content-Length announced
+    reply = hang_up(post("/api/command", 200), command, read=True, half=True)
+    assert b" 400 " in reply.split(b"\r\n")[0] and b"cut short (16 of 200 bytes" in reply
+    hang_up(post("/api/command", 200), command)
+    hang_up(post("/api/upload?name=t.csv", 5000), b"a,b,y\n" + b"1,2,0\n" * 100)
+    hang_up(post("/api/command", 10), b"")
+    hang_up(f"GET /api/state HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n", b"")
+    hang_up(f"GET /api/model HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n", b"")
+    hang_up("GET /api/sta", b"")
+    status, state = api(playground, "GET", "/api/state")
+    assert status == 200 and state["epoch"] == 1 and state["data"]["rows"] == 300 and state["source"] == ""
+    assert all(np.array_equal(a, b) for a, b in zip(weights, _weights(playground.session), strict=True))
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "Error" not in out + err, out + err

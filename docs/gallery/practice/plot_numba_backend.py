@@ -31,12 +31,12 @@ EPOCHS = 100
 backends = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else [])
 results = {}
 for name in backends:
-    cr.set_backend(name)
-    for _ in range(2):  # the first run pays for compiling (numba) and warms the caches
-        net = cr.Network([2, 16, 16, 1], activation="tanh", output_activation="sigmoid", seed=0)
-        start = time.perf_counter()
-        history = net.fit(X, y, optimizer=cr.SGD(lr=0.05, momentum=0.9), epochs=EPOCHS, batch_size=64)
-        seconds = time.perf_counter() - start
+    with cr.use_backend(name):  # this block only; the process default stays as it was
+        for _ in range(2):  # the first run pays for compiling (numba) and warms the caches
+            net = cr.Network([2, 16, 16, 1], activation="tanh", output_activation="sigmoid", seed=0)
+            start = time.perf_counter()
+            history = net.fit(X, y, optimizer=cr.SGD(lr=0.05, momentum=0.9), epochs=EPOCHS, batch_size=64)
+            seconds = time.perf_counter() - start
     results[name] = net.get_weights()
     print(
         f"{history.backend:>5}: {EPOCHS} epochs in {seconds:.3f} s, final loss {history['loss'][-1]:.6f}, "
@@ -52,4 +52,3 @@ if len(results) == 2:
     print(f"largest weight difference between the backends: {gap:.2e}")
 else:
     print("Numba is not installed here: pip install 'chainrule[numba]' to compare")
-cr.set_backend("numpy")

@@ -12,19 +12,22 @@ which ``cr.load`` reads without running any code.
 # %%
 # Training, with both networks
 # ----------------------------
+# The page runs in a scratch folder, as you would in your own: the printed command then works
+# as printed, from the folder that holds ``xor_model.npz``.
+import contextlib
 import tempfile
-from pathlib import Path
 
 from chainrule.examples import seed_002_xor_predict, seed_002_xor_train
 
-folder = Path(tempfile.mkdtemp())
-model_file = str(folder / "xor_model.npz")
-seed_002_xor_train.main(model_file)
+folder = tempfile.mkdtemp()
+with contextlib.chdir(folder):
+    seed_002_xor_train.main("xor_model.npz")
 
 # %%
 # Inference, in a program that shares only the file
 # -------------------------------------------------
-seed_002_xor_predict.main(model_file)
+with contextlib.chdir(folder):
+    seed_002_xor_predict.main("xor_model.npz")
 
 # %%
 # The loss curves

@@ -70,6 +70,9 @@ def print_training(training: dict[str, Any]) -> None:
         f"{training.get('trained_at', '?')}, {training.get('epochs_run', '?')} epochs, optimizer "
         f"{optimizer.get('name', '?')} lr {_number(optimizer.get('lr', '?'))}"
     )
+    if isinstance(training.get("features"), dict):
+        formulas = ", ".join(f"{name} = {text}" for name, text in training["features"].items())
+        print(f"inputs computed from the raw x1, x2 (chainrule playground): {formulas}")
     if training.get("not_converged"):
         print(str(training["not_converged"]))
     if training.get("interrupted"):

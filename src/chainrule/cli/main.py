@@ -93,7 +93,20 @@ def common_options(with_defaults: bool) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``chainrule`` argument parser with every subcommand."""
+    """The ``chainrule`` argument parser with every subcommand.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each subcommand's namespace carries the function that runs it (``func``).
+
+    Examples
+    --------
+    >>> from chainrule.cli import build_parser
+    >>> args = build_parser().parse_args(["info", "model.npz"])
+    >>> args.command, callable(args.func)
+    ('info', True)
+    """
     parser = Parser(
         prog="chainrule",
         description="Train feed-forward networks by backpropagation, predict, and see how a step works.",
@@ -110,7 +123,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``chainrule`` command with ``argv`` (default: the process's); return the exit code."""
+    """Run the ``chainrule`` command with ``argv`` (default: the process's); return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``chainrule``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 on an error (printed as one ``chainrule: error: ...`` line, the
+        traceback only with ``--debug``), 130 on Ctrl-C.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import chainrule as cr
+    >>> from chainrule.cli import main
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "net.npz")
+    ...     cr.Network([2, 3, 1], seed=0).save(path)
+    ...     code = main(["info", path])
+    model: .../net.npz
+    network: 2-3-1, 13 parameters, float64, loss not recorded
+      layer 0: Dense(2, 3, sigmoid)
+      layer 1: Dense(3, 1, sigmoid)
+    kernels: ...
+    >>> code
+    0
+    """
     args = build_parser().parse_args(argv)
     try:
         with one_line_warnings():

@@ -24,6 +24,64 @@ def tutorial_weights() -> tuple[np.ndarray, np.ndarray]:
     return weights_0_1, weights_1_2
 
 
+# What the tutorial printed ("Final error after i iterations", every 500 steps), from the seed's text.
+PRINTED_ERRORS = (
+    0.4685343254580603,
+    0.027359665117498422,
+    0.018014239352682853,
+    0.01424538015492187,
+    0.01209811882788332,
+    0.01067390131321088,
+    0.009643630560125674,
+    0.008855140776037976,
+    0.008227317734746435,
+    0.007712523196874705,
+)
+
+
+# --- The tutorial's own loop, the reference chainrule's run is compared with -----------------
+# Copied from Valentyn N. Sichkar, "Backpropagation in Neural Network (NN) with Python",
+# Intro_simple_three_layers_NN.py (github.com/sichkar-valentyn, MIT License, (c) 2018), as kept
+# in the project's seed 000 text. Changes, none of which touch the arithmetic: the class is a
+# function; the weights come from `tutorial_weights` (the same draws as np.random.seed(1) then
+# np.random.random, without touching NumPy's global state); the print every 500 steps records
+# the error of every step instead; ``dot`` is a parameter (np.dot in the tutorial) so that the
+# summation order can be swapped. It uses no chainrule code.
+def normalizing_results(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def derivative_of_sigmoid(x):
+    return x * (1 - x)
+
+
+def tutorial_loop(iterations: int = 5000, dot=np.dot) -> dict:
+    """The tutorial's training loop: every step's error, the last outputs, the test output, the weights."""
+    weights_0_1, weights_1_2 = tutorial_weights()
+    set_of_inputs_for_training = np.array([[1, 1, 1], [1, 0, 1], [0, 0, 1], [0, 1, 1]])
+    set_of_outputs_for_training = np.array([[1, 1, 0, 0]]).T
+    errors = []
+    layer_2 = None
+    for _ in range(iterations):
+        layer_0 = set_of_inputs_for_training
+        layer_1 = normalizing_results(dot(layer_0, weights_0_1))
+        layer_2 = normalizing_results(dot(layer_1, weights_1_2))
+        layer_2_error = set_of_outputs_for_training - layer_2
+        errors.append(np.mean(np.abs(layer_2_error)))
+        delta_2 = layer_2_error * derivative_of_sigmoid(layer_2)
+        layer_1_error = dot(delta_2, weights_1_2.T)
+        delta_1 = layer_1_error * derivative_of_sigmoid(layer_1)
+        weights_1_2 += dot(layer_1.T, delta_2)
+        weights_0_1 += dot(layer_0.T, delta_1)
+    test = normalizing_results(dot(normalizing_results(dot(np.array([1, 0, 0]), weights_0_1)), weights_1_2))
+    return {
+        "errors": np.array(errors),
+        "outputs_after_training": layer_2.ravel(),  # from the start of the last step
+        "test_output": test,
+        "weights": (weights_0_1, weights_1_2),
+    }
+
+
 def build_network() -> cr.Network:
     weights_0_1, weights_1_2 = tutorial_weights()
     return cr.Network(

@@ -37,11 +37,27 @@ def save_checkpoint(
     Parameters
     ----------
     path : str or path-like
+        The file to write (atomically: a previous file is replaced only once this one is whole).
     net : Network
+        The network, with its weights now.
     optimizer : Optimizer
         The optimizer training ``net``, with its state.
     run : TrainingRun
         The run's seed, history and settings.
+
+    Examples
+    --------
+    `ModelCheckpoint` calls this during `fit`; by hand, the file also loads as a plain model:
+
+    >>> import os, tempfile
+    >>> import chainrule as cr
+    >>> from chainrule.train.history import TrainingRun
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "run.npz")
+    ...     cr.save_checkpoint(path, net, cr.SGD(lr=0.1), TrainingRun(run_seed=3))
+    ...     print(cr.load(path))
+    Network([Dense(2, 3, sigmoid), Dense(3, 1, sigmoid)], dtype=float64)
     """
     config = {
         "run_seed": run.run_seed,
@@ -101,14 +117,17 @@ def read_checkpoint(
         iterations = check_int("iterations", saved_optimizer["iterations"], 0)
         lr = check_float("lr", saved_optimizer["lr"], 0.0)
         optimizer.check_state(file.state, iterations, net.slots())
-        run = TrainingRun(
-            int(checkpoint["run_seed"]), _history(checkpoint["history"]), checkpoint.get("settings")
-        )
+        run_seed = check_int("run_seed", checkpoint["run_seed"], 0, 2**63 - 1)  # as `fit` draws it
+        run = TrainingRun(run_seed, _history(checkpoint["history"]), checkpoint.get("settings"))
         if run.settings is not None and not isinstance(run.settings, dict):
             raise TypeError(f"settings must be a dict, got {run.settings!r}")
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except KeyError as exc:
+        raise ModelFileError(
+            f"{path}: its training state is incomplete: the field {exc} is missing"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: its training state is incomplete or invalid ({exc})") from None
     params = {f"{i}.{key}": value for i, layer in enumerate(layers) for key, value in layer.params.items()}
     weights = [params[slot.name] for slot in net.slots()]
@@ -120,7 +139,13 @@ def _history(saved: Any) -> History:
     if not isinstance(saved, dict):
         raise TypeError(f"history must be a dict of lists, got {type(saved).__name__}")
     history = History()
-    history.history = {str(key): [float(v) for v in values] for key, values in saved.items()}
+    for key, values in saved.items():
+        if not isinstance(values, list) or not all(isinstance(v, int | float | str) for v in values):
+            raise TypeError(f"history[{key!r}] must be a list of numbers, got {values!r}")
+        try:
+            history.history[str(key)] = [float(v) for v in values]
+        except ValueError:
+            raise ValueError(f"history[{key!r}] must hold numbers, got {values!r}") from None
     if len({len(values) for values in history.history.values()}) > 1:
         raise ValueError("the history's lists have different lengths")
     return history
@@ -145,6 +170,31 @@ class ModelCheckpoint(Callback):
         Save every ``every`` epochs (when not ``save_best_only``).
     mode : {"auto", "min", "max"}
         Whether lower or higher is better (see `chainrule.train.callbacks.Monitor`).
+
+    Examples
+    --------
+    Five epochs with a checkpoint, then resumed to ten: the same loss, bit for bit, as ten
+    epochs never interrupted.
+
+    >>> import os, tempfile
+    >>> import chainrule as cr
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "run.npz")
+    ...     net = cr.Network([2, 3, 1], seed=0)
+    ...     _ = net.fit(X, y, optimizer=cr.Adam(lr=0.05), epochs=5, callbacks=[cr.ModelCheckpoint(path)])
+    ...     resumed = net.fit(X, y, optimizer=cr.Adam(lr=0.05), epochs=10, resume_from=path)
+    >>> whole = cr.Network([2, 3, 1], seed=0).fit(X, y, optimizer=cr.Adam(lr=0.05), epochs=10)
+    >>> resumed.epochs, resumed.loss[-1] == whole.loss[-1]
+    (10, True)
+
+    ``{epoch}`` in the path (counted from 0) keeps one file per save:
+
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     every_other = cr.ModelCheckpoint(os.path.join(folder, "epoch{epoch}.npz"), every=2)
+    ...     _ = cr.Network([2, 3, 1], seed=0).fit(X, y, epochs=4, callbacks=[every_other])
+    ...     sorted(os.listdir(folder))
+    ['epoch1.npz', 'epoch3.npz']
     """
 
     def __init__(

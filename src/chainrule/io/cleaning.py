@@ -262,6 +262,19 @@ def one_hot(
     return encoded
 
 
+def refuse_non_finite(raw: Any, values: np.ndarray, column: str) -> None:
+    """`InputError` naming the lines (or rows) where ``values``, a number column read from the
+    pandas column ``raw``, is not finite (NaN, inf), the cells as written, and the fix."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        cells = ", ".join(f"{_place(raw.index, int(r))} {_plain(raw.iloc[int(r)])!r}" for r in bad[:SHOWN])
+        more = f" and {bad.size - SHOWN} more" if bad.size > SHOWN else ""
+        noun = "1 cell is" if bad.size == 1 else f"{bad.size} cells are"
+        raise InputError(
+            f"column {column!r}: {noun} not a finite number ({cells}{more}): fix or drop those rows"
+        )
+
+
 def _where(index: Any, rows: np.ndarray, shown: int = SHOWN) -> str:
     """``lines 2, 4, 7, ...`` (or ``rows ...``): where the first ``shown`` of ``rows`` are."""
     kind = "line" if getattr(index, "name", None) == "line" else "row"

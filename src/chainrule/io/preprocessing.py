@@ -18,6 +18,9 @@ from chainrule.errors import InputError
 from chainrule.io.cleaning import check_missing, fill_missing, one_hot
 from chainrule.io.scaling import SCALINGS, Moments, Scaler
 from chainrule.io.summary import (
+    CLASS_MAX_DISTINCT,
+    CLASS_MIN_DISTINCT,
+    ROWS_PER_CLASS,
     TableSummary,
     is_number_column,
     natural,
@@ -31,6 +34,9 @@ from chainrule.io.summary import (
 from chainrule.nn.losses import class_indices
 
 __all__ = [
+    "CLASS_MAX_DISTINCT",
+    "CLASS_MIN_DISTINCT",
+    "ROWS_PER_CLASS",
     "SCALINGS",
     "Moments",
     "Scaler",

@@ -16,9 +16,12 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.io.cleaning import missing_message
+from chainrule.io.cleaning import missing_message, refuse_non_finite
 from chainrule.io.scaling import Moments
 
+#: The task rule: a whole-number target is regression with more than CLASS_MAX_DISTINCT distinct
+#: values, or more than max(CLASS_MIN_DISTINCT, rows // ROWS_PER_CLASS) (docs/_ext/shared_tables.py).
+CLASS_MAX_DISTINCT, ROWS_PER_CLASS, CLASS_MIN_DISTINCT = 10, 5, 2
 MAX_LABELS = 1_000  # distinct target values kept; more is a regression target (or too many classes)
 
 
@@ -81,6 +84,8 @@ class TableSummary:
                 labels = None
                 break
         values = y.to_numpy(dtype=float) if kind != "text" else None
+        if values is not None:
+            refuse_non_finite(y, values, target)
         return cls(
             target=target,
             columns=[str(c) for c in frame.columns if c in set(features)],
@@ -139,10 +144,10 @@ def task_rule(kind: str, distinct: int, fractional: bool, rows: int) -> tuple[st
         return "classification", "the target holds text"
     if fractional:
         return "regression", "the target has fractional values"
-    if distinct > 10:
+    if distinct > CLASS_MAX_DISTINCT:
         shown = f"more than {MAX_LABELS}" if distinct > MAX_LABELS else str(distinct)
-        return "regression", f"the target has {shown} distinct values, more than 10"
-    if distinct > max(2, rows // 5):
+        return "regression", f"the target has {shown} distinct values, more than {CLASS_MAX_DISTINCT}"
+    if distinct > max(CLASS_MIN_DISTINCT, rows // ROWS_PER_CLASS):
         return "regression", f"the target has {distinct} distinct values in {rows} rows, too many for classes"
     return "classification", f"the target has {distinct} distinct whole numbers in {rows} rows"
 
@@ -155,13 +160,7 @@ def numeric_block(frame: Any, numeric: list[str]) -> np.ndarray:
     for j, column in enumerate(numeric):
         raw = frame[column]
         block[:, j] = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = np.flatnonzero(~np.isfinite(block[:, j]))
-        if bad.size:
-            cells = ", ".join(f"{row_label(frame.index, int(r))} {raw.iloc[int(r)]!r}" for r in bad[:10])
-            more = f" and {bad.size - 10} more" if bad.size > 10 else ""
-            raise InputError(
-                f"column {column!r}: {count(bad.size, 'cell')} not a finite number ({cells}{more})"
-            )
+        refuse_non_finite(raw, block[:, j], column)
     return block
 
 

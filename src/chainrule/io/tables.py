@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 import warnings
@@ -166,20 +167,49 @@ def read_table(path: str, usage: str = "") -> Any:
 
 def _read_arrays(file: Path, kind: str, pd: Any) -> Any:
     if kind == "npy":
-        array = np.load(file, allow_pickle=False)
-        array = array.reshape(len(array), -1)
+        array = _rows(_load_npy(file), file, "the array", "np.save(path, x.reshape(1, -1))")
         frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
     else:
         with np.load(file, allow_pickle=False) as archive:
             if "X" not in archive.files:
                 raise InputError(f"{file} has no array named X (found: {', '.join(archive.files)})")
-            X = archive["X"]
-            X = X.reshape(len(X), -1)
+            X = _rows(archive["X"], file, "X", "np.savez(path, X=X.reshape(1, -1), y=...)")
             frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
             if "y" in archive.files:
-                frame["y"] = archive["y"]
+                frame["y"] = _rows(archive["y"], file, "y", "np.savez(path, X=X, y=y.reshape(-1))")[:, 0]
     frame.attrs["format"] = f"NumPy .{kind}"
     return frame
+
+
+def _rows(array: np.ndarray, file: Path, name: str, fix: str) -> np.ndarray:
+    """``array`` as rows (2-D: one per sample); a single number (0-d) is refused, naming the fix."""
+    if array.ndim == 0:
+        raise InputError(
+            f"{file}: {name} is a single number (a 0-d array), not rows of a table: save it with "
+            f"one row per sample, e.g. reshape it: {fix}"
+        )
+    return array.reshape(len(array), -1)
+
+
+def _load_npy(file: Path) -> np.ndarray:
+    """``np.load`` of a ``.npy``, once its size is checked against its header: a truncated file
+    would otherwise ask for all the memory its header declares (and fail as "out of memory")."""
+    with open(file, "rb") as stream:
+        version = np.lib.format.read_magic(stream)
+        read = (
+            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read(stream)
+        header = stream.tell()
+    expected = math.prod(shape) * dtype.itemsize
+    found = file.stat().st_size - header
+    if not dtype.hasobject and found < expected:
+        raise InputError(
+            f"{file} is truncated or corrupt: its header declares a {'x'.join(map(str, shape)) or '0-d'} "
+            f"{dtype} array ({expected} bytes of data after its {header}-byte header), but only {found} "
+            "bytes follow; write the file again"
+        )
+    return np.load(file, allow_pickle=False)
 
 
 def _read_csv(file: Path, pd: Any) -> Any:

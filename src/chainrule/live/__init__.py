@@ -30,6 +30,13 @@ __all__ = ["DEFAULT_PORT", "Playground", "playground"]
 class Playground:
     """A running playground: its server, its training thread and its URL.
 
+    `playground` makes one; it is also a context manager that stops the page on exit.
+
+    Parameters
+    ----------
+    server : PlaygroundServer
+        The bound HTTP server with its sessions; serving starts in a background thread.
+
     Attributes
     ----------
     url : str
@@ -38,6 +45,19 @@ class Playground:
         The data, network and optimizer behind the first tab (every tab's when shared).
     sessions : Sessions
         Every tab's session.
+
+    Examples
+    --------
+    >>> import urllib.request
+    >>> import chainrule as cr
+    >>> with cr.playground(open_browser=False, port=0) as page:  # port 0: any free port
+    ...     print(page)
+    ...     with urllib.request.urlopen(page.url, timeout=30) as response:
+    ...         print(response.status)
+    Playground('http://127.0.0.1:...', running)
+    200
+    >>> page
+    Playground('http://127.0.0.1:...', stopped)
     """
 
     def __init__(self, server: PlaygroundServer) -> None:
@@ -119,6 +139,17 @@ def playground(
     -------
     Playground
         With ``.url``, ``.stop()``, and an IFrame for Jupyter (``_repr_html_``).
+
+    Examples
+    --------
+    Serve a table of your own on this machine, without opening a browser:
+
+    >>> import chainrule as cr
+    >>> from chainrule.datasets import admissions_path
+    >>> page = cr.playground(admissions_path(), target="admit", open_browser=False, port=0)
+    >>> page.url.startswith("http://127.0.0.1:")
+    True
+    >>> page.stop()
     """
     frame, source = data, ""
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):

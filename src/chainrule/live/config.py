@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import chainrule as cr
+import chainrule.live.features as feats
 from chainrule.live.data import BUILTIN, MISSING
 
 ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "identity")
@@ -26,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "target": None,
     "task": "auto",
     "missing": "refuse",
+    "features": list(feats.DEFAULT),
     "view": [],
     "held": -1,
     "layers": [
@@ -39,12 +41,13 @@ DEFAULTS: dict[str, Any] = {
     "schedule": "none",
     "batch_size": 10,
     "l2": 0.0,
+    "l1": 0.0,
     "seed": 0,
     "speed": 1,
 }
-DATA_KEYS = {"dataset", "n", "noise", "train_ratio", "data_seed", "target", "task", "missing"}
+DATA_KEYS = {"dataset", "n", "noise", "train_ratio", "data_seed", "target", "task", "missing", "features"}
 NETWORK_KEYS = {"layers", "output", "loss", "seed"}
-OPTIMIZER_KEYS = {"optimizer", "lr", "schedule", "l2"}
+OPTIMIZER_KEYS = {"optimizer", "lr", "schedule", "l2", "l1"}
 
 
 class ConfigError(cr.ChainruleError):
@@ -57,13 +60,17 @@ def _choice(value: Any, options: tuple[str, ...], key: str) -> str:
     return str(value)
 
 
-def _number(value: Any, key: str, lo: float, hi: float, integer: bool = False) -> float | int:
+def _number(
+    value: Any, key: str, lo: float, hi: float, integer: bool = False, above: bool = False
+) -> float | int:
+    """``value`` as a number in [lo, hi] (``above``: greater than ``lo``), or a `ConfigError`."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{key} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or not lo <= number <= hi:
-        raise ConfigError(f"{key} must be between {lo:g} and {hi:g}, got {value!r}")
+        raise ConfigError(f"{key} must be a number, got {value!r}; nothing was changed") from None
+    if not math.isfinite(number) or not lo <= number <= hi or (above and number == lo):
+        span = f"greater than {lo:g} and at most {hi:g}" if above else f"between {lo:g} and {hi:g}"
+        raise ConfigError(f"{key} must be {span}, got {value!r}; nothing was changed")
     if integer:
         if number != int(number):
             raise ConfigError(f"{key} must be a whole number, got {value!r}")
@@ -101,19 +108,54 @@ _CHECKS: dict[str, Any] = {
     "target": lambda v: None if v in (None, "") else str(v),
     "task": lambda v: _choice(v, TASKS, "task"),
     "missing": lambda v: _choice(v, MISSING, "missing"),
+    "features": lambda v: _features(v),
     "view": lambda v: [_number(x, "view", 0, 10**6, True) for x in v][:2] if isinstance(v, list) else [],
     "held": lambda v: _number(v, "held", -1, 10**9, True),
     "layers": _layers,
     "output": lambda v: _choice(v, OUTPUTS, "output"),
     "loss": lambda v: _choice(v, LOSSES, "loss"),
     "optimizer": lambda v: _choice(v, OPTIMIZERS, "optimizer"),
-    "lr": lambda v: _number(v, "lr", 0.0, 1e6),
+    "lr": lambda v: _number(v, "lr", 0.0, 1e6, above=True),
     "schedule": lambda v: _choice(v, SCHEDULES, "schedule"),
     "batch_size": lambda v: _number(v, "batch_size", 0, 10**6, True),
     "l2": lambda v: _number(v, "l2", 0.0, 10.0),
+    "l1": lambda v: _number(v, "l1", 0.0, 10.0),
     "seed": lambda v: _number(v, "seed", 0, 2**31 - 1, True),
     "speed": lambda v: _number(v, "speed", 1, 1000, True),
 }
+
+
+def _features(value: Any) -> list[str]:
+    try:
+        return feats.check(value)
+    except feats.FeatureError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def check(config: dict[str, Any], data: Any) -> None:
+    """Refuse settings that cannot train on ``data`` (a `chainrule.live.data.Prepared`): a batch
+    larger than the training rows (0, the whole set, is always fine), or an output and loss that
+    do not fit the task; each message names the fix."""
+    rows, n_out = len(data.train), data.prep.n_outputs
+    if config["batch_size"] > rows:
+        raise ConfigError(
+            f"batch size {config['batch_size']} is larger than the {rows} training rows: "
+            f"choose at most {rows} (or 0 for the whole set); nothing was changed"
+        )
+    output, loss = output_and_loss(config, data.task, n_out)
+    problem = None
+    if loss.endswith("crossentropy") and data.task == "regression":
+        problem = f"{loss} needs classes, and this target is a number (regression): choose mse or auto"
+    elif output == "softmax" and n_out == 1:
+        problem = "softmax over one output unit is always 1, so nothing can be learnt: choose sigmoid or auto"
+    elif loss == "categorical_crossentropy" and n_out == 1:
+        problem = "categorical_crossentropy needs one output unit per class (this task has one): choose auto"
+    elif loss == "binary_crossentropy" and output not in ("sigmoid", "softmax"):
+        problem = (
+            f"binary_crossentropy needs outputs between 0 and 1, which {output} does not give: choose sigmoid"
+        )
+    if problem:
+        raise ConfigError(f"output {output} with loss {loss}: {problem}; nothing was changed")
 
 
 def merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -178,12 +220,12 @@ def build_optimizer(config: dict[str, Any]) -> tuple[cr.Optimizer, ShiftedSchedu
     }
     schedule = ShiftedSchedule(bases[name]()) if name in bases else None
     rate: Any = schedule if schedule is not None else lr
-    decay = config["l2"]
+    penalties = {"weight_decay": config["l2"], "l1": config.get("l1", 0.0)}
     kind = config["optimizer"]
     if kind == "sgd":
-        return cr.SGD(rate, weight_decay=decay), schedule
+        return cr.SGD(rate, **penalties), schedule
     if kind == "momentum":
-        return cr.SGD(rate, momentum=0.9, weight_decay=decay), schedule
+        return cr.SGD(rate, momentum=0.9, **penalties), schedule
     if kind == "adam":
-        return cr.Adam(rate, weight_decay=decay), schedule
-    return cr.RMSprop(rate, weight_decay=decay), schedule
+        return cr.Adam(rate, **penalties), schedule
+    return cr.RMSprop(rate, **penalties), schedule

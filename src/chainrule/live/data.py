@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 import chainrule as cr
+import chainrule.live.features as feats
 from chainrule.io.cleaning import MISSING, clean_missing  # noqa: F401 (MISSING: for config.py)
 from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.io.tables import pandas_module, read_table
@@ -104,6 +105,15 @@ _CLASSIFIERS = {
 }
 
 
+def with_features(frame: Any, names: list[str]) -> tuple[Any, np.ndarray]:
+    """A built-in set's table of the chosen `chainrule.live.features` (and its target), and the
+    raw ``x1``, ``x2`` plane they were computed from."""
+    plane = frame[["x1", "x2"]].to_numpy(dtype=float)
+    target = str(frame.columns[-1])
+    columns = {**feats.compute(plane, feats.check(names)), target: frame[target].to_numpy()}
+    return pandas_module().DataFrame(columns), plane
+
+
 def read_path(path: str) -> Any:
     """A table from a file named on the command line (CSV, or ``.npz``/``.npy`` as ``train`` reads)."""
     pandas_module()
@@ -142,6 +152,9 @@ class Prepared:
     view: tuple[int, int] = (0, 1)
     held_row: int = 0
     view_reason: str = ""
+    plane: np.ndarray | None = None  # a built-in set's raw x1, x2: the view's axes
+    names: list[str] = field(default_factory=list)  # its features, computed from the plane
+    grids: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def task(self) -> str:
@@ -166,6 +179,9 @@ class Prepared:
         is_test[self.test] = True
         a, b = self.view
         labels = self.labels()
+        xs, ys = (
+            (self.plane[:, 0], self.plane[:, 1]) if self.plane is not None else (self.X[:, a], self.X[:, b])
+        )
         return {
             "task": self.task,
             "target": self.prep.target,
@@ -173,6 +189,10 @@ class Prepared:
             "features": self.features,
             "classes": self.prep.classes,
             "view": list(self.view),
+            "plane": self.plane is not None,
+            "axes": ["x1", "x2"]
+            if self.plane is not None
+            else [self.features[i] for i in self.view if i >= 0],
             "view_reason": self.view_reason,
             "held": self.held(),
             "domain": self.domain(),
@@ -184,8 +204,8 @@ class Prepared:
             "n_test": int(self.test.size),
             "points": {
                 "index": rows.tolist(),
-                "x": np.round(self.X[rows, a], 5).tolist(),
-                "y": np.round(self.X[rows, b], 5).tolist() if b >= 0 else [0.0] * rows.size,
+                "x": np.round(xs[rows], 5).tolist(),
+                "y": np.round(ys[rows], 5).tolist() if b >= 0 else [0.0] * rows.size,
                 "label": np.round(labels[rows], 5).tolist(),
                 "test": is_test[rows].astype(int).tolist(),
             },
@@ -193,6 +213,8 @@ class Prepared:
 
     def held(self) -> dict[str, Any] | None:
         """The row the inputs outside the view are held at, with those columns' raw values."""
+        if self.plane is not None:
+            return None  # every input is computed from the view's two axes
         shown = {self.features[i] for i in self.view if i >= 0}
         columns = [
             str(c)
@@ -213,10 +235,14 @@ class Prepared:
         return {str(c) for c in [*self.prep.numeric, *self.prep.categorical]}
 
     def domain(self) -> list[float]:
-        """``[xmin, xmax, ymin, ymax]`` of the view in network (scaled) input units."""
+        """``[xmin, xmax, ymin, ymax]`` of the view in network (scaled) input units, or in the raw
+        units of a built-in set's plane."""
         out = []
         for column in self.view:
-            values = self.X[:, column] if column >= 0 else np.zeros(1)
+            if self.plane is not None:
+                values = self.plane[:, column]
+            else:
+                values = self.X[:, column] if column >= 0 else np.zeros(1)
             lo, hi = float(values.min()), float(values.max())
             pad = max((hi - lo) * 0.08, 0.25)
             out += [round(lo - pad, 4), round(hi + pad, 4)]
@@ -226,16 +252,24 @@ class Prepared:
         """``size * size`` network inputs covering the view, row by row from the top.
 
         The two viewed features vary; every other input is held at row `held_row`'s value
-        (a real row: a categorical column at one real category, never a mix of them).
+        (a real row: a categorical column at one real category, never a mix of them). On a
+        built-in set every input is its feature of the grid point, scaled as the rows are.
         """
+        if size in self.grids:
+            return self.grids[size]
         x0, x1, y0, y1 = self.domain()
         xs = np.linspace(x0, x1, size)
         ys = np.linspace(y1, y0, size)
         gx, gy = np.meshgrid(xs, ys)
+        if self.plane is not None:
+            columns = feats.compute(np.column_stack([gx.ravel(), gy.ravel()]), self.names)
+            self.grids[size] = self.prep.transform(pandas_module().DataFrame(columns))
+            return self.grids[size]
         inputs = np.tile(self.X[self.held_row], (size * size, 1))
         inputs[:, self.view[0]] = gx.ravel()
         if self.view[1] >= 0:
             inputs[:, self.view[1]] = gy.ravel()
+        self.grids[size] = inputs
         return inputs
 
 
@@ -249,12 +283,14 @@ def prepare(
     view: tuple[int, int] | None = None,
     held: int | None = None,
     missing: str = "refuse",
+    plane: np.ndarray | None = None,
 ) -> Prepared:
     """Preprocess ``frame`` as ``chainrule train`` does (standard scaling) and split it.
 
     ``target`` defaults to the last column; ``task`` to the inferred one; ``view`` (two input
     positions) to the pair `choose_view` picks; ``held`` (a row number) to `typical_row`'s;
-    ``missing`` is ``chainrule train --missing`` (one of `MISSING`).
+    ``missing`` is ``chainrule train --missing`` (one of `MISSING`). ``plane``: a built-in set's
+    raw ``x1``, ``x2`` (see `with_features`), the view's axes whatever the inputs are.
     """
     target = target or str(frame.columns[-1])
     try:
@@ -275,6 +311,11 @@ def prepare(
     n_train = int(np.clip(round(len(X) * float(train_ratio)), 2, len(X) - 1))
     train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
     n = X.shape[1]
+    if plane is not None:
+        names = [str(c) for c in frame.columns if str(c) != target]
+        reason = "the view is the data set's plane (x1, x2); the network's inputs are computed from it"
+        held_row = typical_row(X, train)
+        return Prepared(frame, prep, X, y, train, test, (0, 1), held_row, reason, plane, names)
     if view is None or n < 2:
         view, reason = choose_view(prep, X[train], y[train])
     else:

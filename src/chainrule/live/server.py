@@ -253,8 +253,11 @@ class Handler(BaseHTTPRequestHandler):
         if length > MAX_JSON:
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the request is too large")
             return
+        raw = self._whole_body(length, "the request", "send it again")
+        if raw is None:
+            return
         try:
-            body = json.loads(self.rfile.read(length) or b"{}", parse_constant=_refuse_constant)
+            body = json.loads(raw or b"{}", parse_constant=_refuse_constant)
         except ValueError as exc:
             self._error(HTTPStatus.BAD_REQUEST, f"the request body is not JSON the playground reads ({exc})")
             return
@@ -308,17 +311,8 @@ class Handler(BaseHTTPRequestHandler):
         params = parse_qs(query)
         name = params.get("name", ["upload.csv"])[0]
         target = params.get("target", [None])[0]
-        try:
-            data = self.rfile.read(length)
-        except TimeoutError:
-            data = b""
-        if len(data) < length:  # the client hung up or stalled: never use part of a file
-            self.close_connection = True
-            self._error(
-                HTTPStatus.BAD_REQUEST,
-                f"{name}: the upload was cut short ({len(data)} of {length} bytes arrived); nothing "
-                "changed: upload the file again",
-            )
+        data = self._whole_body(length, f"{name}: the upload", "upload the file again")
+        if data is None:
             return
         try:
             self.session.upload(data, name, target)
@@ -326,6 +320,22 @@ class Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, f"{name}: {exc}")
             return
         self._json({"ok": True, "rows": len(self.session.data.X)})
+
+    def _whole_body(self, length: int, what: str, fix: str) -> bytes | None:
+        """The body's ``length`` bytes, or None after a 400 when the client hung up or stalled
+        first: part of a request (a JSON command, a file) is never acted on."""
+        try:
+            data = self.rfile.read(length)
+        except TimeoutError:
+            data = b""
+        if len(data) == length:
+            return data
+        self.close_connection = True
+        self._error(
+            HTTPStatus.BAD_REQUEST,
+            f"{what} was cut short ({len(data)} of {length} bytes arrived); nothing changed: {fix}",
+        )
+        return None
 
     def _drain(self, length: int, limit: int) -> None:
         """Read and drop a refused body (so the client sees the reply), unless it is huge."""
@@ -350,9 +360,11 @@ def _size(n: int) -> str:
 def options() -> dict[str, Any]:
     """The choices the page offers in its menus."""
     from chainrule.live.data import BUILTIN
+    from chainrule.live.features import listing
 
     return {
         "datasets": BUILTIN,
+        "features": listing(),
         "activations": cfg.ACTIVATIONS,
         "outputs": cfg.OUTPUTS,
         "losses": cfg.LOSSES,

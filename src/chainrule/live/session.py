@@ -4,12 +4,14 @@ Training goes through the library's own `Network.fit`, one epoch per call (the o
 instance keeps its state across calls); the seed of each epoch's shuffling and dropout is
 derived from the session's seed and the epoch number, so a run does not depend on timing.
 Frames for the page are built once and kept in a one-slot mailbox: a slow page skips frames
-instead of queueing them.
+instead of queueing them. A pause stops training within a mini-batch: that epoch is dropped and
+run again from the same state with the same seed on play, so pausing never changes the numbers.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import os
 import tempfile
@@ -21,35 +23,11 @@ import numpy as np
 
 import chainrule as cr
 import chainrule.live.config as cfg
+import chainrule.live.features as feats
 import chainrule.live.views as views
-from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload
+from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload, with_features
 
 FRAME_INTERVAL = 1 / 30  # at most 30 frames a second; each frame follows exactly `speed` epochs
-
-
-class Mailbox:
-    """The latest frame and its number; readers wait for a newer one and skip any in between."""
-
-    def __init__(self) -> None:
-        self.version, self.text = 0, ""
-        self.changed = threading.Condition()
-
-    def put(self, text: str) -> None:
-        with self.changed:
-            self.version += 1
-            self.text = text
-            self.changed.notify_all()
-
-    def latest(self) -> str:
-        """The latest frame's JSON text."""
-        with self.changed:
-            return self.text
-
-    def wait_newer(self, seen: int, timeout: float) -> tuple[int, str] | None:
-        with self.changed:
-            if not self.changed.wait_for(lambda: self.version > seen, timeout):
-                return None
-            return self.version, self.text
 
 
 class Session:
@@ -57,10 +35,11 @@ class Session:
 
     def __init__(self, frame: Any = None, target: str | None = None, source: str = "") -> None:
         self.lock = threading.RLock()
-        self.mailbox = Mailbox()
+        self.mailbox = views.Mailbox()
         self.config = dict(cfg.DEFAULTS)
         self.table, self.source = frame, source
         self.playing, self.message = False, None
+        self.live = False  # the training thread's epoch runs (a pause then stops it mid-epoch)
         self.focus: tuple[int, int] | None = None
         self.data_version = 0
         self.csv_target = target
@@ -71,11 +50,13 @@ class Session:
 
     # ------------------------------------------------------------------------ building
     def _load_data(self) -> None:
-        c = self.config
+        c, plane = self.config, None
         if c["dataset"] == "csv":
             frame = self.table
-        else:
-            frame = builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"])
+        else:  # the chosen features of the raw x1, x2 (chainrule.live.features)
+            frame, plane = with_features(
+                builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"]), c["features"]
+            )
         if frame is None:
             raise DataError("no table has been uploaded: choose a built-in data set or upload a CSV")
         task = None if c["task"] == "auto" else c["task"]
@@ -88,6 +69,7 @@ class Session:
             view=tuple(c["view"]) or None,
             held=c["held"],
             missing=c.get("missing", "refuse"),
+            plane=plane,
         )
         if c["dataset"] == "csv":
             self.config["target"] = self.csv_target = self.data.prep.target
@@ -97,6 +79,7 @@ class Session:
 
     def reset(self) -> None:
         """A fresh network from the configured seed (the same starting weights every time)."""
+        self._halt()
         with self.lock:
             d = self.data
             self.output, self.loss = cfg.output_and_loss(self.config, d.task, d.prep.n_outputs)
@@ -152,13 +135,14 @@ class Session:
             try:
                 if changed & (cfg.DATA_KEYS | {"view", "held"}):
                     self._load_data()
+                cfg.check(new, self.data)
                 if changed & (cfg.DATA_KEYS | cfg.NETWORK_KEYS):
                     self.reset()
                     return
-            except (DataError, ValueError, TypeError) as exc:
+            except (DataError, cfg.ConfigError, ValueError, TypeError) as exc:
                 vars(self).clear()
                 vars(self).update(saved)
-                if isinstance(exc, DataError):
+                if isinstance(exc, (DataError, cfg.ConfigError)):
                     raise
                 raise DataError(f"cannot use these data or settings: {exc}") from None
             if changed & cfg.OPTIMIZER_KEYS:
@@ -181,10 +165,9 @@ class Session:
             self.reset()
 
     def set_playing(self, playing: bool) -> None:
-        """Play or pause; a pause is seen by the training thread at its next epoch without waiting
-        for the lock (the training thread publishes the paused frame if this cannot)."""
+        """Play or pause (`_halt`; the training thread publishes the paused frame if this cannot)."""
         if not playing:
-            self.playing = False
+            self._halt()
             if self.lock.acquire(timeout=0.1):
                 try:
                     self.publish()
@@ -197,12 +180,14 @@ class Session:
 
     def step(self) -> None:
         """Pause and train exactly one epoch."""
+        self._halt()
         with self.lock:
             self.playing = False
             self.train_epoch()
             self.publish()
 
     def new_seed(self) -> None:
+        self._halt()
         with self.lock:
             self.config["seed"] = (self.config["seed"] + 1) % 2**31
             self.reset()
@@ -213,12 +198,13 @@ class Session:
             self.publish()
 
     # ------------------------------------------------------------------------ training
-    def train_epoch(self) -> bool:
-        """One epoch through ``Network.fit``; False (and paused, with a message) if it failed."""
+    def train_epoch(self, pausable: bool = False) -> bool:
+        """One epoch through ``Network.fit``; False if it failed (paused, with a message) or was paused."""
         d, metric = self.data, self._metric_name()
         if self.schedule is not None:
             self.schedule.offset = self.epoch
         batch = self.config["batch_size"] or None
+        self.live = pausable
         try:
             history = self.net.fit(
                 d.X[d.train],
@@ -230,12 +216,17 @@ class Session:
                 validation_data=(d.X[d.test], d.y[d.test]),
                 metrics=[metric],
                 seed=(self.config["seed"] * 1_000_003 + self.epoch) % 2**32,
+                callbacks=[cr.LambdaCallback(on_epoch_begin=self._check_pause)] if pausable else [],
             )
         except cr.DivergenceError as exc:
             self._stop(f"Training diverged and is paused; the network keeps its last finite weights. {exc}")
             return False
         except (cr.InputError, ValueError) as exc:
             self._stop(f"Cannot train with these settings: {exc}")
+            return False
+        finally:
+            self.live = False
+        if not history.epochs:  # paused mid-epoch: the network is as the epoch began
             return False
         self.epoch += 1
         logs = {key: values[-1] for key, values in history.history.items()}
@@ -246,9 +237,20 @@ class Session:
         self.playing = False
         self.message = {"kind": "error", "text": " ".join(text.split())}
 
+    def _halt(self) -> None:
+        """Stop playing, without the lock: a running epoch stops after its mini-batch, dropped."""
+        self.playing = False
+        if self.live:  # after `playing`: a run starting now sees it in `_check_pause`
+            self.net.stop_training = True
+
+    def _check_pause(self, epoch: int) -> None:
+        """A pause that came as ``fit`` began (which clears ``stop_training``) stops this epoch."""
+        if not self.playing:
+            self.net.stop_training = True
+
     def run(self, stop: threading.Event) -> None:
         """The training thread: while playing, train ``speed`` epochs (the lock released between
-        them, so a pause is taken within one epoch), publish the frame, repeat."""
+        them; a pause stops one mid-epoch), publish the frame, repeat."""
         while not stop.is_set():
             if not self.playing:
                 stop.wait(0.02)
@@ -256,7 +258,7 @@ class Session:
             start = time.perf_counter()
             for _ in range(self.config["speed"]):
                 with self.lock:
-                    if not (self.playing and self.train_epoch()):
+                    if not (self.playing and self.train_epoch(pausable=True)):
                         break
                 if stop.is_set():
                     return
@@ -306,6 +308,8 @@ class Session:
         L2 and the rate its schedule gives the next epoch (a copy steps: nothing here changes)."""
         with self.lock:
             d = self.data
+            if split == "any":  # a row named by number (the page's keyboard path): its own split
+                split = "test" if index in set(d.test.tolist()) else "train"
             rows = d.test if split == "test" else d.train
             if not 0 <= index < len(d.X) or index not in set(rows.tolist()):
                 raise DataError(f"there is no {split} sample number {index}")
@@ -319,7 +323,12 @@ class Session:
                 optimizer=self.next_optimizer(),
                 apply=False,
             )
-            row = {str(k): _plain(v) for k, v in d.frame.iloc[index].items()}
+            raw = (
+                {}
+                if d.plane is None
+                else {"x1": round(float(d.plane[index, 0]), 6), "x2": round(float(d.plane[index, 1]), 6)}
+            )
+            row = {**raw, **{str(k): _plain(v) for k, v in d.frame.iloc[index].items()}}
             return {
                 "split": split,
                 "index": index,
@@ -337,17 +346,25 @@ class Session:
 
     def model_metadata(self) -> dict[str, Any]:
         """Metadata stored in a downloaded model, as ``chainrule train`` stores it (its preprocessing
-        under ``"preprocessing"``, its training summary under ``"training"``)."""
+        under ``"preprocessing"``, its training summary under ``"training"``: what ``chainrule info``
+        prints, and a built-in set's input features with their formulas of the raw x1, x2)."""
         with self.lock:
-            c = self.config
+            c, last = self.config, {k: _finite(v[-1]) for k, v in self.history.items()}
+            name = "r2" if self.data.task == "regression" else "accuracy"
             summary = {
                 "data": self.source or f"playground:{c['dataset']}",
                 "rows": len(self.data.X),
+                "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                "metrics": {
+                    split: {"loss": last[f"{pre}loss"], name: last[f"{pre}metric"]}
+                    for split, pre in (("train", ""), ("test", "val_"))
+                },
+                "features": None if self.data.plane is None else feats.formulas(self.data.names),
                 "epochs_run": self.epoch,
                 "optimizer": self.optimizer.config(),
                 "batch_size": c["batch_size"] or None,
                 "seed": c["seed"],
-                "final": {k: _finite(v[-1]) for k, v in self.history.items()},
+                "final": last,
                 "playground": c,
             }
             return {"preprocessing": self.data.prep.to_dict(), "training": summary}

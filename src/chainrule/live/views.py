@@ -1,8 +1,10 @@
-"""What the page draws, computed from the network: heatmap grids as bytes, weights, the trace."""
+"""What the page draws, computed from the network: heatmap grids as bytes, weights, the trace;
+and the mailbox that holds the latest frame for the page."""
 
 from __future__ import annotations
 
 import base64
+import threading
 from typing import Any
 
 import numpy as np
@@ -78,7 +80,8 @@ def output_grid(data: Prepared, out: np.ndarray, size: int = GRID) -> dict[str, 
 def pictures(data: Prepared, net: cr.Network, focus: tuple[int, int] | None) -> dict[str, Any]:
     """The output grid, every shown unit's thumbnail, and the focused unit's full grid."""
     size = grid_size(net)
-    outputs = layer_outputs(net, data.grid_inputs(size).astype(net.dtype))
+    grid = data.grid_inputs(size)
+    outputs = layer_outputs(net, grid.astype(net.dtype))
     shown = shown_units(net)[1:]
     activations = [layer.activation.name for layer in net.dense_layers]
     thumbs = []
@@ -88,6 +91,7 @@ def pictures(data: Prepared, net: cr.Network, focus: tuple[int, int] | None) -> 
     result: dict[str, Any] = {
         "grid": output_grid(data, outputs[-1], size),
         "neurons": {"size": len(range(0, size, THUMB_STRIDE)), "b64": _b64(np.concatenate(thumbs))},
+        "inputs": input_thumbnails(grid, size, shown_units(net)[0]),
         "focus": None,
     }
     if focus is not None:
@@ -96,6 +100,15 @@ def pictures(data: Prepared, net: cr.Network, focus: tuple[int, int] | None) -> 
             values = _unit_scale(outputs[layer][:, unit], activations[layer])
             result["focus"] = {"layer": layer, "unit": unit, "size": size, "b64": _b64(_to_bytes(values))}
     return result
+
+
+def input_thumbnails(grid: np.ndarray, size: int, units: list[int]) -> str:
+    """Each shown input over the view, lowest value dark, highest light (a held input is flat)."""
+    square = grid[:, units].reshape(size, size, len(units))[::THUMB_STRIDE, ::THUMB_STRIDE]
+    lo, hi = square.min(axis=(0, 1)), square.max(axis=(0, 1))
+    span = np.where(hi - lo > 1e-12, hi - lo, np.inf)
+    scaled = np.where(np.isfinite(span), (square - lo) / span, 0.5)
+    return _b64(_to_bytes(scaled).transpose(2, 0, 1).ravel())
 
 
 def weights(net: cr.Network) -> list[dict[str, Any]]:
@@ -161,3 +174,28 @@ def trace_json(trace: cr.StepTrace, net: cr.Network) -> dict[str, Any]:
             for record in trace.layers
         ],
     }
+
+
+class Mailbox:
+    """The latest frame and its number; readers wait for a newer one and skip any in between."""
+
+    def __init__(self) -> None:
+        self.version, self.text = 0, ""
+        self.changed = threading.Condition()
+
+    def put(self, text: str) -> None:
+        with self.changed:
+            self.version += 1
+            self.text = text
+            self.changed.notify_all()
+
+    def latest(self) -> str:
+        """The latest frame's JSON text."""
+        with self.changed:
+            return self.text
+
+    def wait_newer(self, seen: int, timeout: float) -> tuple[int, str] | None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.version > seen, timeout):
+                return None
+            return self.version, self.text

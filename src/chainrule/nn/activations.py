@@ -222,10 +222,27 @@ def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
         A name in any case (``"tanh"``, ``"ReLU"``, scikit-learn's ``"logistic"``), a config
         such as ``{"name": "leaky_relu", "alpha": 0.1}``, or an instance (returned as is).
 
+    Returns
+    -------
+    Activation
+        An object with ``forward(z)`` and ``derivative(a)`` (the slope from the output ``a``).
+
     Raises
     ------
     ValueError
         For an unknown name, listing the choices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> cr.get_activation("logistic").name  # scikit-learn's name for the sigmoid
+    'sigmoid'
+    >>> leaky = cr.get_activation({"name": "leaky_relu", "alpha": 0.1})
+    >>> leaky
+    leaky_relu(alpha=0.1)
+    >>> leaky.forward(np.array([-1.0, 2.0]))
+    array([-0.1,  2. ])
     """
     if isinstance(spec, Activation):
         return spec

@@ -31,7 +31,7 @@ def as_matrix(data: Any, what: str, dtype: np.dtype, n_columns: int | None = Non
             )
         array = array[None, :] if n_columns is not None and array.size == n_columns > 1 else array[:, None]
     elif array.ndim != 2:
-        raise InputError(f"{what} must be 1-D or 2-D, got an array of shape {array.shape}")
+        raise InputError(_shape_message(array, what))
     if array.shape[0] == 0:
         raise InputError(f"{what} is empty: it has no rows")
     if array.shape[1] == 0:
@@ -44,6 +44,20 @@ def as_matrix(data: Any, what: str, dtype: np.dtype, n_columns: int | None = Non
     array = np.ascontiguousarray(array, dtype=dtype)
     _check_finite(array, what)
     return array
+
+
+def _shape_message(array: Array, what: str) -> str:
+    """Why an array of 0 or more than 2 dimensions cannot be ``what``, and how to reshape it."""
+    rows = "rows x features" if what == "X" else "one row per sample"
+    expected = f"{what} must be 1-D or 2-D ({rows})"
+    if array.ndim == 0:
+        return (
+            f"{expected}, got a single number (a 0-d array): for one sample, pass np.reshape({what}, (1, -1))"
+        )
+    return (
+        f"{expected}, got an array of shape {array.shape}: pass one row per sample, "
+        f"e.g. {what}.reshape(len({what}), -1)"
+    )
 
 
 def _check_finite(array: Array, what: str) -> None:
@@ -127,12 +141,14 @@ def one_hot(labels: Any, n_classes: int | None = None) -> Array:
     Parameters
     ----------
     labels : array-like of int, shape (n_samples,)
+        Class labels 0, 1, ..., ``n_classes - 1``.
     n_classes : int, optional
         Default: the largest label plus one.
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes)
+        A 1 in each row's label column, 0 elsewhere (float64).
 
     Examples
     --------

@@ -17,6 +17,21 @@ class Layer:
 
     Subclass it to add a layer: ``params`` and ``grads`` are dicts with the same keys (empty for
     layers without parameters); `forward` caches what `backward` needs.
+
+    Examples
+    --------
+    A layer that doubles its input, with no parameters:
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> class Double(cr.Layer):
+    ...     def forward(self, X, training=False):
+    ...         return 2 * X
+    ...     def backward(self, grad_output, need_input_grad=True):
+    ...         return 2 * grad_output if need_input_grad else None
+    >>> layer = Double()
+    >>> layer.forward(np.array([[1.0, -0.5]])), layer.count_params()
+    (array([[ 2., -1.]]), 0)
     """
 
     params: dict[str, Array]
@@ -38,7 +53,14 @@ class Layer:
         return list(self.params.values())
 
     def count_params(self) -> int:
-        """The number of trainable values."""
+        """The number of trainable values.
+
+        Returns
+        -------
+        int
+            The total size of the ``params`` arrays (``n_in * n_out + n_out`` for a Dense
+            layer with a bias).
+        """
         return sum(param.size for param in self.params.values())
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
@@ -58,12 +80,14 @@ class Layer:
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_in)
+            The batch, one sample per row.
         training : bool
             In training, cache what `backward` needs (and apply training-only behaviour).
 
         Returns
         -------
         ndarray of shape (n_samples, n_out)
+            The layer's output for each row.
         """
         raise NotImplementedError
 
@@ -80,11 +104,19 @@ class Layer:
         Returns
         -------
         ndarray of shape (n_samples, n_in), or None when ``need_input_grad`` is False
+            dLoss/d(input), which the layer before takes as its ``grad_output``.
         """
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
-        """The JSON-ready description from which `layer_from_config` rebuilds the layer."""
+        """The JSON-ready description from which `layer_from_config` rebuilds the layer.
+
+        Returns
+        -------
+        dict
+            ``{"type": <class name>, ...}`` with the constructor's settings (not the weights,
+            which the model file stores as arrays).
+        """
         raise NotImplementedError
 
     def __getstate__(self) -> dict[str, Any]:

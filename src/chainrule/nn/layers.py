@@ -62,6 +62,18 @@ class Dense(Layer):
         Weight initialiser (see `chainrule.nn.initializers`); default He for rectifiers, else Glorot.
     weights, biases : array-like, optional
         Explicit starting values (the seeds start from given matrices); nothing is drawn then.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> layer = cr.Dense(2, 3, activation="relu", weights=[[1.0, -1.0, 0.5], [0.5, 2.0, -1.0]])
+    >>> layer
+    Dense(2, 3, relu)
+    >>> layer.forward(np.array([[1.0, 2.0]]))  # relu([1, 2] @ W + b), b = 0
+    array([[2., 3., 0.]])
+    >>> layer.params["W"].shape, layer.params["b"].shape, layer.count_params()
+    ((2, 3), (3,), 9)
     """
 
     def __init__(
@@ -123,7 +135,18 @@ class Dense(Layer):
         self._buffers.clear()
 
     def linear(self, X: Array) -> Array:
-        """The pre-activation ``z = X @ W + b`` as a new array."""
+        """The pre-activation ``z = X @ W + b`` as a new array.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_in)
+            The batch, of the layer's dtype.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_out)
+            ``X @ W + b`` (``X @ W`` without a bias).
+        """
         self._require_params()
         z = X @ self.params["W"]
         if self.bias:
@@ -136,6 +159,7 @@ class Dense(Layer):
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_in)
+            The batch, of the layer's dtype.
         training : bool
             Keep the input, the pre-activation ``z`` and the output (in reused buffers) for
             `backward` and the step trace; at inference ``z`` is overwritten in place.
@@ -143,6 +167,7 @@ class Dense(Layer):
         Returns
         -------
         ndarray of shape (n_samples, n_out)
+            ``activation(X @ W + b)``.
         """
         W = self.params.get("W")
         if W is None:
@@ -173,6 +198,7 @@ class Dense(Layer):
         Parameters
         ----------
         grad_output : ndarray of shape (n_samples, n_out)
+            dLoss/d(output) for the batch of the last training-mode `forward`.
         need_input_grad : bool
             False skips the product for the input gradient (the first layer's).
         is_delta : bool
@@ -182,6 +208,7 @@ class Dense(Layer):
         Returns
         -------
         ndarray of shape (n_samples, n_in), or None when ``need_input_grad`` is False
+            dLoss/d(input) = delta @ W.T, which the layer before takes as its ``grad_output``.
         """
         if self.output is None or self.input is None:
             raise RuntimeError("backward called before a training-mode forward pass")
@@ -216,6 +243,7 @@ class Dense(Layer):
         Returns
         -------
         ndarray of shape (n_samples, n_in), or None
+            dLoss/d(input), or None when ``need_input_grad`` is False.
         """
         return self.backward(delta, need_input_grad, is_delta=True)
 
@@ -231,7 +259,14 @@ class Dense(Layer):
         return work
 
     def config(self) -> dict[str, Any]:
-        """The layer's description: widths, activation, bias, initialiser name."""
+        """The layer's description: widths, activation, bias, initialiser name.
+
+        Returns
+        -------
+        dict
+            ``{"type": "Dense", "n_in": ..., "n_out": ..., "activation": {...}, "bias": ...,
+            "init": ...}`` (``"custom"`` for an initialiser given as a function).
+        """
         init = self.init if isinstance(self.init, str) else "custom"
         return {
             "type": "Dense",
@@ -272,6 +307,18 @@ class Dropout(Layer):
     fixed_mask : ndarray or None
         When set, training-mode passes use this mask instead of drawing one, so a loss can be
         evaluated repeatedly with the same dropped units (as `chainrule.gradcheck` does).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> net = cr.Network([cr.Dense(2, 4, activation="relu"), cr.Dropout(0.5), cr.Dense(4, 1)], seed=0)
+    >>> dropout = net[1]
+    >>> dropout.forward(np.ones((2, 4)), training=True)  # half dropped, the rest doubled
+    array([[2., 0., 2., 0.],
+           [2., 2., 0., 0.]])
+    >>> dropout.forward(np.ones((1, 4)))  # the identity at inference
+    array([[1., 1., 1., 1.]])
     """
 
     def __init__(self, rate: float) -> None:
@@ -282,11 +329,33 @@ class Dropout(Layer):
         self.fixed_mask: Array | None = None
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype = np.float64) -> None:
-        """Keep ``rng``: the masks are drawn from it."""
+        """Keep ``rng``: the masks are drawn from it.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator or None
+            The network's generator, from which every training-mode mask is drawn.
+        dtype : numpy dtype
+            Unused: the layer has no parameters.
+        """
         self.rng = rng
 
     def forward(self, X: Array, training: bool = False) -> Array:
-        """``X * mask`` in training, ``X`` itself at inference (the last training mask is kept)."""
+        """``X * mask`` in training, ``X`` itself at inference (the last training mask is kept).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The batch.
+        training : bool
+            Draw a new mask (or use ``fixed_mask``) and apply it; else pass ``X`` through.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            ``X`` with dropped entries 0 and kept ones scaled by ``1/(1-rate)``; at inference
+            ``X`` itself.
+        """
         if not training:
             return X
         if self.rate == 0.0:
@@ -303,13 +372,32 @@ class Dropout(Layer):
         return X * self.mask
 
     def backward(self, grad_output: Array, need_input_grad: bool = True) -> Array | None:
-        """``grad_output * mask``: dropped units pass no gradient, kept ones a scaled one."""
+        """``grad_output * mask``: dropped units pass no gradient, kept ones a scaled one.
+
+        Parameters
+        ----------
+        grad_output : ndarray of shape (n_samples, n_features)
+            dLoss/d(output) for the batch of the last training-mode `forward`.
+        need_input_grad : bool
+            False when nobody uses the input gradient (then nothing is computed).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), or None when ``need_input_grad`` is False
+            dLoss/d(input).
+        """
         if not need_input_grad:
             return None
         return grad_output if self.mask is None else grad_output * self.mask
 
     def config(self) -> dict[str, Any]:
-        """``{"type": "Dropout", "rate": rate}``."""
+        """The layer's description, ``{"type": "Dropout", "rate": rate}``.
+
+        Returns
+        -------
+        dict
+            The type and the rate.
+        """
         return {"type": "Dropout", "rate": self.rate}
 
     def __repr__(self) -> str:

@@ -41,7 +41,23 @@ def _clip_probabilities(out: Array) -> Array:
 
 
 class Loss:
-    """A scalar loss of outputs ``out`` against targets ``y``, both ``(n_samples, n_outputs)``."""
+    """A scalar loss of outputs ``out`` against targets ``y``, both ``(n_samples, n_outputs)``.
+
+    Calling a loss gives its value; `gradient` gives dLoss/d(out). `get_loss` returns the
+    built-in ones by name; a subclass defines ``__call__``, `gradient` and `sample_losses`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> mse = cr.get_loss("mse")
+    >>> y, out = np.array([[1.0], [0.0]]), np.array([[0.8], [0.4]])
+    >>> round(mse(y, out), 6)  # ((1 - 0.8)**2 + (0 - 0.4)**2) / 2
+    0.1
+    >>> mse.gradient(y, out)  # 2 * (out - y) / 2
+    array([[-0.2],
+           [ 0.4]])
+    """
 
     name: str = ""
     reduction: str = "mean"
@@ -58,11 +74,36 @@ class Loss:
         raise NotImplementedError
 
     def gradient(self, y: Array, out: Array) -> Array:
-        """Return dLoss/d(out), same shape as ``out``."""
+        """Return dLoss/d(out), same shape as ``out``.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        out : ndarray of shape (n_samples, n_outputs)
+            The network's outputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+            The gradient of the loss value with respect to each output.
+        """
         raise NotImplementedError
 
     def fuses_with(self, activation: Activation) -> bool:
-        """Whether the output delta dLoss/dz has the fused form `fused_delta` for ``activation``."""
+        """Whether the output delta dLoss/dz has the fused form `fused_delta` for ``activation``.
+
+        Parameters
+        ----------
+        activation : Activation
+            The output layer's activation.
+
+        Returns
+        -------
+        bool
+            True for sigmoid with binary cross-entropy and softmax with categorical
+            cross-entropy, whose slopes cancel to ``(out - y)`` times `delta_scale`.
+        """
         return self.fused_activation is not None and activation.name == self.fused_activation
 
     def delta_scale(self, shape: tuple[int, ...]) -> float:
@@ -73,6 +114,16 @@ class Loss:
         squared errors dLoss/d(out), ``2 * scale``. `fused_delta`, `SquaredError.gradient`,
         the output block's kernels and the compiled chunk all take ``c`` from here.
 
+        Parameters
+        ----------
+        shape : tuple of int
+            The outputs' shape ``(n_samples, n_outputs)``.
+
+        Returns
+        -------
+        float
+            The factor ``c``.
+
         Raises
         ------
         TypeError
@@ -81,7 +132,25 @@ class Loss:
         raise TypeError(f"{self.name} has no linear output delta")
 
     def fused_delta(self, y: Array, out: Array) -> Array:
-        """dLoss/dz of the output layer for the fused pair, ``(out - y) * delta_scale`` (a new array)."""
+        """dLoss/dz of the output layer for the fused pair, ``(out - y) * delta_scale`` (a new array).
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        out : ndarray of shape (n_samples, n_outputs)
+            The outputs of the activation this loss fuses with.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+            The output layer's delta dLoss/dz.
+
+        Raises
+        ------
+        TypeError
+            For a loss without a fused pair.
+        """
         if self.fused_activation is None:
             raise TypeError(f"{self.name} has no fused output delta")
         delta = out - y  # the output activation's slope cancels against the loss's gradient
@@ -94,6 +163,7 @@ class Loss:
         Parameters
         ----------
         y : ndarray of shape (n_samples, n_outputs)
+            Targets.
         whole : bool
             ``y`` is the whole training set, which must hold two classes or more; a batch or
             validation rows need only the right range and encoding.
@@ -108,6 +178,18 @@ class Loss:
         """Per-sample losses ``l`` with ``loss == l.sum()`` ("sum") or ``l.mean()`` ("mean").
 
         Weighting samples multiplies their ``l`` (and their rows of the gradient) by weights.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        out : ndarray of shape (n_samples, n_outputs)
+            The network's outputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            One loss per sample.
         """
         raise NotImplementedError
 
@@ -115,12 +197,37 @@ class Loss:
         """The loss with sample weights: ``sum(w * l)``, or ``sum(w * l) / sum(w)`` for means.
 
         Integer weights then act as repeated samples, as in scikit-learn.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        out : ndarray of shape (n_samples, n_outputs)
+            The network's outputs.
+        weights : ndarray of shape (n_samples,)
+            Non-negative sample weights.
+
+        Returns
+        -------
+        float
+            The weighted loss.
         """
         total = float(np.dot(self.sample_losses(y, out), weights))
         return total if self.reduction == "sum" else total / max(float(weights.sum()), 1e-300)
 
     def row_weights(self, weights: Array) -> Array:
-        """Factors for the rows of dLoss/d(out) that turn the unweighted gradient into `weighted`'s."""
+        """Factors for the rows of dLoss/d(out) that turn the unweighted gradient into `weighted`'s.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (n_samples,)
+            Non-negative sample weights.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``weights`` for a summed loss; ``weights * n / sum(weights)`` for a mean.
+        """
         if self.reduction == "sum":
             return weights
         return weights * (weights.size / max(float(weights.sum()), 1e-300))
@@ -284,10 +391,25 @@ def get_loss(spec: str | Loss) -> Loss:
         ``"sparse_categorical_crossentropy"`` is categorical cross-entropy: integer class labels
         are one-hot encoded by the network for softmax outputs.
 
+    Returns
+    -------
+    Loss
+        The loss (the same object for every call with one name).
+
     Raises
     ------
     ValueError
         For an unknown name, listing the choices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> cr.get_loss("MSELoss").name  # PyTorch's spelling
+    'mse'
+    >>> loss = cr.get_loss("binary_crossentropy")
+    >>> round(loss(np.array([[1.0], [0.0]]), np.array([[0.8], [0.4]])), 4)  # -(log 0.8 + log 0.6) / 2
+    0.367
     """
     if isinstance(spec, Loss):
         return spec

@@ -4,6 +4,7 @@ PARAMETERS_DOC = """
     Parameters
     ----------
     hidden_layer_sizes : sequence of int, default (100,)
+        The width of each hidden layer, input side first.
     activation : str or list of str, default "relu"
         scikit-learn's names ("identity", "logistic", "tanh", "relu") and chainrule's
         ("sigmoid", "leaky_relu"); one for all hidden layers, or (chainrule) one per layer.
@@ -17,10 +18,12 @@ PARAMETERS_DOC = """
         ``alpha * W / n_batch`` to the gradient and ``alpha / 2 * sum(W**2) / n_batch`` to
         the loss (``n_batch``: the batch's sample weight sum), and ``loss_curve_`` includes it.
     batch_size : int or "auto", default "auto" (``min(200, n_samples)``)
+        Samples per step of "sgd", "adam" and "rmsprop" (ignored by "lbfgs").
     learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
         scikit-learn's schedules for ``solver="sgd"``. A number is still accepted, with a
         FutureWarning, as the step size (what it meant before chainrule 0.2).
     learning_rate_init : float, default 0.001
+        The step size at the start (all of training with "constant").
     power_t : float, default 0.5
         The exponent of "invscaling".
     max_iter : int, default 200
@@ -32,6 +35,8 @@ PARAMETERS_DOC = """
     random_state : int or None
         Seeds the initial weights, shuffling, dropout and the validation split.
     tol : float, default 1e-4
+        The least improvement of the loss (or validation score) that counts, as in
+        scikit-learn; "lbfgs" stops when its projected gradient is this small.
     verbose : int, default 0
         scikit-learn's ``Iteration N, loss = ...`` (and ``Validation score: ...``) lines on
         stdout; from 2, chainrule's progress bar on stderr too.
@@ -41,7 +46,9 @@ PARAMETERS_DOC = """
         ``hidden_layer_sizes``, ``activation`` or ``dropout`` changed since the network was
         built, the fit starts from scratch with a warning saying why.
     momentum : float, default 0.9
+        SGD's momentum, in [0, 1].
     nesterovs_momentum : bool, default True
+        Nesterov's form of SGD momentum.
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the data (stratified for classifiers) and stop
         when the validation score (accuracy or R^2) has not improved by ``tol`` for
@@ -49,9 +56,11 @@ PARAMETERS_DOC = """
         also when a later epoch diverges (with a ``ConvergenceWarning``). ``partial_fit``
         refuses it, as scikit-learn does.
     validation_fraction : float, default 0.1
+        The share of the data held out with ``early_stopping``.
     beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
         Adam's; ``epsilon`` is RMSprop's too.
     n_iter_no_change : int, default 10
+        Epochs without an improvement of ``tol`` before training stops.
     max_fun : int, default 15000
         The most loss evaluations of "lbfgs" (SciPy's ``maxfun``), as in scikit-learn.
     loss : str, optional

@@ -79,6 +79,20 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         A fit that fails while training (it diverges, say) leaves the estimator unfitted.
         Dask arrays and DataFrames are streamed block by block, never computed whole (with
         ``solver="lbfgs"`` and a running ``distributed`` client, evaluated on its workers).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (strings or integers), or a 0/1 indicator matrix for multi-label.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each sample's term in the loss (2 counts a sample twice).
+
+        Returns
+        -------
+        NeuralNetClassifier
+            The fitted estimator itself.
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
@@ -87,8 +101,25 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> NeuralNetClassifier:
-        """One epoch on ``(X, y)``, MLPClassifier's signature; the first call needs ``classes``
-        (every label there will be: a batch may hold only some of them, or one)."""
+        """One epoch on ``(X, y)``, MLPClassifier's signature; the first call needs ``classes``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each sample's term in the loss.
+        classes : array-like, optional
+            Every label there will be (a batch may hold only some of them, or one); needed on
+            the first call, except for multi-label targets.
+
+        Returns
+        -------
+        NeuralNetClassifier
+            The estimator itself, one epoch further on.
+        """
         if classes is not None and hasattr(self, "classes_"):
             if not np.array_equal(np.unique(classes), self.classes_):
                 raise ValueError(
@@ -151,19 +182,52 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         return float(accuracy_score(y, self._decode(out), sample_weight=weights))
 
     def predict_proba(self, X: Any) -> Array:
-        """Class probabilities, shape (n_samples, n_classes), in `classes_` order."""
+        """Class probabilities, shape (n_samples, n_classes), in `classes_` order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Each row sums to 1 (for multi-label targets, each column is its own probability).
+        """
         out = self._forward(X)
         if out.shape[1] == 1 and not self._multilabel():
             return np.hstack([1.0 - out, out])
         return out
 
     def predict_log_proba(self, X: Any) -> Array:
-        """Logarithm of `predict_proba`."""
+        """Logarithm of `predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X: Any) -> Array:
-        """Predicted labels (a 0/1 indicator matrix for multi-label targets)."""
+        """Predicted labels (a 0/1 indicator matrix for multi-label targets).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Labels as ``fit`` was given them.
+        """
         return self._decode(self._forward(X))
 
     def __sklearn_tags__(self) -> Any:
@@ -195,6 +259,18 @@ NeuralNetClassifier.__doc__ = f"""A feed-forward network classifier, a drop-in f
         chainrule: weights per class, multiplied into ``sample_weight``.
 {ATTRIBUTES_DOC}
     classes_ : ndarray
+        The labels, in the order of `predict_proba`'s columns.
+
+    Examples
+    --------
+    >>> from chainrule.sklearn import NeuralNetClassifier
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], ["no", "yes", "yes", "no"]
+    >>> clf = NeuralNetClassifier(hidden_layer_sizes=(4,), activation="tanh", solver="lbfgs",
+    ...                           random_state=0).fit(X, y)
+    >>> clf.predict(X), clf.score(X, y)
+    (array(['no', 'yes', 'yes', 'no'], dtype='<U3'), 1.0)
+    >>> clf.predict_proba(X).shape
+    (4, 2)
     """
 
 
@@ -249,13 +325,42 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         A fit that fails while training (it diverges, say) leaves the estimator unfitted.
         Dask arrays and DataFrames are streamed block by block, never computed whole (with
         ``solver="lbfgs"`` and a running ``distributed`` client, evaluated on its workers).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each sample's term in the loss (2 counts a sample twice).
+
+        Returns
+        -------
+        NeuralNetRegressor
+            The fitted estimator itself.
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(_stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetRegressor:
-        """One epoch on ``(X, y)``, continuing from the current weights."""
+        """One epoch on ``(X, y)``, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each sample's term in the loss.
+
+        Returns
+        -------
+        NeuralNetRegressor
+            The estimator itself, one epoch further on.
+        """
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _encode_targets(self, y: Array, first: bool, incremental: bool, weights: Array | None) -> Array:
@@ -287,7 +392,18 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         return float(r2_score(y, self._decode(out), sample_weight=weights))
 
     def predict(self, X: Any) -> Array:
-        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
+        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            In the target's units (any target scaling undone), as ``fit`` was given them.
+        """
         return self._decode(self._forward(X))
 
 
@@ -307,4 +423,16 @@ NeuralNetRegressor.__doc__ = f"""A feed-forward network regressor, a drop-in for
     target_scaling : bool, default True
         chainrule: standardise the target (see above). With ``partial_fit`` the first
         call's targets set the scaling.
-{ATTRIBUTES_DOC}"""
+{ATTRIBUTES_DOC}
+    Examples
+    --------
+    Targets around 100 train with the defaults, as the target is standardised:
+
+    >>> import numpy as np
+    >>> from chainrule.sklearn import NeuralNetRegressor
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (50, 1))
+    >>> y = 100 + 30 * X[:, 0]
+    >>> reg = NeuralNetRegressor(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0).fit(X, y)
+    >>> round(reg.score(X, y), 3), reg.predict([[0.5]]).round(0)
+    (1.0, array([115.]))
+    """

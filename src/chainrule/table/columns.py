@@ -70,6 +70,15 @@ def choose_columns(
     if not chosen and notes and not features:  # identifiers are all there is: keep them, and say so
         chosen = [c for c in columns if c != target and c not in drop]
         notes = [f"kept {', '.join(map(repr, chosen))}, which look like identifiers: there is no other input"]
+    if columns == [target]:
+        raise InputError(
+            f"the table has no input columns: its only column is the target {target!r}; add the "
+            "columns to learn from (a network needs at least one input)"
+        )
     if not chosen:
-        raise InputError(f"no input columns are left (the columns are: {', '.join(columns)})")
+        dropped = f"; --drop leaves out {', '.join(drop)}" if drop else ""
+        raise InputError(
+            f"no input columns are left (the columns are: {', '.join(columns)}; the target {target!r} "
+            f"is not an input{dropped}): drop fewer columns, or name the inputs with --features"
+        )
     return chosen, notes

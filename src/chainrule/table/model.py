@@ -110,6 +110,11 @@ class TableModel:
         ----------
         rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
             Rows with (at least) the columns in `feature_names`.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_inputs)
+            The rows as the network takes them, columns in ``preprocessor.feature_names`` order.
         """
         return self.preprocessor.transform(self._frame(rows, "transform"))
 
@@ -124,6 +129,7 @@ class TableModel:
         Returns
         -------
         ndarray of shape (n_rows,)
+            One label or number per row.
 
         Raises
         ------
@@ -143,6 +149,16 @@ class TableModel:
         ----------
         rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
             Raw rows, as for `predict`.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_classes)
+            Each row sums to 1.
+
+        Raises
+        ------
+        InputError
+            For a regression model, or rows `predict` would refuse.
         """
         if self.task != "classification":
             raise InputError("predict_proba needs a classification model; this one is a regression")
@@ -160,6 +176,16 @@ class TableModel:
         ----------
         rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
             Raw rows with the feature columns and the target column.
+
+        Returns
+        -------
+        dict
+            The metrics by name (``confusion`` is an ndarray of int, the others numbers).
+
+        Raises
+        ------
+        InputError
+            Without a target column, or with no labelled row.
         """
         frame = self._frame(rows, "evaluate")
         if self.target not in frame.columns:
@@ -177,6 +203,11 @@ class TableModel:
         ----------
         rows : DataFrame, polars.DataFrame, dict of columns or list of dicts
             Raw rows with the feature columns and the target column.
+
+        Returns
+        -------
+        float
+            The accuracy or R^2 of `evaluate`.
         """
         metrics = self.evaluate(rows)
         return float(metrics["accuracy"] if self.task == "classification" else metrics["r2"])
@@ -198,6 +229,7 @@ class TableModel:
         Parameters
         ----------
         path : str or path-like
+            The file to write, atomically.
         metadata : dict, optional
             JSON-serialisable extras, merged over ``network.metadata``.
         """
@@ -213,6 +245,11 @@ class TableModel:
             With ``metadata["preprocessing"]`` as `save` writes it.
         path : str or path-like
             Named in the error.
+
+        Returns
+        -------
+        TableModel
+            The network with its preprocessing (the metadata entry moved into it).
 
         Raises
         ------
@@ -247,7 +284,35 @@ def check_statistics(prep: TablePreprocessor) -> None:
 
 
 def task_metrics(prep: TablePreprocessor, net: Network, frame: Any) -> dict[str, Any]:
-    """Accuracy, log loss and confusion matrix; or MSE, MAE and R^2 in the target's units."""
+    """Accuracy, log loss and confusion matrix; or MSE, MAE and R^2 in the target's units.
+
+    Parameters
+    ----------
+    prep : TablePreprocessor
+        The preprocessing the network was trained with.
+    net : Network
+        The trained network.
+    frame : pandas.DataFrame
+        Labelled rows (with the target column).
+
+    Returns
+    -------
+    dict
+        Classification: ``accuracy``, ``log_loss`` and ``confusion`` (an int matrix, rows the
+        true class); regression: ``mse``, ``mae`` and ``r2``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import chainrule as cr
+    >>> from chainrule.table import as_frame, task_metrics
+    >>> rows = {"x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "y": [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]}
+    >>> with warnings.catch_warnings():  # three epochs: not converged, and it says so
+    ...     warnings.simplefilter("ignore", cr.TrainingWarning)
+    ...     model = cr.train_table(rows, target="y", epochs=3, validation_split=0)
+    >>> sorted(task_metrics(model.preprocessor, model.network, as_frame(rows, "")))
+    ['mae', 'mse', 'r2']
+    """
     return metrics_from_sums(metric_sums(prep, net, frame))
 
 
@@ -325,6 +390,7 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
     Returns
     -------
     Network or TableModel
+        A `TableModel` when the file stores table preprocessing, else a `Network`.
 
     Raises
     ------
@@ -339,9 +405,10 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
     --------
     >>> import os, tempfile
     >>> import chainrule as cr
-    >>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
-    >>> cr.Network([2, 1], seed=0).save(path)
-    >>> type(cr.load(path)).__name__
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "net.npz")
+    ...     cr.Network([2, 1], seed=0).save(path)
+    ...     type(cr.load(path)).__name__
     'Network'
     """
     net = load_network(path, max_bytes=max_bytes)
@@ -366,6 +433,7 @@ def save(
     Parameters
     ----------
     model : Network or TableModel
+        The model to write.
     path : str or path-like
         The file to write; a previous file there is replaced only once the new one is complete.
     metadata : dict, optional
@@ -380,6 +448,19 @@ def save(
     ModelFileError
         If `load` would refuse the file (a scaling statistic that is not finite, say); nothing
         is written then.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "net.npz")
+    ...     cr.save(net, path, metadata={"note": "xor"})
+    ...     again = cr.load(path)
+    >>> again.metadata, bool(np.array_equal(again.predict([[0, 1]]), net.predict([[0, 1]])))
+    ({'note': 'xor'}, True)
     """
     if isinstance(model, TableModel):
         if checkpoint is not None:

@@ -29,11 +29,28 @@ def as_frame(rows: Any, refusal: str) -> Any:
     refusal : str
         What to say when ``rows`` is an array or a list of lists: how to pass such data instead.
 
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row given, one column per column.
+
     Raises
     ------
     InputError
         For an array, a list of lists or anything else that is not a table; or (from
         `pandas_module`) when pandas is missing, naming ``pip install "chainrule[cli]"``.
+
+    Examples
+    --------
+    >>> from chainrule.table import as_frame
+    >>> as_frame({"x": [1.0, 2.0], "colour": ["red", "blue"]}, "pass columns").shape
+    (2, 2)
+    >>> as_frame({"x": 1.0, "colour": "red"}, "pass columns").shape  # scalars: one row
+    (1, 2)
+    >>> as_frame([[1.0, 2.0]], "pass a dict of columns instead")
+    Traceback (most recent call last):
+    ...
+    chainrule.errors.InputError: pass a dict of columns instead
     """
     pd = pandas_module()
     if isinstance(rows, pd.DataFrame):

@@ -26,8 +26,16 @@ class GradcheckResult:
     errors : dict of str to float
         Relative error per parameter array (``"0.W"``, ``"1.b"``, ...).
     max_abs_diff : float
+        The largest entrywise difference over every parameter.
     analytic, numeric : dict of str to ndarray
         The backpropagated and the finite-difference gradients.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> result = cr.gradcheck(cr.Network([2, 3, 1], seed=0), [[0, 1], [1, 0]], [1, 0])
+    >>> sorted(result.errors), result.max_error < 1e-6
+    (['0.W', '0.b', '1.W', '1.b'], True)
     """
 
     errors: dict[str, float] = field(default_factory=dict)
@@ -62,8 +70,11 @@ def gradcheck(
     Parameters
     ----------
     net : Network
+        The network to check; it is copied, never changed.
     X : array-like of shape (n_samples, n_inputs)
+        A small batch (every parameter is perturbed twice, each time running the batch).
     y : array-like of shape (n_samples, n_outputs)
+        Its targets.
     loss : str or Loss, optional
         Default: the network's own, else the one its output activation suggests.
     eps : float
@@ -71,6 +82,14 @@ def gradcheck(
     fused : bool
         Check the fused output delta (as training uses it) or the chain rule term by term.
 
+    Returns
+    -------
+    GradcheckResult
+        ``result.max_error`` is the worst relative error; below about 1e-6 means the
+        backward pass agrees with the forward pass.
+
+    Notes
+    -----
     ``eps = 1e-5`` balances the truncation error of the difference (``~eps**2``) against
     rounding in the loss (``~1e-16 / eps``).
 
@@ -79,11 +98,26 @@ def gradcheck(
     mask, drawn once from a fixed seed: the loss with that mask is a smooth
     function of the weights, so its differences are comparable with backpropagation.
 
-    Returns
-    -------
-    GradcheckResult
-        ``result.max_error`` is the worst relative error; below about 1e-6 means the
-        backward pass agrees with the forward pass.
+    Examples
+    --------
+    chainrule's own backward pass agrees with the forward pass:
+
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> cr.gradcheck(net, [[0, 1], [1, 0]], [1, 0]).max_error < 1e-6
+    True
+
+    A planted bug, a mean squared error whose gradient forgot the factor 2, is caught: the
+    gradients are half what they should be, a relative error of ``|g - 2g| / (g + 2g) = 1/3``:
+
+    >>> class PlantedBug(cr.Loss):
+    ...     name = "planted_bug"
+    ...     def __call__(self, y, out):
+    ...         return float(((out - y) ** 2).mean())
+    ...     def gradient(self, y, out):
+    ...         return (out - y) / out.size
+    >>> round(cr.gradcheck(net, [[0, 1], [1, 0]], [1, 0], loss=PlantedBug()).max_error, 3)
+    0.333
     """
     copy = Network([_float64_copy(layer) for layer in net.layers], dtype="float64", seed=0)
     loss_fn = get_loss(loss) if loss is not None else net.resolve_loss(None)

@@ -72,6 +72,18 @@ class StepTrace:
         optimizer's arrays of each parameter's update).
     rule : UpdateRule
         The optimizer's formulas and settings for this step (``t``, bias corrections, L2).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> trace = cr.trace_step(net, [[0, 1], [1, 0]], [1, 0], lr=0.5)
+    >>> round(trace.loss, 4), round(trace.loss_after, 4), trace.fused
+    (0.6874, 0.6713, True)
+    >>> [record.changes["W"].shape for record in trace.layers]
+    [(2, 3), (3, 1)]
+    >>> print(trace.format("markdown").splitlines()[0])
+    ### One backpropagation step: 2-3-1 network, 2 sample(s)
     """
 
     X: Array
@@ -94,7 +106,24 @@ class StepTrace:
         return self.y - self.output
 
     def format(self, style: str = "text") -> str:
-        """The step as plain ``"text"`` or ``"markdown"``."""
+        """The step as plain ``"text"`` or ``"markdown"``.
+
+        Parameters
+        ----------
+        style : {"text", "markdown"}
+            Plain text (as ``str(trace)`` and ``chainrule explain`` print it) or Markdown (as
+            Jupyter shows it).
+
+        Returns
+        -------
+        str
+            Every number of the step: forward pass, loss, deltas, gradients and updates.
+
+        Raises
+        ------
+        ValueError
+            For another style.
+        """
         if style not in ("text", "markdown"):
             raise ValueError(f"style must be 'text' or 'markdown', got {style!r}")
         return _format(self, markdown=style == "markdown")
@@ -124,9 +153,11 @@ def trace_step(
     Parameters
     ----------
     net : Network
+        The network to step (its weights change unless ``apply=False``).
     X : array-like of shape (n_samples, n_inputs)
         One sample (a 1-D array) or a batch.
     y : array-like of shape (n_samples, n_outputs)
+        The targets.
     loss : str or Loss, optional
         Default: the network's own, else the one its output activation suggests.
     optimizer : str or Optimizer
@@ -339,6 +370,7 @@ def _format(trace: StepTrace, markdown: bool) -> str:
 ARRAY_LABELS = {
     "gradient": "gradient dLoss/d{p} = a{prev}.T @ delta{n}",
     "l2": "l2 term weight_decay * {p}",
+    "l1": "l1 term l1 * sign({p})",
     "g": "g",
     "v_prev": "v_prev (the state before the step)",
     "m_prev": "m_prev (the state before the step)",

@@ -29,9 +29,10 @@ class ParamUpdate:
     name : str
         ``"W2"`` or ``"b2"`` (the layer counted as the trace counts it).
     arrays : dict of str to ndarray
-        ``"gradient"`` (dLoss/dparam), ``"l2"`` (``weight_decay * W``, when it applies), ``"g"``
-        (the gradient the rule uses), the state before (``"v_prev"``, ``"m_prev"``) and after
-        (``"v"``, ``"m"``), Adam's ``"m_hat"`` and ``"v_hat"``, and ``"change"`` (the real one).
+        ``"gradient"`` (dLoss/dparam), ``"l2"`` (``weight_decay * W``, when it applies),
+        ``"l1"`` (``l1 * sign(W)``, likewise), ``"g"`` (the gradient the rule uses), the state
+        before (``"v_prev"``, ``"m_prev"``) and after (``"v"``, ``"m"``), Adam's ``"m_hat"`` and
+        ``"v_hat"``, and ``"change"`` (the real one).
     """
 
     name: str
@@ -81,9 +82,11 @@ def snapshot(opt: Optimizer, slots: list[Slot]) -> dict[str, dict[str, Array]]:
 def describe_rule(opt: Optimizer) -> UpdateRule:
     """The formulas and settings of ``opt``'s step, numbered as the step it is about to take."""
     name, settings = rule_name(opt), {"lr": float(opt.lr), "weight_decay": float(opt.weight_decay)}
-    formulas = ["g = gradient + weight_decay * W   (weights only; biases use g = gradient)"]
-    if not opt.weight_decay:
-        formulas = ["g = gradient"]
+    terms = ["gradient"] + ["weight_decay * W"] * bool(opt.weight_decay) + ["l1 * sign(W)"] * bool(opt.l1)
+    biases = "   (weights only; biases use g = gradient)" if len(terms) > 1 else ""
+    formulas = [f"g = {' + '.join(terms)}{biases}"]
+    if opt.l1:
+        settings["l1"] = float(opt.l1)
     if name == "sgd":
         formulas.append("change = -lr * g")
     elif isinstance(opt, SGD):
@@ -140,9 +143,14 @@ def param_update(
     s = rule.settings
     arrays: dict[str, Array] = {"gradient": slot.grad.copy()}
     g = arrays["gradient"]
-    if s["weight_decay"] and slot.decay:
-        arrays["l2"] = s["weight_decay"] * weights
-        g = weights * s["weight_decay"] + slot.grad
+    if (s["weight_decay"] or s.get("l1")) and slot.decay:  # the sum in `Optimizer.step`'s order
+        g = weights * s["weight_decay"]
+        if s["weight_decay"]:
+            arrays["l2"] = g.copy()
+        if s.get("l1"):
+            arrays["l1"] = s["l1"] * np.sign(weights)
+            g = g + arrays["l1"]
+        g = g + slot.grad
     arrays["g"] = g
     for key in ("m", "v", "velocity"):
         if key in after:
@@ -178,9 +186,12 @@ def settings_text(rule: UpdateRule) -> str:
     for key, value in rule.settings.items():
         if key == "weight_decay" and not value:
             continue
-        label = {"c1": "1 - beta1**t", "c2": "1 - beta2**t", "weight_decay": "weight_decay (L2)"}.get(
-            key, key
-        )
+        label = {
+            "c1": "1 - beta1**t",
+            "c2": "1 - beta2**t",
+            "weight_decay": "weight_decay (L2)",
+            "l1": "l1 (L1)",
+        }.get(key, key)
         parts.append(f"{label} = {int(value) if key == 't' else format(value, '.8g')}")
     return ", ".join(parts)
 

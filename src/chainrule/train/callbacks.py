@@ -1,7 +1,9 @@
 """Callbacks: code the training loop runs at the start and end of training and of each epoch.
 
 ``logs`` is the dict of the epoch's numbers (``loss``, ``val_loss``, metrics, ``lr``).
-A callback stops training by setting ``network.stop_training = True``.
+A callback stops training by setting ``network.stop_training = True``: set in ``on_epoch_end``,
+after that epoch; set while an epoch runs (``on_epoch_begin``, or another thread), that epoch is
+dropped at its next batch and the run ends with the epoch before.
 """
 
 from __future__ import annotations
@@ -23,7 +25,23 @@ Logs = dict[str, float]
 
 
 class Callback:
-    """Base class; override the hooks you need. `network`, `optimizer`, `run` are set by fit."""
+    """Base class; override the hooks you need. `network`, `optimizer`, `run` are set by fit.
+
+    Examples
+    --------
+    Stop as soon as the loss falls under 0.7:
+
+    >>> import chainrule as cr
+    >>> class StopUnder(cr.Callback):
+    ...     def on_epoch_end(self, epoch, logs):
+    ...         if logs["loss"] < 0.7:
+    ...             self.network.stop_training = True
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    >>> history = net.fit(X, y, optimizer=cr.SGD(lr=0.5), epochs=100, callbacks=[StopUnder()])
+    >>> history.epochs, round(history["loss"][-1], 4)
+    (4, 0.6992)
+    """
 
     network: Network
     optimizer: Optimizer
@@ -36,16 +54,34 @@ class Callback:
         """Called before each epoch's first batch (``epoch`` counted from 0 over the run).
 
         A learning rate set here takes effect for this epoch's steps.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to start, from 0 (a resumed run continues the count).
         """
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         """Called after each epoch with its numbers (``loss``, ``val_loss``, metrics, ``lr``).
 
         Set ``self.network.stop_training = True`` to stop after this epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch just finished, from 0.
+        logs : dict of str to float
+            Its numbers, as the `History` records them.
         """
 
     def on_train_end(self, logs: Logs) -> None:
-        """Called once when training ends (also after an early stop or a Ctrl-C)."""
+        """Called once when training ends (also after an early stop or a Ctrl-C).
+
+        Parameters
+        ----------
+        logs : dict of str to float
+            The last epoch's numbers (empty when no epoch completed).
+        """
 
 
 class LambdaCallback(Callback):
@@ -54,9 +90,23 @@ class LambdaCallback(Callback):
     Parameters
     ----------
     on_epoch_end : callable ``(epoch, logs)``, optional
+        Called after each epoch (see `Callback.on_epoch_end`).
     on_epoch_begin : callable ``(epoch)``, optional
+        Called before each epoch.
     on_train_begin : callable ``()``, optional
+        Called once when training starts.
     on_train_end : callable ``(logs)``, optional
+        Called once when training ends.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> seen = []
+    >>> net = cr.Network([2, 1], seed=0)
+    >>> callback = cr.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    >>> _ = net.fit([[0, 1], [1, 0]], [0, 1], epochs=3, callbacks=[callback])
+    >>> seen
+    [0, 1, 2]
     """
 
     def __init__(
@@ -155,8 +205,8 @@ class EarlyStopping(Callback):
     """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
 
     With ``restore_best_weights`` the network ends with the weights of its best epoch
-    whether training stopped early or ran all its epochs (Keras restores only on an early
-    stop, a known surprise).
+    whether training stopped early or ran all its epochs, as Keras 3 does (older ``tf.keras``
+    releases restored them only on an early stop).
 
     Parameters
     ----------
@@ -171,6 +221,23 @@ class EarlyStopping(Callback):
     mode : {"auto", "min", "max"}
         Whether lower or higher is better; ``"auto"`` maximises accuracy-like keys
         (``val_accuracy``, ``r2``, ...) and minimises the rest (see `Monitor`).
+
+    Attributes
+    ----------
+    stopped_epoch : int or None
+        The epoch after which training stopped; None when it ran all its epochs.
+    best_epoch : int or None
+        The epoch with the best monitored value.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    >>> stop = cr.EarlyStopping(patience=3, monitor="loss", min_delta=1e-3)
+    >>> history = net.fit(X, y, optimizer=cr.SGD(lr=0.01), epochs=1000, callbacks=[stop])
+    >>> stop.best_epoch, stop.stopped_epoch, history.epochs
+    (0, 3, 4)
     """
 
     def __init__(
@@ -227,6 +294,18 @@ class ReduceLROnPlateau(Callback):
         The log key to watch; default ``val_loss`` when there is validation data, else ``loss``.
     mode : {"auto", "min", "max"}
         Whether lower or higher is better (see `Monitor`).
+
+    Examples
+    --------
+    The rate halves after every 2 epochs without an improvement of 0.001:
+
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    >>> plateau = cr.ReduceLROnPlateau(factor=0.5, patience=2, min_delta=1e-3, monitor="loss")
+    >>> history = net.fit(X, y, optimizer=cr.SGD(lr=0.5), epochs=40, callbacks=[plateau])
+    >>> history["lr"][0], history["lr"][-1] < 0.001
+    (0.5, True)
     """
 
     def __init__(
@@ -270,6 +349,17 @@ class ProgressLogger(Callback):
         Default: about 20 lines over the run.
     stream : text stream, optional
         Default standard error.
+
+    Examples
+    --------
+    >>> import sys
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    >>> logger = cr.ProgressLogger(4, every=2, stream=sys.stdout)
+    >>> _ = net.fit(X, y, optimizer=cr.SGD(lr=0.5), epochs=4, callbacks=[logger])
+    epoch 2/4  loss 0.709008  accuracy 0.5  lr 0.5  (...s)
+    epoch 4/4  loss 0.69922  accuracy 0.5  lr 0.5  (...s)
     """
 
     def __init__(self, epochs: int, every: int | None = None, stream: TextIO | None = None) -> None:

@@ -164,7 +164,7 @@ def chunk_for(
     if not all(isinstance(layer, Dense) and kernels.activation_code(layer.activation) is not None
                for layer in layers):  # fmt: skip
         return None
-    if type(optimizer) is not SGD or optimizer.weight_decay or block.kind is None:
+    if type(optimizer) is not SGD or optimizer.weight_decay or optimizer.l1 or block.kind is None:
         return None
     metrics = set(metric_names)
     if not metrics <= {"accuracy", "mse", "mae"} or ("accuracy" in metrics and not block.inspected):

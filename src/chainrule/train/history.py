@@ -31,6 +31,16 @@ class History:
     result : dict or None
         A full-batch solver's outcome (L-BFGS: ``nit``, ``nfev``, ``success``, ``message``,
         ``fun``); None for step-based runs.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> history = net.fit([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0], lr=0.5, epochs=3)
+    >>> history
+    History(epochs=3, last={'loss': 0.702981, 'accuracy': 0.5, 'lr': 0.5})
+    >>> [round(loss, 4) for loss in history["loss"]] == [round(loss, 4) for loss in history.loss]
+    True
     """
 
     def __init__(self) -> None:
@@ -40,11 +50,23 @@ class History:
         self.result: dict[str, Any] | None = None
 
     def append(self, logs: dict[str, float]) -> None:
-        """Add one epoch's numbers."""
+        """Add one epoch's numbers.
+
+        Parameters
+        ----------
+        logs : dict of str to float
+            The epoch's value of each quantity.
+        """
         self.extend({key: [value] for key, value in logs.items()})
 
     def extend(self, columns: dict[str, list[float]]) -> None:
-        """Add several epochs' numbers: one list per quantity, one entry per epoch."""
+        """Add several epochs' numbers: one list per quantity, one entry per epoch.
+
+        Parameters
+        ----------
+        columns : dict of str to list of float
+            Per quantity, its values for the epochs added.
+        """
         for key, values in columns.items():
             self.history.setdefault(key, []).extend(values)
 
@@ -54,7 +76,13 @@ class History:
         return len(self.history.get("loss", []))
 
     def truncate(self, epochs: int) -> None:
-        """Keep the first ``epochs`` entries of every list (an interrupted epoch's are dropped)."""
+        """Keep the first ``epochs`` entries of every list (an interrupted epoch's are dropped).
+
+        Parameters
+        ----------
+        epochs : int
+            How many epochs to keep; quantities left with no entry are removed.
+        """
         self.history = {key: values[:epochs] for key, values in self.history.items() if values[:epochs]}
 
     def __getitem__(self, key: str) -> list[float]:
@@ -106,6 +134,17 @@ class TrainingRun:
         What the run's result depends on besides the data's values (loss, optimizer settings,
         batch size, sample counts, validation): set by `fit`, stored in checkpoints, and
         compared by `check_resume` when a checkpoint is resumed.
+
+    Examples
+    --------
+    The same seed and epoch give the same draws, however the run got there:
+
+    >>> import chainrule as cr
+    >>> a, b = cr.TrainingRun(7), cr.TrainingRun(7)
+    >>> bool((a.epoch_rng(5).permutation(10) == b.epoch_rng(5).permutation(10)).all())
+    True
+    >>> a.epochs_done
+    0
     """
 
     def __init__(
@@ -121,11 +160,28 @@ class TrainingRun:
         return self.history.epochs
 
     def epoch_rng(self, epoch: int) -> np.random.Generator:
-        """The generator for one epoch's shuffling and dropout masks."""
+        """The generator for one epoch's shuffling and dropout masks.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, from 0.
+
+        Returns
+        -------
+        numpy.random.Generator
+            A new generator seeded from ``(run_seed, 1, epoch)``.
+        """
         return np.random.default_rng([self.run_seed, 1, epoch])
 
     def split_rng(self) -> np.random.Generator:
-        """The generator for the validation split."""
+        """The generator for the validation split.
+
+        Returns
+        -------
+        numpy.random.Generator
+            A new generator seeded from ``(run_seed, 0)``.
+        """
         return np.random.default_rng([self.run_seed, 0])
 
 

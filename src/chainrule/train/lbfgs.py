@@ -58,6 +58,19 @@ class LBFGS:
     l2 : float
         Adds ``l2 / 2 * sum(W**2)`` over the weight matrices (not biases) to the loss, as
         scikit-learn's ``alpha / n_samples`` does.
+
+    Examples
+    --------
+    XOR in a few dozen iterations (needs SciPy, which ``chainrule[sklearn]`` brings):
+
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    >>> history = net.fit(X, y, optimizer=cr.LBFGS(tol=1e-6), epochs=200)
+    >>> history.result["success"], history.loss[-1] < 0.01
+    (True, True)
+    >>> net.predict_classes(X)
+    array([0, 1, 1, 0])
     """
 
     max_iter: int | None = None

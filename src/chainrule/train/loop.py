@@ -49,6 +49,10 @@ class Replay(Exception):  # noqa: N818 - a control signal inside the loop, never
         self.epochs = epochs
 
 
+class EpochDropped(Exception):  # noqa: N818 - a control signal inside the loop, never raised to a caller
+    """``stop_training`` was set while an epoch ran: drop the epoch, end the run at the last one."""
+
+
 class Trainable(Steppable, Protocol):
     """What `fit` needs from a network, beyond a step (`chainrule.Network` is one)."""
 
@@ -88,6 +92,7 @@ class Trainer:
         self.started = False
         self.compile_key: str | None = None  # Numba's kernels for this run, for the compile notice
         self.compiled: Callable[[bool], None] | None = None  # ends that notice
+        self.dropped = False  # an epoch was dropped (`EpochDropped`): the layers hold a partial one
 
     def train(
         self,
@@ -148,6 +153,11 @@ class Trainer:
     ) -> None:
         """The epoch loop; each epoch ends by committing its state to the roll-back copy.
 
+        ``net.stop_training`` ends the run after the epoch that set it (a callback's
+        ``on_epoch_end``); set while an epoch runs (from another thread: the playground's pause),
+        it is seen after the next batch, or compiled chunk, and that epoch is dropped: the run
+        ends with the state of the last completed epoch, so a later run repeats it exactly.
+
         Where nothing runs between epochs (`fast_forward_allowed`), the compiled chunk runs
         several epochs per call and the loop replays their bookkeeping from the returned sums.
         """
@@ -181,6 +191,10 @@ class Trainer:
                     except Replay as replay:  # go back to an exact state, then epoch by epoch
                         fast, epoch = False, replay.epochs
                         chunk = self.make_chunk()  # the restored optimizer state's arrays
+                    except EpochDropped:
+                        self.rollback.restore()
+                        self.dropped = True
+                        break
                     if net.stop_training:
                         break
         finally:
@@ -265,7 +279,7 @@ class Trainer:
         """The callbacks' ``on_train_end``, then the stuck-layer warnings (after a full run)."""
         for callback in self.callbacks:
             callback.on_train_end(self.logs)
-        if not interrupted:
+        if not (interrupted or self.dropped):
             warn_if_stuck(self.net.layers)
 
     def epoch(self, epoch_batches: Iterable[Batch], epoch: int) -> dict[str, float]:
@@ -296,6 +310,8 @@ class Trainer:
                     metric_totals[i] += metric(y_batch, out) * rows
             total += value if loss.reduction == "sum" else value * rows
             seen += rows
+            if net.stop_training:  # set from outside while the epoch runs (see `epochs`)
+                raise EpochDropped
         return self.end_epoch(epoch, total, seen, metric_totals)
 
     def epoch_in_chunk(self, chunk: Chunk, rng: np.random.Generator | None, epoch: int) -> dict[str, float]:
@@ -306,6 +322,8 @@ class Trainer:
         self.first_step_done()
         if failed_batch is not None:
             self.diverged(epoch, f"the training loss became {value}", first_batch=failed_batch == 0)
+        if self.net.stop_training:  # set from outside while the chunk ran (see `epochs`)
+            raise EpochDropped
         total, metric_totals = chunk.totals(0)
         return self.end_epoch(epoch, total, chunk.X.shape[0], metric_totals)
 

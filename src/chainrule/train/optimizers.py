@@ -35,11 +35,11 @@ class Slot:
 
 
 class Optimizer:
-    """Base class: learning rate (a number or a `Schedule` of the epoch) and L2 weight decay.
+    """Base class: learning rate (a number or a `Schedule` of the epoch), L2 and L1 penalties.
 
-    ``weight_decay`` adds ``weight_decay * W`` to the gradient of every weight matrix (not
-    the biases, as in scikit-learn's ``alpha``), i.e. L2 regularisation of strength
-    ``weight_decay / 2 * sum(W**2)``.
+    ``weight_decay`` adds ``weight_decay * W`` to the gradient of every weight matrix (not the
+    biases, as scikit-learn's ``alpha``): L2 of strength ``weight_decay / 2 * sum(W**2)``;
+    ``l1`` adds ``l1 * sign(W)``, the (sub)gradient of ``l1 * sum(|W|)`` (TF Playground's L1).
 
     Parameters
     ----------
@@ -49,6 +49,25 @@ class Optimizer:
         L2 decay added to the weight matrices' gradients (not the biases').
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``; wins when given.
+    l1 : float
+        ``l1 * sign(W)`` added to the weight matrices' gradients (not the biases').
+
+    Examples
+    --------
+    A subclass writes ``_update``, the rule for one array; `step` applies it to each slot
+    (here a sign-descent rule, on one array with its gradient):
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.train.optimizers import Slot
+    >>> class SignDescent(cr.Optimizer):
+    ...     name = "sign_descent"
+    ...     def _update(self, param, grad, state):
+    ...         param -= self.lr * np.sign(grad)
+    >>> w = np.array([1.0, -2.0])
+    >>> SignDescent(lr=0.5).step([Slot("0.W", w, np.array([0.3, -4.0]), decay=True)])
+    >>> w
+    array([ 0.5, -1.5])
     """
 
     name = ""
@@ -58,6 +77,7 @@ class Optimizer:
         lr: float | Schedule = 0.01,
         weight_decay: float = 0.0,
         learning_rate: float | Schedule | None = None,
+        l1: float = 0.0,
     ) -> None:
         if learning_rate is not None:  # the Keras spelling
             lr = learning_rate
@@ -69,11 +89,17 @@ class Optimizer:
             self.lr = check_float("lr", lr, 0.0)
         self.base_lr = self.lr  # the configured rate; ``lr`` is the current one
         self.weight_decay = check_float("weight_decay", weight_decay, 0.0)
+        self.l1 = check_float("l1", l1, 0.0)
         self.state: dict[str, dict[str, Array]] = {}
         self.iterations = 0
 
     def start_epoch(self, epoch: int) -> None:
         """Set the learning rate for ``epoch`` from the schedule, if there is one.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to start, from 0.
 
         Raises
         ------
@@ -101,14 +127,27 @@ class Optimizer:
             if state is None or state["scratch"].shape != slot.param.shape:
                 state = self.state_for(slot)
             grad = slot.grad
-            if self.weight_decay and slot.decay:
+            if (self.weight_decay or self.l1) and slot.decay:
                 grad = state.setdefault("decayed", np.empty_like(slot.param))
                 np.multiply(slot.param, self.weight_decay, out=grad)
+                if self.l1:
+                    grad += self.l1 * np.sign(slot.param)
                 grad += slot.grad
             self._update(slot.param, grad, state)
 
     def state_for(self, slot: Slot) -> dict[str, Array]:
-        """The state arrays of ``slot`` (velocity, moments, a scratch array), made on first use."""
+        """The state arrays of ``slot`` (velocity, moments, a scratch array), made on first use.
+
+        Parameters
+        ----------
+        slot : Slot
+            One trainable array; its state is kept under ``slot.name``.
+
+        Returns
+        -------
+        dict of str to ndarray
+            The slot's state, arrays of the parameter's shape (``"m"`` and ``"v"`` for Adam).
+        """
         state = self.state.get(slot.name)
         if state is None or state["scratch"].shape != slot.param.shape:
             state = self.state[slot.name] = self._new_state(slot.param)
@@ -120,11 +159,23 @@ class Optimizer:
     _WORK_ARRAYS = ("scratch", "decayed")
 
     def state_keys(self) -> tuple[str, ...]:
-        """The persistent state each slot has once stepped (``("m", "v")`` for Adam)."""
+        """The persistent state each slot has once stepped (``("m", "v")`` for Adam).
+
+        Returns
+        -------
+        tuple of str
+            The state's keys; empty for plain SGD, which keeps none.
+        """
         return ()
 
     def state_arrays(self) -> dict[str, Array]:
-        """The persistent state (momentum, moment estimates) by ``"slot:key"``, for checkpoints."""
+        """The persistent state (momentum, moment estimates) by ``"slot:key"``, for checkpoints.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``{"0.W:m": ..., "0.W:v": ...}`` (the arrays themselves, not copies).
+        """
         return {
             f"{slot}:{key}": value
             for slot, state in self.state.items()
@@ -169,7 +220,22 @@ class Optimizer:
         self.state, self.iterations, self.lr = state, iterations, lr
 
     def check_state(self, arrays: dict[str, Array], iterations: int, slots: list[Slot]) -> None:
-        """Raise `ValueError` unless ``arrays`` is this optimizer's state for ``slots``."""
+        """Raise `ValueError` unless ``arrays`` is this optimizer's state for ``slots``.
+
+        Parameters
+        ----------
+        arrays : dict of str to ndarray
+            State arrays by ``"slot:key"``, as `state_arrays` gives them (read from a checkpoint).
+        iterations : int
+            The steps taken; no state is expected before the first.
+        slots : list of Slot
+            The network's parameters, whose shapes and dtypes the arrays must have.
+
+        Raises
+        ------
+        ValueError
+            For a missing or unexpected array, another shape or dtype, or non-finite values.
+        """
         keys = self.state_keys()
         expected = {f"{slot.name}:{key}": slot.param for slot in slots for key in keys}
         if iterations == 0 or not keys:
@@ -194,13 +260,26 @@ class Optimizer:
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
-        """The settings (not the state): name, the configured ``lr`` (a number, or the schedule's
-        description), weight decay and the optimizer's own hyper-parameters."""
+        """The settings (not the state), stored in checkpoints and compared on resume.
+
+        Returns
+        -------
+        dict
+            The name, the configured ``lr`` (a number, or the schedule's description), weight
+            decay and the optimizer's own hyper-parameters.
+        """
         lr = self.schedule_config() if self.schedule is not None else self.base_lr
-        return {"name": self.name, "lr": lr, "weight_decay": self.weight_decay}
+        out = {"name": self.name, "lr": lr, "weight_decay": self.weight_decay}
+        return {**out, "l1": self.l1} if self.l1 else out  # absent at 0: older checkpoints resume
 
     def schedule_config(self) -> dict[str, Any]:
-        """The schedule's description (``{"name": "custom"}`` for a plain callable)."""
+        """The schedule's description (``{"name": "custom"}`` for a plain callable).
+
+        Returns
+        -------
+        dict
+            The schedule's ``config()``, or ``{"name": "custom"}``.
+        """
         describe = getattr(self.schedule, "config", None)
         return describe() if callable(describe) else {"name": "custom"}
 
@@ -215,14 +294,31 @@ class SGD(Optimizer):
     ----------
     lr : float or Schedule
         The learning rate, or a schedule of the epoch; read at every step.
-    learning_rate : float or Schedule, optional
-        Keras' name for ``lr``; wins when given.
     momentum : float
         In [0, 1); 0 is plain gradient descent.
     nesterov : bool
         Nesterov's look-ahead form (needs a momentum).
-    weight_decay : float
-        L2 decay added to the weight matrices' gradients (not the biases').
+    weight_decay, l1 : float
+        L2 and L1 penalties on the weight matrices (not the biases; see `Optimizer`).
+    learning_rate : float or Schedule, optional
+        Keras' name for ``lr``; wins when given.
+
+    Examples
+    --------
+    One step on one array with its gradient, then momentum over two steps:
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.train.optimizers import Slot
+    >>> w = np.array([1.0, -2.0])
+    >>> cr.SGD(lr=0.1).step([Slot("0.W", w, np.array([0.5, 0.5]), decay=True)])
+    >>> w  # w - 0.1 * g
+    array([ 0.95, -2.05])
+    >>> w, optimizer = np.array([1.0]), cr.SGD(lr=0.1, momentum=0.9)
+    >>> for _ in range(2):  # v = 1, then 0.9 * 1 + 1
+    ...     optimizer.step([Slot("0.W", w, np.array([1.0]), decay=True)])
+    >>> w.round(6)  # 1 - 0.1 * 1 - 0.1 * 1.9
+    array([0.71])
     """
 
     name = "sgd"
@@ -235,8 +331,9 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         *,
         learning_rate: float | Schedule | None = None,
+        l1: float = 0.0,
     ) -> None:
-        super().__init__(lr, weight_decay, learning_rate)
+        super().__init__(lr, weight_decay, learning_rate, l1)
         self.momentum = check_float("momentum", momentum, 0.0, 1.0, high_open=True)
         self.nesterov = check_bool("nesterov", nesterov)
         if self.nesterov and self.momentum == 0.0:
@@ -269,14 +366,29 @@ class Adam(Optimizer):
     Parameters
     ----------
     lr : float or Schedule
+        The learning rate, or a schedule of the epoch; read at every step.
     beta1, beta2 : float
         Decay rates of the first and second moment estimates, in [0, 1).
     eps : float
         Added to the root of the second moment, > 0.
-    weight_decay : float
-        L2 decay added to the weight matrices' gradients.
+    weight_decay, l1 : float
+        L2 and L1 penalties on the weight matrices (see `Optimizer`).
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``.
+
+    Examples
+    --------
+    Adam's first step moves each weight by about ``lr``, whatever the gradient's size:
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.train.optimizers import Slot
+    >>> w, optimizer = np.array([1.0, -2.0]), cr.Adam(lr=0.1)
+    >>> optimizer.step([Slot("0.W", w, np.array([0.5, -30.0]), decay=True)])
+    >>> w.round(6)
+    array([ 0.9, -1.9])
+    >>> optimizer.state_keys()
+    ('m', 'v')
     """
 
     name = "adam"
@@ -290,8 +402,9 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         *,
         learning_rate: float | Schedule | None = None,
+        l1: float = 0.0,
     ) -> None:
-        super().__init__(lr, weight_decay, learning_rate)
+        super().__init__(lr, weight_decay, learning_rate, l1)
         self.beta1 = check_float("beta1", beta1, 0.0, 1.0, high_open=True)
         self.beta2 = check_float("beta2", beta2, 0.0, 1.0, high_open=True)
         self.eps = check_float("eps", eps, 0.0, low_open=True)
@@ -326,14 +439,25 @@ class RMSprop(Optimizer):
     Parameters
     ----------
     lr : float or Schedule
+        The learning rate, or a schedule of the epoch; read at every step.
     rho : float
         Decay rate of the squared-gradient average, in [0, 1).
     eps : float
         Added to the root, > 0.
-    weight_decay : float
-        L2 decay added to the weight matrices' gradients.
+    weight_decay, l1 : float
+        L2 and L1 penalties on the weight matrices (see `Optimizer`).
     learning_rate : float or Schedule, optional
         Keras' name for ``lr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.train.optimizers import Slot
+    >>> w = np.array([1.0])
+    >>> cr.RMSprop(lr=0.01).step([Slot("0.W", w, np.array([0.5]), decay=True)])
+    >>> w.round(6)  # v = 0.1 * 0.25; w - 0.01 * 0.5 / sqrt(v)
+    array([0.968377])
     """
 
     name = "rmsprop"
@@ -346,8 +470,9 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         *,
         learning_rate: float | Schedule | None = None,
+        l1: float = 0.0,
     ) -> None:
-        super().__init__(lr, weight_decay, learning_rate)
+        super().__init__(lr, weight_decay, learning_rate, l1)
         self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True)
         self.eps = check_float("eps", eps, 0.0, low_open=True)
 
@@ -379,6 +504,23 @@ def get_optimizer(spec: str | Optimizer, lr: float | Schedule | None = None) -> 
         with momentum 0.9.
     lr : float or Schedule, optional
         For a name only; an instance keeps its own.
+
+    Returns
+    -------
+    Optimizer
+        A new optimizer for a name; the instance itself when one is given.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (listing the choices), or ``lr`` next to an instance.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> optimizer = cr.get_optimizer("momentum", lr=0.05)
+    >>> type(optimizer).__name__, optimizer.lr, optimizer.momentum
+    ('SGD', 0.05, 0.9)
     """
     if isinstance(spec, Optimizer):
         if lr is not None:

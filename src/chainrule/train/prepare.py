@@ -42,6 +42,7 @@ def prepare(
     Parameters
     ----------
     net : Network
+        The network to train (anything with its layers, loss and dtype).
     X : array-like of shape (n_samples, n_inputs), or a callable returning batches
         Also a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``): batches are
         gathered from it without loading it whole. For data that does not fit at all, pass
@@ -82,9 +83,25 @@ def prepare(
     entry and every callback's ``on_epoch_end`` have run. Ctrl-C (KeyboardInterrupt) anywhere
     after the start of training returns the network, optimizer state and history as of the
     last completed epoch (or the start), with ``history.interrupted`` set; any other exception
-    restores the same state and propagates. A Ctrl-C before training starts (argument checks)
+    restores the same state and propagates. ``net.stop_training`` set while an epoch runs (from
+    another thread: a pause button) ends the run the same way at the epoch's next batch, quietly
+    (the epoch is dropped, ``interrupted`` is not set). A Ctrl-C before training starts (argument checks)
     propagates and changes nothing. Callbacks' own state and files they wrote are not rolled
     back. Not thread-safe: one network (or optimizer) must not be trained from two threads.
+
+    Examples
+    --------
+    `chainrule.fit` is this, then the call; checking and training can be taken apart:
+
+    >>> import chainrule as cr
+    >>> from chainrule.train.prepare import prepare
+    >>> from chainrule.train.settings import FitSettings
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> train = prepare(net, [[0, 1], [1, 0]], [1, 0], FitSettings(lr=0.5, epochs=2))
+    >>> train.started
+    False
+    >>> train().epochs
+    2
     """
     s, opt = settings, settings.trainer
     loss_fn = net.resolve_loss(s.loss)

@@ -42,6 +42,14 @@ class StepDecay:
         The multiplier at each drop.
     every : int
         Epochs between drops.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> schedule = cr.StepDecay(0.1, factor=0.5, every=10)
+    >>> [schedule(epoch) for epoch in (0, 9, 10, 25)]
+    [0.1, 0.1, 0.05, 0.025]
+    >>> optimizer = cr.SGD(lr=schedule)  # the training loop sets the rate each epoch
     """
 
     def __init__(self, lr: float, factor: float = 0.5, every: int = 10) -> None:
@@ -50,7 +58,13 @@ class StepDecay:
         self.every = check_int("every", every, 1)
 
     def config(self) -> dict[str, Any]:
-        """The schedule's description (stored in checkpoints, compared on resume)."""
+        """The schedule's description (stored in checkpoints, compared on resume).
+
+        Returns
+        -------
+        dict
+            The schedule's name and settings, as its constructor takes them.
+        """
         return {"name": "step_decay", "lr": self.lr, "factor": self.factor, "every": self.every}
 
     def __call__(self, epoch: int) -> float:
@@ -66,6 +80,13 @@ class ExponentialDecay:
         The rate at epoch 0.
     rate : float
         The multiplier per epoch.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> schedule = cr.ExponentialDecay(0.1, rate=0.5)
+    >>> [schedule(epoch) for epoch in (0, 1, 3)]
+    [0.1, 0.05, 0.0125]
     """
 
     def __init__(self, lr: float, rate: float = 0.96) -> None:
@@ -73,7 +94,13 @@ class ExponentialDecay:
         self.rate = check_float("rate", rate, 0.0, low_open=True)
 
     def config(self) -> dict[str, Any]:
-        """The schedule's description (stored in checkpoints, compared on resume)."""
+        """The schedule's description (stored in checkpoints, compared on resume).
+
+        Returns
+        -------
+        dict
+            The schedule's name and settings, as its constructor takes them.
+        """
         return {"name": "exponential_decay", "lr": self.lr, "rate": self.rate}
 
     def __call__(self, epoch: int) -> float:
@@ -88,6 +115,14 @@ class InverseTimeDecay:
     lr : float
         The rate at epoch 0.
     decay : float
+        How fast the rate falls: it halves by epoch ``1 / decay``.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> schedule = cr.InverseTimeDecay(0.1, decay=0.5)
+    >>> [schedule(epoch) for epoch in (0, 2, 6)]
+    [0.1, 0.05, 0.025]
     """
 
     def __init__(self, lr: float, decay: float = 0.01) -> None:
@@ -95,7 +130,13 @@ class InverseTimeDecay:
         self.decay = check_float("decay", decay, 0.0)
 
     def config(self) -> dict[str, Any]:
-        """The schedule's description (stored in checkpoints, compared on resume)."""
+        """The schedule's description (stored in checkpoints, compared on resume).
+
+        Returns
+        -------
+        dict
+            The schedule's name and settings, as its constructor takes them.
+        """
         return {"name": "inverse_time_decay", "lr": self.lr, "decay": self.decay}
 
     def __call__(self, epoch: int) -> float:
@@ -113,6 +154,13 @@ class CosineDecay:
         The length of the half cosine (at least 1).
     min_lr : float
         The rate at the end.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> schedule = cr.CosineDecay(0.1, epochs=10, min_lr=0.01)
+    >>> [round(schedule(epoch), 4) for epoch in (0, 5, 10, 20)]
+    [0.1, 0.055, 0.01, 0.01]
     """
 
     def __init__(self, lr: float, epochs: int, min_lr: float = 0.0) -> None:
@@ -121,7 +169,13 @@ class CosineDecay:
         self.min_lr = check_float("min_lr", min_lr, 0.0, self.lr)
 
     def config(self) -> dict[str, Any]:
-        """The schedule's description (stored in checkpoints, compared on resume)."""
+        """The schedule's description (stored in checkpoints, compared on resume).
+
+        Returns
+        -------
+        dict
+            The schedule's name and settings, as its constructor takes them.
+        """
         return {"name": "cosine_decay", "lr": self.lr, "epochs": self.epochs, "min_lr": self.min_lr}
 
     def __call__(self, epoch: int) -> float:

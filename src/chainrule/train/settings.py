@@ -79,6 +79,19 @@ class FitSettings:
     ------
     ValueError, TypeError
         For a setting out of range or of the wrong kind (naming it), before anything changes.
+
+    Examples
+    --------
+    `chainrule.fit` makes one from its keyword arguments; an optimizer named is made once:
+
+    >>> from chainrule.train.settings import FitSettings
+    >>> settings = FitSettings(optimizer="adam", lr=0.01, epochs=5)
+    >>> type(settings.optimizer).__name__, settings.optimizer.lr
+    ('Adam', 0.01)
+    >>> FitSettings(epochs=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be >= 0, got -1
     """
 
     loss: str | Loss | None = None
@@ -159,4 +172,28 @@ def with_fit_options(function: Callable[..., Any], leading: int) -> Callable[...
     ]
     signature = inspect.signature(function)
     function.__signature__ = signature.replace(parameters=[*own, *options])  # type: ignore[attr-defined]
+    function.__doc__ = with_options_documented(function.__doc__ or "")
     return function
+
+
+def with_options_documented(doc: str) -> str:
+    """``doc`` with its ``**options`` entry replaced by `FitSettings`' parameter entries.
+
+    The entry (the ``**options`` line and the lines indented under it) becomes FitSettings'
+    own Parameters section, indented as the entry was, so ``help(fit)`` and the API pages
+    list every option from its one home.
+    """
+    lines = doc.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == "**options"), None)
+    if start is None:
+        return doc
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end].startswith(indent + " ")):
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1  # the blank line before the next section stays
+    own = inspect.getdoc(FitSettings) or ""
+    entries = own.split("Parameters\n----------\n", 1)[1].split("\n\nRaises\n", 1)[0]
+    documented = [indent + line if line else "" for line in entries.splitlines()]
+    return "\n".join([*lines[:start], *documented, *lines[end:]])

@@ -53,6 +53,19 @@ class CExport:
         is its NumPy integer reference.
     preprocessor : TablePreprocessor or None
         A table model's preprocessing, which reads raw rows for `write_test_program`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     export = cr.export_c(net, os.path.join(folder, "xor.h"), name="xor")
+    >>> export.name, "xor_predict" in export.header
+    ('xor', True)
+    >>> bool(np.allclose(export.spec.predict(np.array([[0.0, 1.0]])), net.predict([[0, 1]])))
+    True
     """
 
     name: str
@@ -62,7 +75,19 @@ class CExport:
     preprocessor: Any = None
 
     def inputs(self, rows: Any) -> np.ndarray:
-        """``rows`` as the header takes them (category indices for categorical columns)."""
+        """``rows`` as the header takes them (category indices for categorical columns).
+
+        Parameters
+        ----------
+        rows : rows or array
+            Raw rows of a table model (DataFrame or dict of columns) or network inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_header_inputs)
+            The values to pass to ``name_predict``: numeric columns in original units, then one
+            category index per categorical column (a network's inputs unchanged).
+        """
         return raw_inputs(self.spec, rows, self.preprocessor)
 
 
@@ -103,6 +128,22 @@ def export_c(
     ValueError
         For a bad name, an unknown ``quantize``, non-finite weights, or int8 without
         calibration rows.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     export = cr.export_c(net, os.path.join(folder, "xor.h"), name="xor")
+    ...     small = cr.export_c(net, os.path.join(folder, "xq.h"), name="xq", quantize="int8",
+    ...                         calibration=corners)
+    ...     sorted(os.listdir(folder))
+    ['xor.h', 'xq.h']
+    >>> "xor_predict" in export.header, "xq_predict_q" in small.header
+    (True, True)
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError(f"name must be a C identifier (letters, digits, _), got {name!r}")

@@ -1,6 +1,6 @@
 // The page: wires the controls, views and explain panel to the server's frames and commands.
 import { at, command, configure, connect, explain, getJSON, openSession, upload } from "./api.js";
-import { Boundary } from "./boundary.js";
+import { Boundary, escape, fold } from "./boundary.js";
 import { drawChart } from "./chart.js";
 import { Controls } from "./controls.js";
 import { renderExplain } from "./explain.js";
@@ -9,7 +9,7 @@ import { Diagram } from "./network.js";
 
 const $ = (id) => document.getElementById(id);
 const stats = { received: 0, drawn: 0 };
-const state = { frame: null, data: null, dataVersion: -1, pending: false, explaining: false, selected: null, sticky: null, note: null, hash: "" };
+const state = { lastFrame: 0, frame: null, data: null, dataVersion: -1, pending: false, explaining: false, selected: null, sticky: null, note: null, hash: "" };
 const boundary = new Boundary($("boundary"));
 const diagram = new Diagram($("network"), $("thumbs"), $("tip"), focus);
 const animation = new Animation(diagram, $("anim-bar"), $("explain-panel"));
@@ -37,7 +37,7 @@ function send(changes) {
   showMessage(null);
   sending = sending.then(async () => {
     const result = await run(configure(changes));
-    if (!result && state.frame) { controls.config = null; state.pending = true; requestAnimationFrame(draw); }
+    if (!result && state.frame) { controls.config = null; controls.refused = true; state.pending = true; requestAnimationFrame(draw); }
     return result;
   });
   return sending;
@@ -52,6 +52,7 @@ function focus(layer, unit, sticky) {
 
 function onFrame(frame) {
   stats.received++;
+  state.lastFrame = performance.now();
   state.frame = frame;
   if (state.note && state.note.lost) showMessage(null);
   if (!state.pending) { state.pending = true; requestAnimationFrame(draw); }
@@ -86,11 +87,13 @@ async function draw() {
   play.setAttribute("aria-label", latest.playing ? "Pause" : "Play");
   play.dataset.playing = String(latest.playing);
   paintMessage();
+  progress();
   boundary.draw(latest);
   boundary.legend($("legend"), latest);
   $("view-title").textContent = viewTitle(latest, data);
   $("data-note").textContent = dataNote(latest, data);
-  $("held-note").textContent = heldNote(data);
+  const held = heldNote(data);
+  if (held !== state.heldHtml) { state.heldHtml = held; $("held-note").innerHTML = held; }
   diagram.update(latest, data);
   drawChart($("chart"), latest.history);
   const hash = `#config=${encodeURIComponent(JSON.stringify(latest.config))}`;
@@ -103,7 +106,7 @@ function viewTitle(frame, data) {
     ? `neuron ${frame.focus.unit} of layer ${frame.focus.layer + 1} (${frame.weights[frame.focus.layer].activation})`
     : frame.task === "regression" ? `prediction of ${data.target}`
       : frame.grid.kind === "classes" ? "most likely class (paler = less sure)" : `P(${data.target} = ${data.classes[1]})`;
-  const axes = data.features.length > 1 ? ` over ${data.features[data.view[0]]} (→) and ${data.features[data.view[1]]} (↑)` : "";
+  const axes = data.axes.length > 1 ? ` over ${data.axes[0]} (→) and ${data.axes[1]} (↑)` : "";
   return `Showing: ${shown}${axes}`;
 }
 
@@ -115,9 +118,10 @@ function dataNote(frame, data) {
 
 // What the view holds fixed, in the table's own values, and how its two inputs were chosen.
 function heldNote(data) {
-  if (!data.held) return data.features.length > 2 ? `View: ${data.view_reason}.` : "";
-  const values = Object.entries(data.held.values).map(([k, v]) => `${k} = ${v}`).join(", ");
-  return `View: ${data.view_reason}. The other inputs are held at ${data.held.split} row #${data.held.row}: ${values}.`;
+  if (!data.held) return data.features.length > 2 ? `View: ${escape(data.view_reason)}.` : "";
+  const values = fold(Object.entries(data.held.values).map(([k, v]) => `${k} = ${v}`));
+  const end = values.includes("<details") ? "" : ".";
+  return `View: ${escape(data.view_reason)}. The other inputs are held at ${data.held.split} row #${data.held.row}: ${values}${end}`;
 }
 
 // Explain mode is shown on the button (class "active", aria-pressed, data-explaining="true").
@@ -129,10 +133,48 @@ function setExplaining(on) {
   button.dataset.explaining = String(on);
 }
 
+// Explain by row number (no mouse needed): the row's split is the server's to say.
+async function explainRow(index) {
+  if (!state.data || !Number.isInteger(index) || index < 0 || index >= state.data.rows) {
+    showMessage(`There is no row #${index}: choose a row from 0 to ${state.data ? state.data.rows - 1 : "?"}.`);
+    return;
+  }
+  $("explain-row").value = String(index);
+  await explainPoint({ split: "any", index });
+}
+
+// Between frames (a long epoch on a big table): how long the epoch under way has taken so far.
+function progress() {
+  const box = $("progress"), frame = state.frame, waited = performance.now() - state.lastFrame;
+  const show = !!frame && frame.playing && state.lastFrame > 0 && waited > 400;
+  box.hidden = !show;
+  if (frame && !frame.playing) state.pausing = false;
+  const doing = state.pausing ? "pausing" : `training epoch ${frame && frame.epoch + 1}`;
+  if (show) box.textContent = `${doing}… ${(waited / 1000).toFixed(1)} s since the last frame`;
+}
+
+// The ONNX file through fetch, so a failure (the onnx extra missing on the server) is a message.
+async function downloadOnnx() {
+  const response = await fetch(at("/api/model.onnx"), { cache: "no-store" });
+  if (!response.ok) {
+    let text = `the server answered ${response.status}`;
+    try { text = (await response.json()).error || text; } catch (e) { /* not JSON */ }
+    showMessage(`ONNX export failed: ${text}`);
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = "chainrule-playground.onnx";
+  document.body.appendChild(link);
+  link.click();
+  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+}
+
 async function explainPoint(point) {
   state.selected = boundary.selected = point;
   setExplaining(true);
   const result = await run(explain(point.split, point.index));
+  if (result) state.selected = boundary.selected = { split: result.split, index: result.index };
   if (result) { renderExplain($("explain-panel"), result, closeExplain); animation.start(result.trace); }
 }
 
@@ -143,7 +185,10 @@ function closeExplain() {
 }
 
 function wire() {
-  $("play").addEventListener("click", () => run(command(state.frame && state.frame.playing ? "pause" : "play")));
+  $("play").addEventListener("click", () => {
+    state.pausing = !!(state.frame && state.frame.playing);
+    run(command(state.pausing ? "pause" : "play"));
+  });
   $("step").addEventListener("click", async () => {
     await run(command("step"));
     if (state.explaining && state.selected) explainPoint(state.selected);
@@ -155,13 +200,23 @@ function wire() {
     // so it must not appear later (after a round trip), under a pointer already aiming at a point.
     if (state.selected) { explainPoint(state.selected); return; }  // the server pauses as it explains
     setExplaining(true);
-    showMessage("Explain: click a point in the output view to see its backpropagation step.", "info");
+    showMessage("Explain: click a point in the output view (or type a row number under it and press Enter) to see its backpropagation step.", "info");
     run(command("pause"));
   });
   $("boundary").addEventListener("click", (event) => {
     const point = boundary.pick(event);
     if (point) { showMessage(null); explainPoint(point); }
   });
+  $("discretize").addEventListener("change", (e) => { boundary.discrete = e.target.checked; if (state.frame) boundary.draw(state.frame); });
+  $("download-onnx").addEventListener("click", () => run(downloadOnnx()));
+  $("explain-row-form").addEventListener("submit", (event) => { event.preventDefault(); explainRow(Number($("explain-row").value || 0)); });
+  const nextRow = (d) => explainRow(((state.selected ? state.selected.index : -1) + d + state.data.rows) % state.data.rows);
+  $("explain-next").addEventListener("click", () => nextRow(1));
+  document.addEventListener("keydown", (event) => {
+    if (/INPUT|SELECT|TEXTAREA/.test(event.target.tagName) || !state.data) return;
+    if (event.key === "]") nextRow(1); else if (event.key === "[") nextRow(-1);
+  });
+  setInterval(progress, 100);
   $("show-test").addEventListener("change", (e) => { boundary.showTest = e.target.checked; if (state.frame) boundary.draw(state.frame); });
   $("upload").addEventListener("change", async (event) => {
     const file = event.target.files[0];
@@ -184,7 +239,6 @@ async function start() {
   const opened = await openSession();
   state.shared = opened.shared;
   $("download").href = at("/api/model");
-  $("download-onnx").href = at("/api/model.onnx");
   const initial = await getJSON("/api/state");
   state.maxUpload = initial.max_upload;
   controls = new Controls(initial.options, send);
@@ -202,5 +256,5 @@ async function start() {
   });
 }
 
-window.playground = { stats, state, animation, pointPixel: (split, index) => boundary.pointPixel(split, index) };
+window.playground = { stats, state, animation, pointPixel: (split, index) => boundary.pointPixel(split, index), colours: () => boundary.colours() };
 start();

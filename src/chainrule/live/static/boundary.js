@@ -9,6 +9,7 @@ export class Boundary {
     this.scratch = document.createElement("canvas");
     this.data = null;
     this.showTest = true;
+    this.discrete = false;  // "discretize output": each pixel at its side of 0.5 (or its value band)
     this.selected = null;  // {split, index}
     const ratio = window.devicePixelRatio || 1;
     this.size = canvas.clientWidth || 320;
@@ -28,10 +29,11 @@ export class Boundary {
     const grid = frame.focus || frame.grid, n = grid.size;
     if (this.scratch.width !== n) { this.scratch.width = this.scratch.height = n; }
     const sctx = this.scratch.getContext("2d"), image = sctx.createImageData(n, n);
-    paint(image, bytes(grid.b64), frame.focus ? "value" : grid.kind);
+    const kind = frame.focus ? "value" : grid.kind, values = bytes(grid.b64);
+    paint(image, this.discrete ? discretize(values, kind, frame.task) : values, kind);
     sctx.putImageData(image, 0, 0);
     const ctx = this.ctx;
-    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingEnabled = !this.discrete;
     ctx.clearRect(0, 0, this.size, this.size);
     ctx.drawImage(this.scratch, 0, 0, this.size, this.size);
     this.drawPoints(frame.grid);
@@ -78,6 +80,13 @@ export class Boundary {
     return -1;
   }
 
+  // The number of colours in the heatmap under the points (a test hook: two when discretized).
+  colours() {
+    const px = this.scratch.getContext("2d").getImageData(0, 0, this.scratch.width, this.scratch.height).data, seen = new Set();
+    for (let i = 0; i < px.length; i += 4) seen.add(`${px[i]},${px[i + 1]},${px[i + 2]}`);
+    return seen.size;
+  }
+
   // The point nearest a click (within 10 px), as {split, index}, or null.
   pick(event) {
     if (!this.data) return null;
@@ -110,6 +119,28 @@ export class Boundary {
     }
     element.innerHTML += `<span class="marks"><i class="train-mark"></i>training <i class="test-mark"></i>test</span>`;
   }
+}
+
+// TF Playground's "discretize output": a probability or a neuron's value to one side of its middle,
+// a class at full confidence, a regression value to one of eight bands.
+export function discretize(values, kind, task) {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (kind === "classes") out[i] = i % 2 ? 255 : v;
+    else if (task === "regression" && kind === "value") out[i] = Math.min(255, Math.floor(v / 32) * 32 + 16);
+    else out[i] = v >= 128 ? 255 : 0;
+  }
+  return out;
+}
+
+// A long list of "name = value" items: the first few inline, the rest folded into a scrolling box
+// (a 1,000-column table's held values would otherwise push the page thousands of pixels down).
+export function fold(items, shown = 8) {
+  const head = items.slice(0, shown).map(escape).join(", ");
+  if (items.length <= shown) return head;
+  const rest = items.slice(shown).map(escape).join(", ");
+  return `${head}, <details class="fold" data-testid="fold"><summary>and ${items.length - shown} more</summary><div class="fold-body">${rest}</div></details>`;
 }
 
 export function escape(text) {

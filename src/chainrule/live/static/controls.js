@@ -22,8 +22,8 @@ function field(parent, label, control, testid) {
   return control;
 }
 
-function setValue(control, value) {
-  if (document.activeElement === control) return;
+function setValue(control, value, force) {
+  if (document.activeElement === control && !force) return;
   const text = value === null || value === undefined ? "" : String(value);
   if (control.tagName === "SELECT" && ![...control.options].some((o) => o.value === text)) {
     control.add(new Option(text, text));
@@ -49,6 +49,7 @@ export class Controls {
     Object.assign(batch, { type: "number", min: 0, step: 1, title: "0 = full batch" });
     add(top, "batch_size", "Batch size", batch, number("batch_size"));
     add(top, "l2", "L2", select(DECAYS), number("l2"));
+    add(top, "l1", "L1", select(DECAYS), number("l1"));
     add(top, "output", "Output", select(options.outputs), text("output"));
     add(top, "loss", "Loss", select(options.losses), text("loss"));
     add(top, "task", "Problem", select(options.tasks), text("task"));
@@ -61,6 +62,19 @@ export class Controls {
     add(data, "n", "Points", select(SIZES), number("n"));
     const seed = Object.assign(document.createElement("input"), { type: "number", min: 0, step: 1 });
     add(data, "data_seed", "Data seed", seed, number("data_seed"));
+    // The built-in sets' input features, listed from the server (chainrule.live.features).
+    this.features = document.createElement("fieldset");
+    this.features.className = "features";
+    this.features.dataset.testid = "features";
+    this.features.innerHTML = `<legend>Input features</legend>` + options.features.map((f) =>
+      `<label title="${escape(f.formula)}"><input type="checkbox" value="${escape(f.name)}" data-testid="feature-${escape(f.name)}">${escape(f.label)}</label>`).join("");
+    // As with layers: boxes clicked before the last change's frame arrives are not undone by it.
+    this.features.addEventListener("change", () => {
+      const features = [...this.features.querySelectorAll("input:checked")].map((c) => c.value);
+      this.wantedFeatures = features;
+      send({ features }).then((ok) => { if (!ok && this.wantedFeatures === features) { this.wantedFeatures = null; this.config = null; } });
+    });
+    data.appendChild(this.features);
     const csv = document.getElementById("csv-settings");
     this.target = field(csv, "Target column", document.createElement("select"), "target");
     this.target.addEventListener("change", () => send({ target: this.target.value }));
@@ -86,11 +100,15 @@ export class Controls {
 
   sync(config, data) {
     if (this.wanted && JSON.stringify(config.layers) === JSON.stringify(this.wanted)) this.wanted = null;
-    const fresh = JSON.stringify(config) !== JSON.stringify(this.config);
+    if (this.wantedFeatures && JSON.stringify(config.features) === JSON.stringify(this.wantedFeatures)) this.wantedFeatures = null;
+    const fresh = JSON.stringify(config) !== JSON.stringify(this.config), force = this.refused;
     this.config = config;
+    this.refused = false;
     if (!fresh) return;
-    for (const [key, control] of Object.entries(this.c)) setValue(control, config[key]);
+    // After a refusal every field shows the session's setting again, the one being edited too.
+    for (const [key, control] of Object.entries(this.c)) setValue(control, config[key], force);
     document.getElementById("seed-value").textContent = config.seed;
+    if (!this.wantedFeatures) for (const box of this.features.querySelectorAll("input")) box.checked = (config.features || []).includes(box.value);
     this.syncLayers(config.layers);
     if (data) this.syncData(data);
   }
@@ -109,7 +127,8 @@ export class Controls {
     this.c.missing.parentElement.hidden = !csv;
     this.target.innerHTML = data.columns.map((c) => `<option>${escape(c)}</option>`).join("");
     this.target.value = data.target;
-    const many = data.features.length > 2;
+    this.features.hidden = csv;
+    const many = data.features.length > 2 && !data.plane;
     const options = data.features.map((f, i) => `<option value="${i}">${escape(f)}</option>`).join("");
     for (const [s, v] of [[this.viewX, data.view[0]], [this.viewY, data.view[1]]]) {
       s.parentElement.hidden = !many;

@@ -1,6 +1,6 @@
 // The explain panel: one sample's backpropagation step, every number from chainrule.trace_step,
 // each formula with the numbers put in.
-import { escape } from "./boundary.js";
+import { escape, fold } from "./boundary.js";
 
 const MAX_UNITS = 16;
 const f = (v) => Number(v).toPrecision(6);
@@ -38,7 +38,7 @@ function forward(t) {
     const body = L.z[0].slice(0, MAX_UNITS).map((z, j) => {
       const terms = L.input[0].map((a, i) => `${paren(a)}×${paren(L.W[i][j])}`);
       const bias = L.b ? ` + ${paren(L.b[j])}` : "";
-      return `<tr><td>${j}</td><td class="formula">${sum(terms)}${bias}</td><td>${num(z, `z${L.number}[0,${j}]`)}</td>`
+      return `<tr><td>${j}</td><td class="formula"><div class="long" tabindex="0">${sum(terms)}${bias}</div></td><td>${num(z, `z${L.number}[0,${j}]`)}</td>`
         + `<td>${num(L.output[0][j], `a${L.number}[0,${j}]`)}</td></tr>`;
     }).join("");
     const inputs = L.input[0].slice(0, MAX_UNITS).map((a, i) => `a${L.number - 1}[${i}] = ${num(a, `input${L.number}[0,${i}]`)}`).join(", ");
@@ -82,12 +82,12 @@ function backward(t) {
 
 // The optimizer's update: its formulas and settings, then every array of each parameter's update.
 const LABELS = {
-  gradient: "∂L/∂", l2: "λ×", g: "g", v_prev: "v before", m_prev: "m before", m: "m", v: "v",
+  gradient: "∂L/∂", l2: "λ×", l1: "l1×sign ", g: "g", v_prev: "v before", m_prev: "m before", m: "m", v: "v",
   m_hat: "m̂", v_hat: "v̂", change: "Δ",
 };
-const SHOWN = { sgd: ["gradient", "l2", "g", "change"], momentum: ["gradient", "l2", "g", "v_prev", "v", "change"],
-  adam: ["gradient", "l2", "g", "m_prev", "m", "v_prev", "v", "m_hat", "v_hat", "change"],
-  rmsprop: ["gradient", "l2", "g", "v_prev", "v", "change"] };
+const SHOWN = { sgd: ["gradient", "l2", "l1", "g", "change"], momentum: ["gradient", "l2", "l1", "g", "v_prev", "v", "change"],
+  adam: ["gradient", "l2", "l1", "g", "m_prev", "m", "v_prev", "v", "m_hat", "v_hat", "change"],
+  rmsprop: ["gradient", "l2", "l1", "g", "v_prev", "v", "change"] };
 SHOWN.nesterov = SHOWN.momentum;
 
 function key(name, p, layer) { return name === "change" ? `d${p}${layer}` : `${name}${p}${layer}`; }
@@ -96,7 +96,11 @@ function key(name, p, layer) { return name === "change" ? `d${p}${layer}` : `${n
 export function ruleLines(rule, get, decay) {
   const S = rule.settings, lr = S.lr, out = [];
   const g = get("g");
-  if (decay && S.weight_decay) out.push(`g = ∂L/∂p + λ×p = ${paren(get("gradient"))} + ${paren(get("l2"))} = ${s(g)}`);
+  if (decay && (S.weight_decay || S.l1)) {
+    const names = ["∂L/∂p", ...(S.weight_decay ? ["λ×p"] : []), ...(S.l1 ? ["l1×sign(p)"] : [])];
+    const values = [get("gradient"), ...(S.weight_decay ? [get("l2")] : []), ...(S.l1 ? [get("l1")] : [])];
+    out.push(`g = ${names.join(" + ")} = ${values.map(paren).join(" + ")} = ${s(g)}`);
+  }
   if (rule.name === "sgd") out.push(`Δ = −lr × g = −${lr} × ${paren(g)} = ${s(get("change"))}`);
   if (rule.name === "momentum" || rule.name === "nesterov") {
     out.push(`v = μ×v_before + g = ${S.momentum}×${paren(get("v_prev"))} + ${paren(g)} = ${s(get("v"))}`);
@@ -117,7 +121,7 @@ export function ruleLines(rule, get, decay) {
 }
 
 function settings(rule) {
-  const S = rule.settings, names = { c1: "1−β1^t", c2: "1−β2^t", weight_decay: "L2 λ", beta1: "β1", beta2: "β2", eps: "ε", rho: "ρ", momentum: "μ" };
+  const S = rule.settings, names = { c1: "1−β1^t", c2: "1−β2^t", weight_decay: "L2 λ", l1: "L1", beta1: "β1", beta2: "β2", eps: "ε", rho: "ρ", momentum: "μ" };
   return Object.entries(S).filter(([k, v]) => k !== "weight_decay" || v).map(([k, v]) => `${names[k] || k} = ${k === "t" ? v : Number(v).toPrecision(6).replace(/\.?0+$/, "")}`).join(", ");
 }
 
@@ -127,7 +131,7 @@ function matrix(name, values, p, L, rule) {
   const head = Array.from({ length: cols }, (_, j) => `<th>j=${j}</th>`).join("");
   const body = rows.slice(0, MAX_UNITS).map((row, i) => `<tr><th>${two ? `i=${i}` : p}</th>${row.slice(0, cols).map((v, j) =>
     `<td>${num(v, `${key(name, p, L.number)}[${two ? `${i},${j}` : j}]`)}</td>`).join("")}</tr>`).join("");
-  return `<div class="arr"><div class="arr-name">${LABELS[name]}${name === "gradient" || name === "l2" ? `${p}${L.number}` : ""}</div><table><tr><th></th>${head}</tr>${body}</table></div>`;
+  return `<div class="arr"><div class="arr-name">${LABELS[name]}${["gradient", "l2", "l1"].includes(name) ? `${p}${L.number}` : ""}</div><table><tr><th></th>${head}</tr>${body}</table></div>`;
 }
 
 function changes(t) {
@@ -137,7 +141,7 @@ function changes(t) {
     const grad = two ? `∂L/∂W${L.number}[0,0] = a${L.number - 1}[0] × δ${L.number}[0] = ${paren(L.input[0][0])} × ${paren(L.delta[0][0])} = ${s(at("gradient"))}`
       : `∂L/∂b${L.number}[0] = δ${L.number}[0] = ${s(at("gradient"))}`;
     const lines = [grad, ...ruleLines(rule, at, two)].map((line) => `<div>${line}</div>`).join("");
-    const names = SHOWN[rule.name].filter((n) => n in arrays && (n !== "g" || "l2" in arrays));
+    const names = SHOWN[rule.name].filter((n) => n in arrays && (n !== "g" || "l2" in arrays || "l1" in arrays));
     return `<h4>Layer ${L.number}, ${p}${L.number}: element [0${two ? ",0" : ""}] worked through</h4><div class="formula">${lines}</div>`
       + `<div class="arrays">${names.map((n) => matrix(n, arrays[n], p, L, rule)).join("")}</div>${more(Math.max(arrays.change.length, two ? arrays.change[0].length : 0))}`;
   }).join("") + "</div>");
@@ -148,13 +152,13 @@ function changes(t) {
 
 export function renderExplain(panel, result, onClose) {
   const t = result.trace;
-  const row = Object.entries(result.row).map(([k, v]) => `${escape(k)} = ${escape(v)}`).join(", ");
+  const row = fold(Object.entries(result.row).map(([k, v]) => `${k} = ${v}`), 12);
   panel.innerHTML = `<button class="close" data-testid="explain-close">close</button>`
     + `<h3>One backpropagation step for ${result.split} sample #${result.index}</h3>`
-    + `<p>Row: ${row}.<br>Network input (scaled as <code>chainrule train</code> scales it): a0 = [${t.X[0].map((v) => s(v)).join(", ")}].<br>`
+    + `<div class="row-note">Row: ${row}.<br>Network input (scaled as <code>chainrule train</code> scales it): a0 = [${fold(t.X[0].map((v) => s(v)), 16)}].<br>`
     + `Every number below is what <code>chainrule.trace_step</code> computed for this sample with the run's own optimizer `
     + `(${escape(t.rule.name)}, its state now, lr = ${t.lr}): the step training would take on this sample alone. `
-    + `The network and the optimizer are left unchanged.</p>`
+    + `The network and the optimizer are left unchanged.</div>`
     + forward(t) + errorTable(t) + backward(t) + changes(t)
     + `<p>Loss after this step: ${num(t.loss_after, "loss_after", true)} (before: ${f(t.loss)}).</p>`;
   panel.hidden = false;

@@ -5,6 +5,7 @@ import { paint } from "./colors.js";
 import { escape } from "./boundary.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+const MIN_GAP = 76;  // px between layer columns: more layers than fit scroll sideways, controls and all
 
 function element(name, attrs, parent) {
   const node = document.createElementNS(SVG, name);
@@ -23,9 +24,10 @@ export class Diagram {
 
   layout(frame) {
     const W = this.svg.clientWidth || 500, H = this.svg.clientHeight || 380, L = frame.sizes.length;
-    const most = Math.max(...frame.shown.map((s) => s.length));
-    const size = Math.max(8, Math.min(30, (H - 24) / most - 6)), gap = Math.min(10, size / 3);
-    const xs = frame.sizes.map((_, l) => 100 + l * (W - 130) / Math.max(1, L - 1));
+    const most = Math.max(...frame.shown.map((s) => s.length)), step = (W - 130) / Math.max(1, L - 1);
+    const per = (H - 30) / most;  // each node's share of the height, its gap included: none is cut off
+    const size = Math.max(6, Math.min(30, per * 0.75, step * 0.45)), gap = per - size;
+    const xs = frame.sizes.map((_, l) => 100 + l * step);
     const nodes = frame.shown.map((units, l) => units.map((u, k) => {
       const top = H / 2 - (units.length * (size + gap) - gap) / 2 + k * (size + gap);
       return { x: xs[l] - size / 2, y: top, size, layer: l, unit: u };
@@ -66,6 +68,12 @@ export class Diagram {
           rect.addEventListener("mousemove", (e) => this.showNodeTip(e, l, n.unit));
           rect.addEventListener("mouseleave", () => { this.hideTip(); this.onFocus(null, null, false); });
           rect.addEventListener("click", () => this.onFocus(l - 1, n.unit, true));
+          // Reachable by keyboard: Tab to a neuron, Enter or space keeps its own view (again: lets go).
+          Object.entries({ tabindex: "0", role: "button", "aria-label": `neuron ${n.unit} of layer ${l}: show its own output` })
+            .forEach(([k, v]) => rect.setAttribute(k, v));
+          rect.addEventListener("keydown", (e) => {
+            if (e.key === "Enter" || e.key === " ") { e.preventDefault(); e.stopPropagation(); this.onFocus(l - 1, n.unit, true); }
+          });
         }
         this.rects.push(rect);
       });
@@ -75,7 +83,6 @@ export class Diagram {
         more.textContent = `+${hidden} more`;
       }
     });
-    this.drawInputs(frame, data);
     this.alignControls();
   }
 
@@ -87,8 +94,17 @@ export class Diagram {
     [...box.children].forEach((col, l) => { if (l < xs.length) col.style.left = `${xs[l] - (gap < 90 ? 28 : 42)}px`; });
   }
 
+  // Wider than the column when the layers need it (the column then scrolls sideways).
+  fit(layers) {
+    const box = this.svg.parentElement, need = 130 + (layers - 1) * MIN_GAP;
+    const width = need > box.parentElement.clientWidth ? `${need}px` : "";
+    if (box.style.width !== width) box.style.width = document.getElementById("layer-settings").style.width = width;
+    document.getElementById("scroll-hint").hidden = !width;
+  }
+
   update(frame, data) {
-    const key = JSON.stringify([frame.sizes, frame.shown, data.view, data.features.length, this.svg.clientWidth]);
+    this.fit(frame.sizes.length);
+    const key = JSON.stringify([frame.sizes, frame.shown, data.view, data.features, this.svg.clientWidth]);
     if (key !== this.key) { this.key = key; this.build(frame, data); }
     this.frame = frame;
     for (const e of this.edges) {
@@ -99,6 +115,7 @@ export class Diagram {
       e.path.setAttribute("data-weight", String(w));
     }
     this.drawNeurons(frame);
+    this.drawInputs(frame);
     for (const r of this.rects) {
       const f = this.sticky;
       r.classList.toggle("focused", !!f && f[0] === +r.dataset.layer - 1 && f[1] === +r.dataset.unit);
@@ -120,19 +137,17 @@ export class Diagram {
     });
   }
 
-  drawInputs(frame, data) {
-    const ctx = this.canvas.getContext("2d"), n = 16;
+  // Each input over the view, from the server (an engineered feature shows its own pattern;
+  // an input held at a row's value is flat).
+  drawInputs(frame) {
+    const ctx = this.canvas.getContext("2d"), n = frame.neurons.size, all = bytes(frame.inputs);
     this.scratch.width = this.scratch.height = n;
     const sctx = this.scratch.getContext("2d"), image = sctx.createImageData(n, n);
-    for (const node of this.geo.nodes[0]) {
-      const axis = data.view.indexOf(node.unit), values = new Uint8Array(n * n).fill(128);
-      for (let i = 0; i < n * n && axis >= 0; i++) {
-        values[i] = Math.round(255 * (axis === 0 ? (i % n) / (n - 1) : 1 - Math.floor(i / n) / (n - 1)));
-      }
-      paint(image, values, "value");
+    this.geo.nodes[0].forEach((node, k) => {
+      paint(image, all.subarray(k * n * n, (k + 1) * n * n), "value");
       sctx.putImageData(image, 0, 0);
       ctx.drawImage(this.scratch, node.x, node.y, node.size, node.size);
-    }
+    });
   }
 
   showNodeTip(event, l, unit) {

@@ -265,6 +265,12 @@ def set_backend(name: str) -> str:
     Parameters
     ----------
     name : {"numpy", "numba"}
+        The kernels' name, in any case.
+
+    Returns
+    -------
+    str
+        The backend's name, lower case.
 
     Raises
     ------
@@ -272,6 +278,14 @@ def set_backend(name: str) -> str:
         For any other name.
     ImportError
         For ``"numba"`` when Numba is not installed (``pip install "chainrule[numba]"``).
+
+    Examples
+    --------
+    Skipped when the examples run: it changes the default for the rest of the process.
+
+    >>> import chainrule as cr
+    >>> cr.set_backend("NumPy")  # doctest: +SKIP
+    'numpy'
     """
     global _default_set
     chosen = load(name.strip().lower())
@@ -293,6 +307,7 @@ def use_backend(name: str) -> Iterator[str]:
     Parameters
     ----------
     name : {"numpy", "numba"}
+        The kernels' name, in any case.
 
     Yields
     ------
@@ -328,7 +343,20 @@ def activate(chosen: Backend) -> None:
 
 
 def backend() -> str:
-    """The name of the backend this context uses (choosing the process default now if unset)."""
+    """The name of the backend this context uses (choosing the process default now if unset).
+
+    Returns
+    -------
+    str
+        ``"numpy"`` or ``"numba"``.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> with cr.use_backend("numpy"):
+    ...     print(cr.backend())
+    numpy
+    """
     return current().name
 
 
