@@ -1,0 +1,106 @@
+"""Threads: how many the element-wise passes of a run may use, and a cap on BLAS's own.
+
+A step's big matrix products run on BLAS's threads (OpenBLAS splits a product above about 2^18
+multiply-adds over all of them); the element-wise passes between products run on one thread,
+except where a run says otherwise: `for_run` gives a `fit` on the Numba backend as many threads
+for its passes as BLAS has, once an array the passes cross holds at least `PARALLEL_MIN`
+elements. The Numba kernels then call the parallel variants
+(`chainrule.nn.kernels.numba_parallel`), which split the same compiled serial pass over blocks
+of rows (bias gradients: blocks of columns, each summed down its rows in order), so the results
+are bit for bit those of one thread. Passes and products alternate, so the two pools never run
+at once: the passes use BLAS's thread count, not more.
+
+The count is held in a `contextvars.ContextVar`, set in the copied context `fit` trains in, so it
+is per run, per thread and per asyncio task. Without threadpoolctl (``pip install threadpoolctl``)
+BLAS's thread count is unknown and the passes stay on one thread.
+
+`limit` caps BLAS's threads for a block of code and restores the caller's setting on the way out,
+an error included: for small networks on a busy machine, where two threads only add a hand-over
+per product (``with limit(1): net.fit(...)``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+#: The fewest elements an array must hold before its pass is split over threads: below it the
+#: hand-over to another thread (some microseconds) costs more than the pass itself.
+PARALLEL_MIN = 1 << 16
+
+_passes: contextvars.ContextVar[int] = contextvars.ContextVar("chainrule_pass_threads", default=1)
+
+#: The threads this context's element-wise passes may use (1 unless a run set more): a C-level call.
+passes: Callable[[], int] = _passes.get
+
+
+def set_passes(count: int) -> None:
+    """Let this context's passes use ``count`` threads, with no way back: for a copied context only
+    (``contextvars.copy_context().run(...)``, as `fit` trains), which ends with its call."""
+    _passes.set(max(1, int(count)))
+
+
+def blas_threads() -> int:
+    """BLAS's thread count now (threadpoolctl's; the largest if several BLAS are loaded), else 1."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return 1
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return max(counts, default=1)
+
+
+def for_run(largest: int) -> int:
+    """The threads a run's passes may use, given the most elements one of its passes crosses.
+
+    One below `PARALLEL_MIN` (without asking BLAS, which costs a millisecond or two), else BLAS's
+    thread count (`blas_threads`).
+    """
+    if largest < PARALLEL_MIN:
+        return 1
+    return blas_threads()
+
+
+@contextmanager
+def limit(threads: int) -> Iterator[int]:
+    """Cap BLAS's threads (and so the passes') at ``threads`` inside a ``with`` block.
+
+    Parameters
+    ----------
+    threads : int
+        At least 1.
+
+    Yields
+    ------
+    int
+        ``threads``.
+
+    Raises
+    ------
+    ValueError
+        For a count that is not a whole number of at least 1 (nothing is changed).
+    ImportError
+        Without threadpoolctl (``pip install threadpoolctl``).
+
+    Notes
+    -----
+    The caller's settings are restored when the block ends, however it ends. Like threadpoolctl's
+    own limits, the cap is process-wide while it holds: other threads' products see it too.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from chainrule.nn.kernels.threads import limit
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> with limit(1):  # doctest: +SKIP
+    ...     history = net.fit([[0, 1], [1, 0]], [1, 0], epochs=2)
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError as error:
+        raise ImportError("capping BLAS's threads needs threadpoolctl: pip install threadpoolctl") from error
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield threads
