@@ -118,7 +118,7 @@ def test_the_numba_kernels_split_their_passes_only_when_a_run_allows_and_agree(d
 
 
 @needs_numba
-def test_fit_splits_the_passes_of_a_big_run_only_with_several_blas_threads(monkeypatch, rng):
+def test_fit_splits_the_passes_of_a_big_run_only_when_asked_and_ends_with_the_same_weights(monkeypatch, rng):
     """Trained with the passes on one thread or on two, a network ends with the same weights."""
     from chainrule.nn.kernels import numba_parallel
 
@@ -127,27 +127,27 @@ def test_fit_splits_the_passes_of_a_big_run_only_with_several_blas_threads(monke
     seen = []
     original = numba_parallel.activate_blocks
     monkeypatch.setattr(numba_parallel, "activate_blocks", lambda *a: (seen.append(a[-1]), original(*a)))
+    monkeypatch.setattr(threads, "blas_threads", lambda: 2)  # never asked: splitting is the caller's call
     weights = {}
     for count in (1, 2):
-        monkeypatch.setattr(threads, "blas_threads", lambda count=count: count)
+        seen.clear()
         net = cr.Network(
             [64, 256, 4], activation="relu", output_activation="softmax", dtype="float32", seed=3
         )
-        with cr.use_backend("numba"):
+        with cr.use_backend("numba"), threads.split_passes(count):
             net.fit(X, y, epochs=2, batch_size=256, optimizer=cr.SGD(lr=0.05, momentum=0.9), metrics=[])
         weights[count] = [p.copy() for layer in net.layers for p in layer.params.values()]
-        assert bool(seen) == (count == 2)
+        assert seen == ([] if count == 1 else [2] * len(seen)) and bool(seen) == (count == 2)
     for one, two in zip(weights[1], weights[2], strict=True):
         assert np.array_equal(one, two)
-    assert threads.passes() == 1  # the run's setting stayed in its own context
+    assert threads.passes() == 1  # the block's setting ended with it
 
 
-def test_a_small_run_never_asks_blas(monkeypatch):
-    def refuse():
-        raise AssertionError("asked BLAS for a run below PARALLEL_MIN")
-
-    monkeypatch.setattr(threads, "blas_threads", refuse)
-    assert threads.for_run(threads.PARALLEL_MIN - 1) == 1
+def test_only_a_big_run_splits_its_passes():
+    with threads.split_passes(2):
+        assert threads.for_run(threads.PARALLEL_MIN - 1) == 1
+        assert threads.for_run(threads.PARALLEL_MIN) == 2
+    assert threads.for_run(10 * threads.PARALLEL_MIN) == 1  # not asked: one thread
 
 
 def test_limit_caps_blas_and_restores_the_callers_setting_even_on_error():
@@ -166,12 +166,13 @@ def test_limit_caps_blas_and_restores_the_callers_setting_even_on_error():
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, None])
-def test_limit_refuses_a_bad_count_and_changes_nothing(bad):
+def test_limit_and_split_passes_refuse_a_bad_count_and_change_nothing(bad):
     before = threads.blas_threads()
-    with pytest.raises(ValueError, match="threads must be a whole number of at least 1"):
-        with threads.limit(bad):
-            pass
-    assert threads.blas_threads() == before
+    for context in (threads.limit, threads.split_passes):
+        with pytest.raises(ValueError, match="threads must be a whole number of at least 1"):
+            with context(bad):
+                pass
+    assert threads.blas_threads() == before and threads.passes() == 1
 
 
 def test_limit_without_threadpoolctl_names_the_install(monkeypatch):

@@ -147,7 +147,7 @@ def prepare(
     chunk_data = (data.X, data.y, s.batch_size, s.sample_weight is not None)
     epochs = range(run.epochs_done, s.epochs)
     arguments = (data.make_batches, data.shuffles, data.validation, epochs, resume, chunk_data)
-    # Threads for the element-wise passes: Numba's, where BLAS has several and the arrays are big.
+    # Threads for the element-wise passes: one, unless the caller asked (threads.split_passes).
     split = threads.for_run(largest_pass(net.layers, rows, s.batch_size)) if backend == "numba" else 1
     return PreparedRun(trainer, arguments, begin, chosen, split)
 

@@ -5,10 +5,10 @@ which the tests compare these with). Compiled with ``cache=`` where a folder is 
 to this file, ``NUMBA_CACHE_DIR`` or a per-user folder: `chainrule.nn.kernels.numba_cache`), so
 only the first run on a machine compiles, ``error_model="numpy"`` (division
 by zero gives inf or NaN as in NumPy; without it the loops are not vectorised), and neither
-``fastmath`` (it would break the NaN checks that catch divergence) nor ``parallel``. Where a
-run's passes may use threads (`chainrule.nn.kernels.threads`: a run on several BLAS threads with
-big arrays) a pass calls its parallel variant (`chainrule.nn.kernels.numba_parallel`), which
-splits the same serial pass over blocks: the same numbers as one thread.
+``fastmath`` (it would break the NaN checks that catch divergence) nor ``parallel``. Where the
+caller asked for threads (`chainrule.nn.kernels.threads.split_passes`) and an array is big, a
+pass calls its parallel variant (`chainrule.nn.kernels.numba_parallel`), which splits the same
+serial pass over blocks: the same numbers as one thread.
 
 Scalars are cast to the arrays' dtype before a kernel runs, as NumPy casts a Python float next to
 a float32 array, so float32 steps round as the reference does.

@@ -6,10 +6,11 @@ The one reduction, a bias gradient's column sums, is split over blocks of column
 still summed down its rows in order, as `chainrule.nn.kernels.numba_passes.slope` does. The loss
 and metric sums of the output block stay serial (its arrays are a batch by the outputs: small).
 
-`chainrule.nn.kernels.numba_kernels` calls these only where a run allows more than one thread for
-its passes (`chainrule.nn.kernels.threads`) and the array is large enough, and one at a time:
-Numba's default threading layer (workqueue) cannot run two parallel regions at once, so a call
-that finds another thread's pass running takes the serial pass instead.
+`chainrule.nn.kernels.numba_kernels` calls these only where the caller asked for threads
+(`chainrule.nn.kernels.threads.split_passes`) and the array is large enough, and one at a time:
+Numba's workqueue threading layer (used where neither TBB nor OpenMP is installed) cannot run two
+parallel regions at once, so a call that finds another thread's pass running takes the serial
+pass instead.
 """
 
 from __future__ import annotations

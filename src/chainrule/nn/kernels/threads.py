@@ -1,22 +1,26 @@
 """Threads: how many the element-wise passes of a run may use, and a cap on BLAS's own.
 
 A step's big matrix products run on BLAS's threads (OpenBLAS splits a product above about 2^18
-multiply-adds over all of them); the element-wise passes between products run on one thread,
-except where a run says otherwise: `for_run` gives a `fit` on the Numba backend as many threads
-for its passes as BLAS has, once an array the passes cross holds at least `PARALLEL_MIN`
-elements. The Numba kernels then call the parallel variants
-(`chainrule.nn.kernels.numba_parallel`), which split the same compiled serial pass over blocks
-of rows (bias gradients: blocks of columns, each summed down its rows in order), so the results
-are bit for bit those of one thread. Passes and products alternate, so the two pools never run
-at once: the passes use BLAS's thread count, not more.
+multiply-adds over all of them); the element-wise passes between them (bias and activation,
+slope and bias gradient, the optimizer's update) run on one thread unless the caller asks for
+more: inside ``with split_passes(2):``, a `fit` on the Numba backend whose arrays reach
+`PARALLEL_MIN` elements calls the parallel variants (`chainrule.nn.kernels.numba_parallel`).
+They split the same compiled serial pass over blocks of rows (a bias gradient: blocks of columns,
+each summed down its rows in order), so the results are bit for bit those of one thread.
 
-The count is held in a `contextvars.ContextVar`, set in the copied context `fit` trains in, so it
-is per run, per thread and per asyncio task. Without threadpoolctl (``pip install threadpoolctl``)
-BLAS's thread count is unknown and the passes stay on one thread.
+It is not the default because it did not pay where it was measured (2 shared cores, mnist-shaped
+batches of 128): a pass over a few hundred thousand floats is memory-bound and takes tens of
+microseconds, about what handing half of it to another thread costs; and with Numba's OpenMP
+threading layer, whose idle threads spin, each parallel pass made OpenBLAS's threads and
+OpenMP's fight for the second core (about 8 ms a step; ``OMP_WAIT_POLICY=passive`` removes
+that). See docs/performance.md.
 
-`limit` caps BLAS's threads for a block of code and restores the caller's setting on the way out,
-an error included: for small networks on a busy machine, where two threads only add a hand-over
-per product (``with limit(1): net.fit(...)``).
+The count is held in a `contextvars.ContextVar`: `split_passes` sets it for its block, `fit`
+copies the caller's context, so it is per thread and per asyncio task.
+
+`limit` caps BLAS's threads for a block and restores the caller's setting on the way out, an
+error included: for small networks on a busy machine, where two threads only add a hand-over per
+product (``with limit(1): net.fit(...)``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,51 @@ def set_passes(count: int) -> None:
     _passes.set(max(1, int(count)))
 
 
+@contextmanager
+def split_passes(threads: int) -> Iterator[int]:
+    """Let the `fit` calls inside a ``with`` block split Numba's element-wise passes over ``threads``.
+
+    Only runs on the Numba backend whose largest pass crosses `PARALLEL_MIN` elements split; the
+    numbers are the same as on one thread. Give BLAS's thread count (more only adds threads that
+    wait for the products).
+
+    Parameters
+    ----------
+    threads : int
+        At least 1 (1: every pass on one thread, the default).
+
+    Yields
+    ------
+    int
+        ``threads``.
+
+    Raises
+    ------
+    ValueError
+        For a count that is not a whole number of at least 1 (nothing is changed).
+
+    Examples
+    --------
+    >>> from chainrule.nn.kernels.threads import passes, split_passes
+    >>> with split_passes(2):
+    ...     passes()
+    2
+    >>> passes()
+    1
+    """
+    token = _passes.set(_checked(threads))
+    try:
+        yield threads
+    finally:
+        _passes.reset(token)
+
+
+def _checked(threads: int) -> int:
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
+    return threads
+
+
 def blas_threads() -> int:
     """BLAS's thread count now (threadpoolctl's; the largest if several BLAS are loaded), else 1."""
     try:
@@ -52,14 +101,9 @@ def blas_threads() -> int:
 
 
 def for_run(largest: int) -> int:
-    """The threads a run's passes may use, given the most elements one of its passes crosses.
-
-    One below `PARALLEL_MIN` (without asking BLAS, which costs a millisecond or two), else BLAS's
-    thread count (`blas_threads`).
-    """
-    if largest < PARALLEL_MIN:
-        return 1
-    return blas_threads()
+    """The threads a run's passes may use, given the most elements one of its passes crosses:
+    the caller's `split_passes` count where ``largest`` reaches `PARALLEL_MIN`, else 1."""
+    return passes() if largest >= PARALLEL_MIN else 1
 
 
 @contextmanager
@@ -96,8 +140,7 @@ def limit(threads: int) -> Iterator[int]:
     >>> with limit(1):  # doctest: +SKIP
     ...     history = net.fit([[0, 1], [1, 0]], [1, 0], epochs=2)
     """
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
+    _checked(threads)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError as error:
