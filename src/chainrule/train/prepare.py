@@ -133,7 +133,9 @@ def prepare(
     # Chosen (Numba imported) before training: a failure here changes nothing.
     chosen = kernels.for_run(seconds, share, key)
     backend = chosen.name
-    trainer.compile_key = key if backend == "numba" and key else None
+    # Threads for the element-wise passes: one, unless the caller asked (threads.split_passes).
+    split = threads.for_run(largest_pass(net.layers, rows, s.batch_size)) if backend == "numba" else 1
+    trainer.compile_key = (key + (":split" if split > 1 else "")) if backend == "numba" and key else None
 
     def begin() -> None:  # the first changes, made inside the trainer's guard
         run.settings = checked
@@ -147,8 +149,6 @@ def prepare(
     chunk_data = (data.X, data.y, s.batch_size, s.sample_weight is not None)
     epochs = range(run.epochs_done, s.epochs)
     arguments = (data.make_batches, data.shuffles, data.validation, epochs, resume, chunk_data)
-    # Threads for the element-wise passes: one, unless the caller asked (threads.split_passes).
-    split = threads.for_run(largest_pass(net.layers, rows, s.batch_size)) if backend == "numba" else 1
     return PreparedRun(trainer, arguments, begin, chosen, split)
 
 
