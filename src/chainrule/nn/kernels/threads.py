@@ -19,8 +19,10 @@ The count is held in a `contextvars.ContextVar`: `split_passes` sets it for its 
 copies the caller's context, so it is per thread and per asyncio task.
 
 `limit` caps BLAS's threads for a block and restores the caller's setting on the way out, an
-error included: for small networks on a busy machine, where two threads only add a hand-over per
-product (``with limit(1): net.fit(...)``).
+error included (``with limit(1): net.fit(...)``): for mid-sized networks on a machine other work
+keeps busy, where OpenBLAS waits at every product for its slowest thread. A small network gains
+nothing (OpenBLAS runs products under about 2^18 multiply-adds on one thread anyway), so `fit`
+never caps by itself.
 """
 
 from __future__ import annotations
