@@ -117,3 +117,18 @@ def test_scikit_learn_keras_and_pytorch_spellings_name_the_same_activation(alias
 def test_every_activation_states_its_derivative_formula(name):
     """The step trace prints it; a new activation without one would print nothing."""
     assert "{a}" in get_activation(name).derivative_formula or name == "identity"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_of_one_row_is_that_rows_softmax_in_a_batch_bit_for_bit(dtype):
+    """One row takes whole-array reductions (the serving path): the same bits as a batch row."""
+    rng = np.random.default_rng(7)
+    softmax = get_activation("softmax")
+    for width in (1, 2, 3, 7, 8, 9, 16, 17, 64, 129, 300):
+        batch = (rng.normal(size=(5, width)) * rng.uniform(0.1, 30)).astype(dtype)
+        together = softmax.forward(batch)
+        for i in range(5):
+            alone = softmax.forward(batch[i : i + 1].copy())
+            assert np.array_equal(alone, together[i : i + 1])
+        e = np.exp(batch[:1].astype(np.float64) - batch[:1].max())
+        np.testing.assert_allclose(softmax.forward(batch[:1].copy()), e / e.sum(), rtol=1e-5, atol=1e-7)

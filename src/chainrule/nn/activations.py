@@ -191,6 +191,11 @@ class Softmax(Activation):
     derivative_formula = "softmax_jacobian({a})"
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
+        if z.size == z.shape[-1]:  # one row (serving): whole-array reductions, a microsecond less
+            out = np.subtract(z, z.max(), out=out)
+            np.exp(out, out=out)
+            out /= out.sum()  # the same pairwise sum over the same contiguous row: the same bits
+            return out
         out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
         np.exp(out, out=out)
         out /= out.sum(axis=-1, keepdims=True)

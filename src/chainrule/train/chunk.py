@@ -204,3 +204,11 @@ def numba_estimate(
     if batch * macs <= MAX_WORK and type(optimizer) is SGD:
         return seconds, 0.9, f"{np.dtype(dtype).name}:chunk:{len(dense)}"
     return seconds, 0.1, f"{np.dtype(dtype).name}:steps:{type(optimizer).__name__}"
+
+
+def largest_pass(layers: list, rows: int | None, batch_size: int | None) -> int:
+    """The most elements one element-wise pass of a step crosses: a layer's batch of outputs or
+    its weights (`chainrule.nn.kernels.threads.for_run` splits passes over threads from a size)."""
+    batch = 0 if not rows else rows if batch_size is None else min(batch_size, rows)
+    sizes = [max(batch, layer.n_in) * layer.n_out for layer in layers if isinstance(layer, Dense)]
+    return max(sizes, default=0)

@@ -14,11 +14,12 @@ import numpy as np
 
 from chainrule.nn import kernels
 from chainrule.nn.checks import check_float
+from chainrule.nn.kernels import threads
 from chainrule.nn.metrics import default_metrics, get_metric
 from chainrule.nn.output import OutputBlock
 from chainrule.train.batches import prepare_data
 from chainrule.train.callbacks import Callback, LambdaCallback, progress_callback
-from chainrule.train.chunk import numba_estimate
+from chainrule.train.chunk import largest_pass, numba_estimate
 from chainrule.train.diagnostics import Snapshot
 from chainrule.train.history import History, TrainingRun, check_resume, run_settings
 from chainrule.train.loop import Trainable, Trainer
@@ -132,7 +133,9 @@ def prepare(
     # Chosen (Numba imported) before training: a failure here changes nothing.
     chosen = kernels.for_run(seconds, share, key)
     backend = chosen.name
-    trainer.compile_key = key if backend == "numba" and key else None
+    # Threads for the element-wise passes: one, unless the caller asked (threads.split_passes).
+    split = threads.for_run(largest_pass(net.layers, rows, s.batch_size)) if backend == "numba" else 1
+    trainer.compile_key = (key + (":split" if split > 1 else "")) if backend == "numba" and key else None
 
     def begin() -> None:  # the first changes, made inside the trainer's guard
         run.settings = checked
@@ -146,7 +149,7 @@ def prepare(
     chunk_data = (data.X, data.y, s.batch_size, s.sample_weight is not None)
     epochs = range(run.epochs_done, s.epochs)
     arguments = (data.make_batches, data.shuffles, data.validation, epochs, resume, chunk_data)
-    return PreparedRun(trainer, arguments, begin, chosen)
+    return PreparedRun(trainer, arguments, begin, chosen, split)
 
 
 class PreparedRun:
@@ -158,8 +161,10 @@ class PreparedRun:
         arguments: tuple[Any, ...],
         begin: Callable[[], None],
         backend: kernels.Backend | None = None,
+        pass_threads: int = 1,
     ) -> None:
         self.trainer, self.arguments, self.begin = trainer, arguments, begin
+        self.pass_threads = pass_threads
         self.backend = backend if backend is not None else kernels.current()
 
     @property
@@ -177,8 +182,9 @@ class PreparedRun:
         return self.trainer.run.history
 
     def train(self) -> None:
-        """The epochs, with the run's backend as this context's (inside `__call__`'s copy)."""
+        """The epochs, with the run's backend and pass threads as this context's (in `__call__`'s copy)."""
         kernels.activate(self.backend)
+        threads.set_passes(self.pass_threads)
         self.trainer.train(*self.arguments, begin=self.begin)
 
 

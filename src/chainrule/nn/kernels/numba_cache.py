@@ -35,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ("numba_passes.py", "numba_kernels.py", "numba_chunk.py")
+SOURCES = ("numba_passes.py", "numba_kernels.py", "numba_chunk.py", "numba_parallel.py")
 MARKER = "chainrule-compiled.json"
 #: A compile that runs longer than this many seconds gets the one-line notice.
 NOTICE_AFTER = 1.0

@@ -5,8 +5,10 @@ which the tests compare these with). Compiled with ``cache=`` where a folder is 
 to this file, ``NUMBA_CACHE_DIR`` or a per-user folder: `chainrule.nn.kernels.numba_cache`), so
 only the first run on a machine compiles, ``error_model="numpy"`` (division
 by zero gives inf or NaN as in NumPy; without it the loops are not vectorised), and neither
-``fastmath`` (it would break the NaN checks that catch divergence) nor ``parallel`` (threads
-would compete with the BLAS threads of the matrix products, which stay NumPy's).
+``fastmath`` (it would break the NaN checks that catch divergence) nor ``parallel``. Where the
+caller asked for threads (`chainrule.nn.kernels.threads.split_passes`) and an array is big, a
+pass calls its parallel variant (`chainrule.nn.kernels.numba_parallel`), which splits the same
+serial pass over blocks: the same numbers as one thread.
 
 Scalars are cast to the arrays' dtype before a kernel runs, as NumPy casts a Python float next to
 a float32 array, so float32 steps round as the reference does.
@@ -15,13 +17,25 @@ a float32 array, so float32 steps round as the reference does.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
 
 from chainrule.nn.activations import Activation
-from chainrule.nn.kernels import activation_code, numba_chunk, numpy_kernels
-from chainrule.nn.kernels.numba_passes import KINDS, activate, column_sums, jit, output_pass, slope
+from chainrule.nn.kernels import activation_code, numba_chunk, numba_parallel, numpy_kernels
+from chainrule.nn.kernels.numba_passes import (
+    KINDS,
+    activate,
+    adam_pass,
+    column_sums,
+    momentum_pass,
+    output_pass,
+    rmsprop_pass,
+    sgd_pass,
+    slope,
+)
+from chainrule.nn.kernels.threads import PARALLEL_MIN, passes
 
 Array = np.ndarray
 
@@ -38,41 +52,21 @@ __all__ = [
 ]
 
 
-@jit
-def sgd_pass(param, grad, lr):
-    p, g = param.reshape(-1), grad.reshape(-1)
-    for i in range(p.size):
-        p[i] -= g[i] * lr
+_pool = threading.Lock()  # one parallel pass at a time (`chainrule.nn.kernels.numba_parallel`)
 
 
-@jit
-def momentum_pass(param, grad, velocity, lr, momentum, nesterov):
-    p, g, v = param.reshape(-1), grad.reshape(-1), velocity.reshape(-1)
-    for i in range(p.size):
-        vi = v[i] * momentum + g[i]
-        v[i] = vi
-        p[i] -= (vi * momentum + g[i] if nesterov else vi) * lr
-
-
-@jit
-def adam_pass(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps_c2, step):
-    p, g, mm, vv = param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1)
-    for i in range(p.size):
-        gi = g[i]
-        mi = mm[i] * beta1 + gi * one_minus_beta1
-        vi = vv[i] * beta2 + gi * gi * one_minus_beta2
-        mm[i], vv[i] = mi, vi
-        p[i] -= mi / (np.sqrt(vi) + eps_c2) * step
-
-
-@jit
-def rmsprop_pass(param, grad, v, rho, one_minus_rho, eps, lr):
-    p, g, vv = param.reshape(-1), grad.reshape(-1), v.reshape(-1)
-    for i in range(p.size):
-        gi = g[i]
-        vi = vv[i] * rho + gi * gi * one_minus_rho
-        vv[i] = vi
-        p[i] -= gi / (np.sqrt(vi) + eps) * lr
+def _split(serial: Any, parallel: Any, size: int, *arguments: Any) -> None:
+    """``parallel(*arguments, threads)`` where this run's passes may use threads
+    (`chainrule.nn.kernels.threads`), the array has `PARALLEL_MIN` elements and no other thread's
+    parallel pass is running; else ``serial(*arguments)``. The numbers are the same either way."""
+    count = passes()
+    if count > 1 and size >= PARALLEL_MIN and _pool.acquire(blocking=False):
+        try:
+            parallel(*arguments, count)
+        finally:
+            _pool.release()
+    else:
+        serial(*arguments)
 
 
 # ------------------------------------------------------------------ the backend's functions
@@ -82,7 +76,17 @@ def dense_forward(z: Array, b: Array | None, activation: Activation, out: Array)
     if code is None:  # an activation of the user's own: its NumPy methods
         return numpy_kernels.dense_forward(z, b, activation, out)
     alpha = z.dtype.type(getattr(activation, "alpha", 0.0))
-    activate(z, z[0] if b is None else b, b is not None, code, alpha, out)
+    _split(
+        activate,
+        numba_parallel.activate_blocks,
+        z.size,
+        z,
+        z[0] if b is None else b,
+        b is not None,
+        code,
+        alpha,
+        out,
+    )
     return out
 
 
@@ -101,19 +105,20 @@ def dense_backward(
     """
     if activation is None:
         if gb is not None:
-            column_sums(grad, gb)
+            _split(column_sums, numba_parallel.column_sums_blocks, grad.size, grad, gb)
         return grad
     code = activation_code(activation)
     if code is None:
         return numpy_kernels.dense_backward(a, grad, activation, delta, gb, mask)
     alpha = a.dtype.type(getattr(activation, "alpha", 0.0))
-    slope(a, grad, code, alpha, delta, delta[0] if gb is None else gb, gb is not None)
+    gb_or_row = delta[0] if gb is None else gb
+    _split(slope, numba_parallel.slope_blocks, a.size, a, grad, code, alpha, delta, gb_or_row, gb is not None)
     return delta
 
 
 def bias_grad(delta: Array, gb: Array) -> Array:
     """The bias gradient, the column sums of ``delta``, into ``gb``."""
-    column_sums(delta, gb)
+    _split(column_sums, numba_parallel.column_sums_blocks, delta.size, delta, gb)
     return gb
 
 
@@ -131,7 +136,7 @@ def output_block(
 
 def sgd_update(param: Array, grad: Array, lr: float, scratch: Array) -> None:
     """``param -= lr * grad``."""
-    sgd_pass(param, grad, param.dtype.type(lr))
+    _split(sgd_pass, numba_parallel.sgd_blocks, param.size, param, grad, param.dtype.type(lr))
 
 
 def momentum_update(
@@ -139,7 +144,8 @@ def momentum_update(
 ) -> None:
     """``v = momentum * v + grad``; ``param -= lr * v`` (Nesterov: ``lr * (grad + momentum * v)``)."""
     cast = param.dtype.type
-    momentum_pass(param, grad, velocity, cast(lr), cast(momentum), nesterov)
+    arguments = (param, grad, velocity, cast(lr), cast(momentum), nesterov)
+    _split(momentum_pass, numba_parallel.momentum_blocks, param.size, *arguments)
 
 
 def adam_update(
@@ -157,9 +163,9 @@ def adam_update(
     """Adam's step ``t`` (from 1) with PyTorch's bias correction and epsilon placement."""
     cast = param.dtype.type
     c1, c2 = 1.0 - beta1**t, math.sqrt(1.0 - beta2**t)
-    adam_pass(
-        param, grad, m, v, cast(beta1), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2), cast(eps * c2),
-        cast(lr * c2 / c1),
+    _split(
+        adam_pass, numba_parallel.adam_blocks, param.size, param, grad, m, v, cast(beta1), cast(1.0 - beta1),
+        cast(beta2), cast(1.0 - beta2), cast(eps * c2), cast(lr * c2 / c1),
     )  # fmt: skip
 
 
@@ -168,7 +174,8 @@ def rmsprop_update(
 ) -> None:
     """``v = rho * v + (1 - rho) * grad**2``; ``param -= lr * grad / (sqrt(v) + eps)``."""
     cast = param.dtype.type
-    rmsprop_pass(param, grad, v, cast(rho), cast(1.0 - rho), cast(eps), cast(lr))
+    arguments = (param, grad, v, cast(rho), cast(1.0 - rho), cast(eps), cast(lr))
+    _split(rmsprop_pass, numba_parallel.rmsprop_blocks, param.size, *arguments)
 
 
 def chunk_trainer() -> Any:

@@ -1,4 +1,4 @@
-"""The compiled passes both Numba modules share: activation, slope, column sums, output block.
+"""The compiled passes the Numba modules share: activation, slope, column sums, output block, updates.
 
 `chainrule.nn.kernels.numba_kernels` calls them once per layer and step; the compiled chunk
 `chainrule.nn.kernels.numba_chunk` calls them inside its loop over an epoch's batches.
@@ -143,3 +143,40 @@ def output_pass(kind, y, out, delta, scale, argmax_rule, eps):
         return value * (0.5 * scale), math.nan, value
     accuracy = hits / n if argmax_rule else hits / (n * m)
     return value / (n if kind == 0 else n * m), accuracy, math.nan
+
+
+@jit
+def sgd_pass(param, grad, lr):
+    p, g = param.reshape(-1), grad.reshape(-1)
+    for i in range(p.size):
+        p[i] -= g[i] * lr
+
+
+@jit
+def momentum_pass(param, grad, velocity, lr, momentum, nesterov):
+    p, g, v = param.reshape(-1), grad.reshape(-1), velocity.reshape(-1)
+    for i in range(p.size):
+        vi = v[i] * momentum + g[i]
+        v[i] = vi
+        p[i] -= (vi * momentum + g[i] if nesterov else vi) * lr
+
+
+@jit
+def adam_pass(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps_c2, step):
+    p, g, mm, vv = param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1)
+    for i in range(p.size):
+        gi = g[i]
+        mi = mm[i] * beta1 + gi * one_minus_beta1
+        vi = vv[i] * beta2 + gi * gi * one_minus_beta2
+        mm[i], vv[i] = mi, vi
+        p[i] -= mi / (np.sqrt(vi) + eps_c2) * step
+
+
+@jit
+def rmsprop_pass(param, grad, v, rho, one_minus_rho, eps, lr):
+    p, g, vv = param.reshape(-1), grad.reshape(-1), v.reshape(-1)
+    for i in range(p.size):
+        gi = g[i]
+        vi = vv[i] * rho + gi * gi * one_minus_rho
+        vv[i] = vi
+        p[i] -= gi / (np.sqrt(vi) + eps) * lr
