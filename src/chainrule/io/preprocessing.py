@@ -16,6 +16,7 @@ import numpy as np
 
 from chainrule.errors import InputError
 from chainrule.io.cleaning import check_missing, fill_missing, missing_message, one_hot, refuse_non_finite
+from chainrule.io.derived import Derived, derive, from_data, sources
 from chainrule.nn.losses import class_indices
 
 SCALINGS = ("standard", "minmax", "maxabs", "none")
@@ -88,6 +89,9 @@ class TablePreprocessor:
         The input columns in the table's own order; each one's fill value for missing cells,
         and the ``missing`` strategy they came from; what an unseen category does (``"ignore"``:
         an all-zero one-hot row and a warning, or ``"error"``). See `chainrule.io.cleaning`.
+    derived : list of Derived
+        Feature columns computed from raw columns by a known formula (`chainrule.io.derived`),
+        first of all steps: ``numeric`` may name them, and `inputs` lists the raw columns.
     """
 
     target: str
@@ -102,6 +106,7 @@ class TablePreprocessor:
     fill: dict[str, Any] = field(default_factory=dict)
     missing: str = "refuse"
     unknown: str = "ignore"
+    derived: list[Derived] = field(default_factory=list)
 
     # ------------------------------------------------------------------------------ fit
     @classmethod
@@ -115,10 +120,19 @@ class TablePreprocessor:
         task: str | None = None,
         scale: str = "standard",
         target_scale: str = "standard",
+        derived: list[Derived] | None = None,
+        rows: Any = None,
     ) -> TablePreprocessor:
-        """Learn the encoding from a training DataFrame."""
+        """Learn the encoding from a training DataFrame.
+
+        ``derived`` columns are computed first (``features`` may name them); ``rows`` (positions),
+        when given, are the only rows the scaling statistics are computed from (the training
+        rows of a table whose other rows are held out).
+        """
         import pandas as pd
 
+        raw_columns, derived = list(frame.columns), list(derived or [])
+        frame = derive(frame, derived)
         if target not in frame.columns:
             raise InputError(
                 f"there is no target column {target!r}; the columns are: {_names(frame.columns)}"
@@ -151,9 +165,10 @@ class TablePreprocessor:
         task = task or infer_task(y)
         if task not in ("classification", "regression"):
             raise ValueError(f"task must be classification or regression, got {task!r}")
-        prep = cls(target=target, task=task, numeric=numeric, categorical=cats)
-        prep.columns = [str(c) for c in frame.columns if c in set(features)]
-        prep.scaler = Scaler.fit(prep._numeric_block(frame), scale, numeric)
+        prep = cls(target=target, task=task, numeric=numeric, categorical=cats, derived=derived)
+        prep.columns = [str(c) for c in raw_columns if c in set(sources(features, derived))]
+        fitted = frame if rows is None else frame.iloc[np.asarray(rows)]
+        prep.scaler = Scaler.fit(prep._numeric_block(fitted), scale, numeric)
         if task == "classification":
             prep.classes = sorted({_label(v) for v in y}, key=_natural)
             prep.class_type = "bool" if pd.api.types.is_bool_dtype(y) else "text"
@@ -168,6 +183,7 @@ class TablePreprocessor:
                 raise InputError(f"regression needs a numeric target; {target!r} has text values")
             values = y.to_numpy(dtype=float)
             refuse_non_finite(y, values, target)
+            values = values if rows is None else values[np.asarray(rows)]
             prep.target_scaler = Scaler.fit(values[:, None], target_scale, [target], "target_scale")
         return prep
 
@@ -176,6 +192,11 @@ class TablePreprocessor:
     def feature_names(self) -> list[str]:
         """The network's input columns: numeric ones, then ``column=category`` one-hots."""
         return [*self.numeric, *(f"{c}={v}" for c, cats in self.categorical.items() for v in cats)]
+
+    @property
+    def inputs(self) -> list[str]:
+        """The raw table columns a row needs: ``numeric`` (the raw columns of derived ones), categorical."""
+        return sources([*self.numeric, *self.categorical], self.derived)
 
     @property
     def n_outputs(self) -> int:
@@ -189,7 +210,8 @@ class TablePreprocessor:
         advice = (
             f"fill them, or retrain with --missing mean (this model's --missing {self.missing} stores none)"
         )
-        check_missing(frame, [*self.numeric, *self.categorical], needed=self._needed(), advice=advice)
+        check_missing(frame, self.inputs, needed=self._needed(), advice=advice)
+        frame = derive(frame, self.derived)
         blocks = [self.scaler.transform(self._numeric_block(frame))]
         for column, categories in self.categorical.items():
             labels = [_label(v) for v in self._column(frame, column)]
@@ -253,6 +275,7 @@ class TablePreprocessor:
             "fill": self.fill,
             "missing": self.missing,
             "unknown": self.unknown,
+            **({"derived": [step.to_dict() for step in self.derived]} if self.derived else {}),
         }
 
     @classmethod
@@ -270,11 +293,12 @@ class TablePreprocessor:
             fill=dict(data.get("fill", {})),
             missing=str(data.get("missing", "refuse")),
             unknown=str(data.get("unknown", "ignore")),
+            derived=from_data(data.get("derived", [])),
         )
 
     # ------------------------------------------------------------------------ helpers
     def _needed(self) -> str:
-        return ", ".join([*self.numeric, *self.categorical])
+        return ", ".join(self.inputs)
 
     def _column(self, frame: Any, column: str) -> Any:
         if column not in frame.columns:
