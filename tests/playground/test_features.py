@@ -96,8 +96,8 @@ def test_a_downloaded_model_keeps_its_features_and_info_prints_its_date(playgrou
     run("predict", "model.npz", "rows.csv", "--proba", "--out", "out.csv", cwd=tmp_path)
     written = pd.read_csv(tmp_path / "out.csv")
     np.testing.assert_allclose(written["proba_1"].to_numpy(), expected, rtol=1e-6)
-    # rows without a raw column are refused, naming it and the formula that needs it
-    with pytest.raises(cr.InputError, match=r"column 'x2' is missing from the data \(the model needs: x1, x2\)"):
+    # rows without a raw column are refused, naming it and the columns the model needs
+    with pytest.raises(cr.InputError, match=r"column 'x2' is missing from the data \(the model needs: x1"):
         model.predict(raw[["x1"]])
     result = run("info", "model.npz", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -150,7 +150,8 @@ def test_a_model_file_with_an_unknown_formula_is_refused(playground, tmp_path):
     stored[0]["formula"] = "cube"
     arrays[HEADER_KEY] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     np.savez(tmp_path / "bad.npz", **arrays)
-    with pytest.raises(cr.ModelFileError, match=r"bad.npz: .*'x1\^2' uses the formula 'cube'.*never holds code"):
+    refused = r"bad.npz: .*'x1\^2' uses the formula 'cube'.*never holds code"
+    with pytest.raises(cr.ModelFileError, match=refused):
         cr.load(tmp_path / "bad.npz")
     pd = pytest.importorskip("pandas")
     pd.DataFrame({"x1": [1.0], "x2": [2.0]}).to_csv(tmp_path / "rows.csv", index=False)

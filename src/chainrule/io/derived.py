@@ -101,7 +101,9 @@ def from_data(data: Any) -> list[Derived]:
             )
         arity = FORMULAS[formula].arity
         if not isinstance(of, list) or len(of) != arity or not all(isinstance(c, str) for c in of):
-            raise FormulaError(f"the derived column {name!r} ({formula}) needs {arity} column name(s), got {of!r}")
+            raise FormulaError(
+                f"the derived column {name!r} ({formula}) needs {arity} column name(s), got {of!r}"
+            )
         steps.append(Derived(name, formula, tuple(of)))
     return steps
 
