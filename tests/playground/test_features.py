@@ -134,6 +134,31 @@ def test_nonsense_settings_get_a_400_naming_the_fix_and_change_nothing(playgroun
     np.testing.assert_array_equal(session.net.layers[0].params["W"], before[2])
 
 
+def test_evaluate_explain_and_info_of_a_page_model_take_raw_columns(playground, tmp_path):
+    _configure(playground, dataset="xor", features=["x1^2", "x1*x2", "sin(x2)"])
+    api(playground, "POST", "/api/command", {"cmd": "step"})
+    (tmp_path / "model.npz").write_bytes(request(playground, "GET", "/api/model")[2])
+    frame = builtin_frame("xor", 300, 0.1, 0)
+    frame.to_csv(tmp_path / "rows.csv", index=False)  # x1, x2, label: raw columns only
+    session = playground.session
+    page = (session.net.predict(session.data.X)[:, 0] > 0.5).astype(int)
+    accuracy = float(np.mean(page == frame["label"].to_numpy()))
+    out = run("evaluate", "model.npz", "rows.csv", cwd=tmp_path).stdout
+    assert f"accuracy: {accuracy:.6g}" in out, out
+    # explain one raw row: each feature computed from x1 = 1.5, x2 = -2, then scaled as in training
+    out = run("explain", "model.npz", "--input", "1.5,-2", "--target", "1", cwd=tmp_path).stdout
+    hand = np.array([1.5**2, 1.5 * -2, np.sin(-2.0)])
+    raw = frame[["x1", "x2"]].to_numpy()[_training_rows(300)]
+    features = np.column_stack([raw[:, 0] ** 2, raw[:, 0] * raw[:, 1], np.sin(raw[:, 1])])
+    scaled = (hand - features.mean(axis=0)) / features.std(axis=0)
+    for name, text, value, net_input in zip(
+        ["x1^2", "x1*x2", "sin(x2)"], ["x1 ** 2", "x1 * x2", "sin(x2)"], hand, scaled, strict=True
+    ):
+        assert f"  {name} = {text}: {value} -> {net_input:.8g} (standard scaling)" in out, out
+    out = run("info", "model.npz", cwd=tmp_path).stdout
+    assert "computed from the raw columns x1, x2: x1^2 = x1 ** 2, x1*x2 = x1 * x2, sin(x2) = sin(x2)" in out
+
+
 def test_a_model_file_with_an_unknown_formula_is_refused(playground, tmp_path):
     import json
 
