@@ -159,6 +159,23 @@ def test_evaluate_explain_and_info_of_a_page_model_take_raw_columns(playground, 
     assert "computed from the raw columns x1, x2: x1^2 = x1 ** 2, x1*x2 = x1 * x2, sin(x2) = sin(x2)" in out
 
 
+def test_the_pages_onnx_download_computes_the_features_from_raw_x1_x2(playground, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    _configure(playground, dataset="circle", features=["x2", "x1^2", "x2^2", "sin(x1)"])
+    api(playground, "POST", "/api/command", {"cmd": "step"})
+    status, _, body = request(playground, "GET", "/api/model.onnx")
+    assert status == 200
+    (tmp_path / "model.onnx").write_bytes(body)
+    session = playground.session
+    expected = session.net.predict(session.data.X)[:, 0]
+    raw = builtin_frame("circle", 300, 0.1, 0)[["x1", "x2"]].to_numpy(dtype=np.float32)
+    graph = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    assert graph.get_modelmeta().custom_metadata_map["feature_names"] == "x2,x1"
+    out = graph.run(None, {"input": raw[:, [1, 0]]})[0][:, 0]
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+
+
 def test_a_model_file_with_an_unknown_formula_is_refused(playground, tmp_path):
     import json
 

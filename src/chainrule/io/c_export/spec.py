@@ -143,7 +143,7 @@ def c_model(model: Any) -> CModel:
     TypeError
         For another object, or a layer the header cannot compute.
     ValueError
-        For non-finite weights.
+        For non-finite weights, or input features derived from raw columns (x1², sin x1...).
     """
     net = network_of(model)
     layers = []
@@ -160,6 +160,14 @@ def c_model(model: Any) -> CModel:
         layers.append(CLayer(W, b, layer.activation.name, alpha, bool(layer.bias)))
     spec = CModel([f"x{i}" for i in range(net.n_inputs)], layers)
     prep = preprocessing_of(model, net)
+    if prep is not None and prep.derived:
+        step = prep.derived[0]
+        raise ValueError(
+            f"cannot export to C: the model's input feature {step.name} = {step.text()} is computed "
+            f"from the raw column(s) {', '.join(step.of)}, and the C header computes no derived "
+            "features; export to ONNX instead (chainrule export MODEL model.onnx: the graph computes "
+            "them), or train on the raw columns only"
+        )
     if prep is not None:
         spec.input_names = [*prep.numeric, *prep.categorical]
         spec.offset = np.asarray(prep.scaler.offset, dtype=np.float64)
