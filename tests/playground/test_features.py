@@ -89,13 +89,13 @@ def test_a_downloaded_model_keeps_its_features_and_info_prints_its_date(playgrou
     train = _training_rows(300)
     mean, std = hand[train].mean(axis=0), hand[train].std(axis=0)
     np.testing.assert_allclose(session.net.predict((hand - mean) / std)[:, 0], expected, rtol=1e-12)
-    np.testing.assert_allclose(model.predict_proba(raw)[:, 1], expected, rtol=1e-6)
+    np.testing.assert_array_equal(model.predict_proba(raw)[:, 1], expected)  # bit for bit
     np.testing.assert_array_equal(model.predict(raw), (expected > 0.5).astype(int))
     # chainrule predict on a CSV of raw x1, x2 writes the same numbers
     raw.to_csv(tmp_path / "rows.csv", index=False)
     run("predict", "model.npz", "rows.csv", "--proba", "--out", "out.csv", cwd=tmp_path)
     written = pd.read_csv(tmp_path / "out.csv")
-    np.testing.assert_allclose(written["proba_1"].to_numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(written["proba_1"].to_numpy(), expected, rtol=1e-12)
     # rows without a raw column are refused, naming it and the columns the model needs
     with pytest.raises(cr.InputError, match=r"column 'x2' is missing from the data \(the model needs: x1"):
         model.predict(raw[["x1"]])
