@@ -139,7 +139,21 @@ def test_onnx_computes_the_derived_features_from_raw_columns(model, table, tmp_p
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
 
 
-def test_c_export_refuses_derived_features_and_names_onnx(model, tmp_path):
-    with pytest.raises(ValueError, match=r"a\^2 = a \*\* 2 is computed from the raw column\(s\) a.*ONNX"):
-        cr.export_c(model, tmp_path / "m.h")
-    assert not (tmp_path / "m.h").exists()
+@pytest.mark.toolchain
+@pytest.mark.parametrize("compiler", ["gcc", "g++"])
+def test_the_c_header_computes_the_derived_features_from_raw_columns(model, table, tmp_path, compiler):
+    from chainrule.io.c_export import write_test_program
+    from tests.test_c_export import STRICT_C, STRICT_CXX, build_and_run, need
+
+    need(compiler)
+    export = cr.export_c(model, tmp_path / "m.h", name="m")
+    assert export.spec.input_names == ["b", "a", "colour"]  # raw columns, then the category's index
+    header = (tmp_path / "m.h").read_text()
+    assert "features[1] = (inputs[1] * inputs[1] - " in header and "(float)sinf(inputs[0])" in header
+    write_test_program(export, tmp_path / "prog", table)
+    rows = build_and_run(tmp_path / "prog", compiler, STRICT_C if compiler == "gcc" else STRICT_CXX)
+    outputs = np.array([row["out"] for row in rows])[:, 0]
+    expected = model.network.predict(by_hand(table))[:, 0]  # float64, features computed here
+    assert np.max(np.abs(outputs - expected)) < 1e-5
+    # the NumPy reference of the header (float64) computes the same features from the same inputs
+    np.testing.assert_allclose(export.spec.predict(export.inputs(table))[:, 0], expected, rtol=1e-12)

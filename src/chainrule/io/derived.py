@@ -4,10 +4,11 @@ TensorFlow Playground's input features (x1², x2², x1·x2, sin x1, sin x2) are 
 from the raw ``x1``, ``x2``. `TablePreprocessor` computes them from raw rows before scaling
 (``derived``), so a model trained on them predicts from the raw columns everywhere: in Python,
 in ``chainrule predict``, ``evaluate`` and ``explain``, on the playground's page, and in its
-ONNX graph. This module is the one home of the formulas: each is a name in `FORMULAS`
-with its NumPy function, its text, and its ONNX operator. A model file stores a derived
-column as data, ``{"name": "x1^2", "formula": "square", "of": ["x1"]}``; loading never runs
-code from a file, and a formula name this version does not know is refused (`FormulaError`).
+ONNX graph and C header. This module is the one home of the formulas: each is a name in
+`FORMULAS` with its NumPy function, its text, its ONNX operator and its C expression. A model
+file stores a derived column as data, ``{"name": "x1^2", "formula": "square", "of": ["x1"]}``;
+loading never runs code from a file, and a formula name this version does not know is refused
+(`FormulaError`).
 """
 
 from __future__ import annotations
@@ -26,22 +27,24 @@ Array = np.ndarray
 
 @dataclass(frozen=True)
 class Formula:
-    """A known formula: its NumPy function of ``arity`` columns, its text, its ONNX operator.
+    """A known formula: its NumPy function of ``arity`` columns, its text, ONNX operator and C.
 
     ``onnx`` is the ONNX operator computing it: ``Mul`` of the inputs (a square repeats its
-    one input), or a one-input operator (``Sin``).
+    one input), or a one-input operator (``Sin``); ``c`` its float expression in a C header
+    (``(float)`` because avr-libc's ``sinf`` is its double ``sin``).
     """
 
     arity: int
     function: Callable[..., Array]
     text: str
     onnx: str
+    c: str
 
 
 FORMULAS: dict[str, Formula] = {
-    "square": Formula(1, lambda a: a * a, "{0} ** 2", "Mul"),
-    "product": Formula(2, lambda a, b: a * b, "{0} * {1}", "Mul"),
-    "sin": Formula(1, np.sin, "sin({0})", "Sin"),
+    "square": Formula(1, lambda a: a * a, "{0} ** 2", "Mul", "{0} * {0}"),
+    "product": Formula(2, lambda a, b: a * b, "{0} * {1}", "Mul", "{0} * {1}"),
+    "sin": Formula(1, np.sin, "sin({0})", "Sin", "(float)sinf({0})"),
 }
 
 
