@@ -156,6 +156,7 @@ def predict_with(path) -> None:
         prep = model.preprocessor
         row = {name: value for name, value in zip(prep.numeric, prep.scaler.offset, strict=True)}
         row.update({name: categories[0] for name, categories in prep.categorical.items()})
+        row.update({name: 0.5 for name in model.feature_names if name not in row})  # derived-from
         outputs = np.asarray(model.predict([row, row]))
         assert outputs.shape[0] == 2, outputs.shape
         scores = model.network.predict(prep.transform(_frame([row, row])))

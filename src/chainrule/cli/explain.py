@@ -17,6 +17,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.cli.inputs import CommandError, load_model, split_list
+from chainrule.io.derived import derive
 from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.io.tables import pandas_module
 from chainrule.table import TableModel
@@ -214,15 +215,18 @@ def table_sample(
     """
     pd = pandas_module()
     row = pd.DataFrame([input_row(prep, raw_input)])
-    for column in prep.numeric:
-        row[column] = pd.to_numeric(row[column], errors="coerce")
+    for column in prep.inputs:
+        if column not in prep.categorical:
+            row[column] = pd.to_numeric(row[column], errors="coerce")
     X = prep.transform(row)
+    shown, formulas = derive(row, prep.derived), {step.name: f" = {step.text()}" for step in prep.derived}
     target = float(raw_target) if prep.task == "regression" else raw_target
     y = prep.encode_target(pd.Series([target]))
     notes.append("the sample, column by column (raw value -> network input):")
     position = len(prep.numeric)
     for j, column in enumerate(prep.numeric):
-        notes.append(f"  {column}: {row[column].iloc[0]} -> {X[0, j]:.8g} ({prep.scaler.method} scaling)")
+        value, formula = shown[column].iloc[0], formulas.get(column, "")
+        notes.append(f"  {column}{formula}: {value} -> {X[0, j]:.8g} ({prep.scaler.method} scaling)")
     for column, categories in prep.categorical.items():
         one_hot = ", ".join(f"{column}={c} {X[0, position + i]:g}" for i, c in enumerate(categories))
         if len(categories) > 8:

@@ -15,7 +15,7 @@ from typing import Any
 from chainrule.cli.files import CommandError, Output, check_outputs
 from chainrule.cli.inputs import load_model, read_table
 from chainrule.io.c_export import export_c, write_test_program
-from chainrule.io.onnx import export_onnx
+from chainrule.io.onnx import export_onnx, onnx_columns
 from chainrule.table import TableModel
 
 USAGE = "chainrule export MODEL OUT.onnx | OUT.h [--name NAME] [--int8 [--calibration DATA]]"
@@ -65,13 +65,13 @@ def run(args: argparse.Namespace) -> int:
         return run_c(model, args)
     net = model.network if isinstance(model, TableModel) else model
     columns = (
-        model.preprocessor.feature_names
+        onnx_columns(model.preprocessor)
         if isinstance(model, TableModel)
         else [f"x{i}" for i in range(net.n_inputs)]
     )
     export_onnx(model, args.out, dtype=args.dtype)
     print(
-        f"wrote {args.out}: input 'input' of shape (batch, {net.n_inputs}): {', '.join(columns)}",
+        f"wrote {args.out}: input 'input' of shape (batch, {len(columns)}): {', '.join(columns)}",
         file=sys.stderr,
     )
     return 0

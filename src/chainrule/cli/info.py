@@ -47,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
             + (f" (scaled: {prep.target_scaler.method})" if prep.task == "regression" else "")
         )
         print(f"numeric inputs ({prep.scaler.method} scaling): {', '.join(prep.numeric) or 'none'}")
+        if prep.derived:
+            formulas = ", ".join(f"{step.name} = {step.text()}" for step in prep.derived)
+            print(f"computed from the raw columns {', '.join(prep.inputs)}: {formulas}")
         for column, categories in prep.categorical.items():
             shown = ", ".join(categories[:20]) + (
                 f", ... ({len(categories)} in all)" if len(categories) > 20 else ""

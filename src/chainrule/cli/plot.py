@@ -121,7 +121,8 @@ def _boundary(args: argparse.Namespace, usage: str) -> Callable[[Any], Any]:
     frame = read_table(args.data, usage)
     if prep.target not in frame.columns:
         raise CommandError(f"{args.data} has no target column {prep.target!r} to colour the points by")
-    axes = boundary_axes(prep.numeric, args.x, args.y)
+    raw_numeric = [c for c in model.feature_names if c not in prep.categorical]  # derived ones: raw
+    axes = boundary_axes(raw_numeric, args.x, args.y)
     held = held_values(frame, model.feature_names, axes, args.hold)
     if held:
         said = ", ".join(f"{column}={value}" for column, value in held.items())

@@ -30,6 +30,7 @@ from chainrule._version import __version__
 from chainrule.errors import ModelFileError
 from chainrule.io.archive import MAX_HEADER_BYTES, all_finite, npz_members, read_member
 from chainrule.io.atomic import atomic_write
+from chainrule.io.derived import FormulaError
 from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.nn.layers import Layer, layer_from_config
 
@@ -127,6 +128,8 @@ def _check_preprocessing(stored: Any) -> None:
         prep = TablePreprocessor.from_dict(stored)
         scalers = (prep.scaler, prep.target_scaler)
         stats = np.array([v for s in scalers for v in (*s.offset, *s.scale)], dtype=float)
+    except FormulaError as exc:
+        raise ModelFileError(str(exc)) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"its stored preprocessing is damaged ({type(exc).__name__}: {exc})") from None
     if not np.isfinite(stats).all():

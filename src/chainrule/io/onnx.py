@@ -5,8 +5,10 @@ Each Dense layer becomes ``MatMul`` + ``Add`` and its activation the matching ON
 is the identity at inference and is left out. A `TableModel` (what ``chainrule train`` and
 ``chainrule.train_table`` make) carries its scaling into the graph: the input is the table's
 feature columns in original units (the categorical ones one-hot, in the order of the
-``feature_names`` metadata entry), and a
-regression output comes back in the target's units. A fitted `NeuralNetRegressor` carries
+``feature_names`` metadata entry), and a regression output comes back in the target's units.
+Input features derived from raw columns (`chainrule.io.derived`: x1², x1·x2, sin x1) are
+computed in the graph (``Mul``, ``Sin``), so it takes the raw columns, as
+`TableModel.predict` does (`onnx_columns` lists them). A fitted `NeuralNetRegressor` carries
 its target scaling the same way; a fitted `NeuralNetClassifier` exports as scikit-learn
 classifiers do in ONNX: a ``label`` output (the class, integer or string; a 0/1 matrix for
 multi-label targets) and a ``probabilities`` output (one column per class, in ``classes_``
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chainrule.io.atomic import atomic_write
+from chainrule.io.derived import FORMULAS
 from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.nn.checks import check_int
 from chainrule.nn.layers import Dense, Dropout, Layer
@@ -102,7 +105,7 @@ def emit_model(model: Any, source: str, emit: Emitter) -> dict[str, str]:
     """
     net = network_of(model)
     prep = preprocessing_of(model, net)
-    current = source
+    current = source if prep is None or not prep.derived else _derive(emit, prep, source)
     if prep is not None and prep.numeric:
         n_onehot = net.n_inputs - len(prep.numeric)
         offset = np.concatenate([prep.scaler.offset, np.zeros(n_onehot)])
@@ -137,6 +140,48 @@ def emit_model(model: Any, source: str, emit: Emitter) -> dict[str, str]:
     return {"output": current}
 
 
+def onnx_columns(prep: TablePreprocessor) -> list[str]:
+    """The columns a table model's graph takes: its raw numeric columns, then the one-hot ones.
+
+    Without derived features these are ``prep.feature_names``, the network's own inputs.
+
+    Parameters
+    ----------
+    prep : TablePreprocessor
+
+    Returns
+    -------
+    list of str
+    """
+    numeric = [c for c in prep.inputs if c not in prep.categorical]
+    return [*numeric, *prep.feature_names[len(prep.numeric) :]]
+
+
+def _derive(emit: Emitter, prep: TablePreprocessor, source: str) -> str:
+    """The network's unscaled inputs from the raw columns `onnx_columns` lists: each derived
+    feature computed by its formula's ONNX operator, then the one-hot columns."""
+    columns, made = onnx_columns(prep), {step.name: step for step in prep.derived}
+
+    def pick(indices: list[int], name: str) -> str:
+        index = emit.constant(f"{name}_index", np.array(indices, dtype=np.int64), keep_type=True)
+        return emit.node("Gather", [source, index], name, axis=1)
+
+    parts = []
+    for j, name in enumerate(prep.numeric):
+        if name not in made:
+            parts.append(pick([columns.index(name)], f"raw{j}"))
+            continue
+        step = made[name]
+        inputs = [pick([columns.index(c)], f"raw{j}_{k}") for k, c in enumerate(step.of)]
+        if FORMULAS[step.formula].onnx == "Mul" and len(inputs) == 1:
+            inputs = inputs * 2  # a square: the column times itself
+        parts.append(emit.node(FORMULAS[step.formula].onnx, inputs, f"derived{j}"))
+    n_raw = len(columns) - (len(prep.feature_names) - len(prep.numeric))
+    if n_raw < len(columns):
+        parts.append(pick(list(range(n_raw, len(columns))), "one_hot"))
+    return emit.node("Concat", parts, "features", axis=1) if len(parts) > 1 else parts[0]
+
+
 def _classifier_outputs(model: Any, probabilities: str, emit: Emitter) -> dict[str, str]:
     from onnx import TensorProto
 
@@ -169,8 +214,9 @@ def export_onnx(
     """Write ``model`` (a `Network`, a `TableModel`, or a fitted chainrule estimator) to ``path``.
 
     A `TableModel`'s graph takes its table's feature columns in original units (numeric ones
-    first, then the one-hot ``column=category`` ones, as ``model.preprocessor.feature_names``
-    lists them): the scaling is inside the graph, and a regression output comes back in the
+    first, then the one-hot ``column=category`` ones, as `onnx_columns` lists them; derived
+    features such as x1² are computed in the graph from their raw columns): the scaling is
+    inside the graph, and a regression output comes back in the
     target's units. Its ``model.network`` alone exports a graph of preprocessed inputs.
 
     Parameters
@@ -237,6 +283,8 @@ def export_onnx(
     if np_dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
     elem = TensorProto.FLOAT if np_dtype == np.float32 else TensorProto.DOUBLE
+    prep = preprocessing_of(model, net)
+    n_columns = net.n_inputs if prep is None else len(onnx_columns(prep))
     emit = Emitter(np_dtype)
     outputs = emit_model(model, "input", emit)
     nodes = [
@@ -256,7 +304,7 @@ def export_onnx(
     graph = helper.make_graph(
         nodes,
         "chainrule_network",
-        [helper.make_tensor_value_info("input", elem, ["batch", net.n_inputs])],
+        [helper.make_tensor_value_info("input", elem, ["batch", n_columns])],
         graph_outputs,
         [numpy_helper.from_array(value, name) for name, value in emit.constants],
     )
@@ -271,10 +319,9 @@ def export_onnx(
         ir_version=helper.find_min_ir_version_for(opsets),
     )
     metadata = {"sizes": "-".join(map(str, net.sizes))}
-    prep = preprocessing_of(model, net)
     if prep is not None:
         metadata.update(
-            feature_names=",".join(prep.feature_names), task=prep.task, classes=",".join(prep.classes)
+            feature_names=",".join(onnx_columns(prep)), task=prep.task, classes=",".join(prep.classes)
         )
     if hasattr(model, "classes_"):
         metadata["classes"] = ",".join(map(str, model.classes_))

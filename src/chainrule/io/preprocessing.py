@@ -16,6 +16,7 @@ import numpy as np
 
 from chainrule.errors import InputError
 from chainrule.io.cleaning import check_missing, fill_missing, one_hot
+from chainrule.io.derived import Derived, derive, from_data, sources
 from chainrule.io.scaling import SCALINGS, Moments, Scaler
 from chainrule.io.summary import (
     CLASS_MAX_DISTINCT,
@@ -69,6 +70,9 @@ class TablePreprocessor:
         The input columns in the table's own order; each one's fill value for missing cells,
         and the ``missing`` strategy they came from; what an unseen category does (``"ignore"``:
         an all-zero one-hot row and a warning, or ``"error"``). See `chainrule.io.cleaning`.
+    derived : list of Derived
+        Feature columns computed from raw columns by a known formula (`chainrule.io.derived`),
+        first of all steps: ``numeric`` may name them, and `inputs` lists the raw columns.
     """
 
     target: str
@@ -83,6 +87,7 @@ class TablePreprocessor:
     fill: dict[str, Any] = field(default_factory=dict)
     missing: str = "refuse"
     unknown: str = "ignore"
+    derived: list[Derived] = field(default_factory=list)
 
     # ------------------------------------------------------------------------------ fit
     @classmethod
@@ -96,11 +101,28 @@ class TablePreprocessor:
         task: str | None = None,
         scale: str = "standard",
         target_scale: str = "standard",
+        derived: list[Derived] | None = None,
+        rows: Any = None,
     ) -> TablePreprocessor:
-        """Learn the encoding from a training DataFrame (its `TableSummary`; see `from_summary`)."""
+        """Learn the encoding from a training DataFrame (its `TableSummary`; see `from_summary`).
+
+        ``derived`` columns are computed first (``features`` may name them); ``rows`` (positions),
+        when given, are the only rows the scaling statistics are computed from (the training
+        rows of a table whose other rows are held out).
+        """
+        raw_columns, derived = list(frame.columns), list(derived or [])
+        frame = derive(frame, derived)
         features = check_features(list(frame.columns), target, features, categorical)
         summary = TableSummary.of(frame, target, features, sorted(set(categorical or [])))
-        return cls.from_summary(summary, task=task, scale=scale, target_scale=target_scale)
+        if rows is not None:  # the scaling statistics from the training rows only
+            fitted = frame.iloc[np.asarray(rows)]
+            summary.moments = Moments.of(numeric_block(fitted, summary.numeric))
+            if summary.target_moments is not None:
+                summary.target_moments = Moments.of(fitted[target].to_numpy(dtype=float)[:, None])
+        prep = cls.from_summary(summary, task=task, scale=scale, target_scale=target_scale)
+        prep.derived = derived
+        prep.columns = [str(c) for c in raw_columns if c in set(sources(features, derived))]
+        return prep
 
     @classmethod
     def from_summary(
@@ -154,6 +176,11 @@ class TablePreprocessor:
         return [*self.numeric, *(f"{c}={v}" for c, cats in self.categorical.items() for v in cats)]
 
     @property
+    def inputs(self) -> list[str]:
+        """The raw table columns a row needs: ``numeric`` (the raw columns of derived ones), categorical."""
+        return sources([*self.numeric, *self.categorical], self.derived)
+
+    @property
     def n_outputs(self) -> int:
         if self.task == "regression":
             return 1
@@ -165,7 +192,8 @@ class TablePreprocessor:
         advice = (
             f"fill them, or retrain with --missing mean (this model's --missing {self.missing} stores none)"
         )
-        check_missing(frame, [*self.numeric, *self.categorical], needed=self._needed(), advice=advice)
+        check_missing(frame, self.inputs, needed=self._needed(), advice=advice)
+        frame = derive(frame, self.derived)
         blocks = [self.scaler.transform(self._numeric_block(frame))]
         for column, categories in self.categorical.items():
             labels = [label_of(v) for v in self._column(frame, column)]
@@ -229,6 +257,7 @@ class TablePreprocessor:
             "fill": self.fill,
             "missing": self.missing,
             "unknown": self.unknown,
+            **({"derived": [step.to_dict() for step in self.derived]} if self.derived else {}),
         }
 
     @classmethod
@@ -246,11 +275,12 @@ class TablePreprocessor:
             fill=dict(data.get("fill", {})),
             missing=str(data.get("missing", "refuse")),
             unknown=str(data.get("unknown", "ignore")),
+            derived=from_data(data.get("derived", [])),
         )
 
     # ------------------------------------------------------------------------ helpers
     def _needed(self) -> str:
-        return ", ".join([*self.numeric, *self.categorical])
+        return ", ".join(self.inputs)
 
     def _column(self, frame: Any, column: str) -> Any:
         if column not in frame.columns:

@@ -1,8 +1,8 @@
 """The playground's data: built-in 2-D sets, and tables read exactly as ``chainrule train`` reads them.
 
 This module holds the playground's only imports from inside the library's modules
-(`TablePreprocessor`, `read_table` and the missing-cell policy `clean_missing`), so a
-restructuring of the package is one edit here.
+(`TablePreprocessor`, `read_table`, the missing-cell policy `clean_missing` and the derived
+input features of `chainrule.io.derived`), so a restructuring of the package is one edit here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-import chainrule.live.features as feats
 from chainrule.io.cleaning import MISSING, clean_missing  # noqa: F401 (MISSING: for config.py)
+from chainrule.io.derived import derive, playground_steps
 from chainrule.io.preprocessing import TablePreprocessor
 from chainrule.io.tables import pandas_module, read_table
 
@@ -105,15 +105,6 @@ _CLASSIFIERS = {
 }
 
 
-def with_features(frame: Any, names: list[str]) -> tuple[Any, np.ndarray]:
-    """A built-in set's table of the chosen `chainrule.live.features` (and its target), and the
-    raw ``x1``, ``x2`` plane they were computed from."""
-    plane = frame[["x1", "x2"]].to_numpy(dtype=float)
-    target = str(frame.columns[-1])
-    columns = {**feats.compute(plane, feats.check(names)), target: frame[target].to_numpy()}
-    return pandas_module().DataFrame(columns), plane
-
-
 def read_path(path: str) -> Any:
     """A table from a file named on the command line (CSV, or ``.npz``/``.npy`` as ``train`` reads)."""
     pandas_module()
@@ -153,7 +144,6 @@ class Prepared:
     held_row: int = 0
     view_reason: str = ""
     plane: np.ndarray | None = None  # a built-in set's raw x1, x2: the view's axes
-    names: list[str] = field(default_factory=list)  # its features, computed from the plane
     grids: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -232,7 +222,16 @@ class Prepared:
         }
 
     def _input_columns(self) -> set[str]:
-        return {str(c) for c in [*self.prep.numeric, *self.prep.categorical]}
+        return {str(c) for c in self.prep.inputs}
+
+    def row(self, index: int) -> dict[str, Any]:
+        """Row ``index`` as the explain panel shows it: a built-in set's raw ``x1``, ``x2``, then
+        its input features (computed by the preprocessing) and target; a table's own cells."""
+        cells = derive(self.frame.iloc[index : index + 1], self.prep.derived).iloc[0]
+        if self.plane is None:
+            return {str(k): v for k, v in cells.items()}
+        raw = {"x1": round(float(self.plane[index, 0]), 6), "x2": round(float(self.plane[index, 1]), 6)}
+        return {**raw, **{k: cells[k] for k in [*self.features, self.prep.target]}}
 
     def domain(self) -> list[float]:
         """``[xmin, xmax, ymin, ymax]`` of the view in network (scaled) input units, or in the raw
@@ -261,9 +260,9 @@ class Prepared:
         xs = np.linspace(x0, x1, size)
         ys = np.linspace(y1, y0, size)
         gx, gy = np.meshgrid(xs, ys)
-        if self.plane is not None:
-            columns = feats.compute(np.column_stack([gx.ravel(), gy.ravel()]), self.names)
-            self.grids[size] = self.prep.transform(pandas_module().DataFrame(columns))
+        if self.plane is not None:  # the raw x1, x2 of each point: the preprocessing derives the rest
+            raw = pandas_module().DataFrame({"x1": gx.ravel(), "x2": gy.ravel()})
+            self.grids[size] = self.prep.transform(raw)
             return self.grids[size]
         inputs = np.tile(self.X[self.held_row], (size * size, 1))
         inputs[:, self.view[0]] = gx.ravel()
@@ -284,38 +283,40 @@ def prepare(
     held: int | None = None,
     missing: str = "refuse",
     plane: np.ndarray | None = None,
+    features: list[str] | None = None,
 ) -> Prepared:
     """Preprocess ``frame`` as ``chainrule train`` does (standard scaling) and split it.
 
     ``target`` defaults to the last column; ``task`` to the inferred one; ``view`` (two input
     positions) to the pair `choose_view` picks; ``held`` (a row number) to `typical_row`'s;
     ``missing`` is ``chainrule train --missing`` (one of `MISSING`). ``plane``: a built-in set's
-    raw ``x1``, ``x2`` (see `with_features`), the view's axes whatever the inputs are.
+    raw ``x1``, ``x2``, the view's axes whatever the inputs are; ``features``: its chosen input
+    features (`chainrule.live.features`), derived from them by the preprocessing. The scaling
+    statistics come from the training rows only, as the test rows are held out.
     """
     target = target or str(frame.columns[-1])
     try:
-        features = [str(c) for c in frame.columns if c != target]
-        cleaned = clean_missing(frame, features, target, missing) if target in frame.columns else None
+        columns = [str(c) for c in frame.columns if c != target]
+        cleaned = clean_missing(frame, columns, target, missing) if target in frame.columns else None
         frame = frame if cleaned is None else cleaned.frame
-        prep = TablePreprocessor.fit(frame, target, task=task or None, scale="standard")
+        if len(frame) < 4:
+            raise DataError(f"the table has {len(frame)} rows: the playground needs at least 4")
+        train, test = split_rows(len(frame), train_ratio, seed)
+        derived = playground_steps(features or [])
+        prep = TablePreprocessor.fit(
+            frame, target, features=features, task=task or None, derived=derived, rows=train
+        )
         prep.fill, prep.missing = ({}, missing) if cleaned is None else (cleaned.fill, missing)
         X, y = prep.transform(frame), prep.encode_target(frame[target])
     except (cr.ChainruleError, ValueError) as exc:
         raise DataError(" ".join(str(exc).split())) from None
-    if len(X) < 4:
-        raise DataError(f"the table has {len(X)} rows: the playground needs at least 4")
     if X.shape[1] == 0:
         raise DataError(f"the table has no input column besides the target {target!r}: add at least one")
-    rng = np.random.default_rng([int(seed), 11])
-    order = rng.permutation(len(X))
-    n_train = int(np.clip(round(len(X) * float(train_ratio)), 2, len(X) - 1))
-    train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
     n = X.shape[1]
     if plane is not None:
-        names = [str(c) for c in frame.columns if str(c) != target]
         reason = "the view is the data set's plane (x1, x2); the network's inputs are computed from it"
         held_row = typical_row(X, train)
-        return Prepared(frame, prep, X, y, train, test, (0, 1), held_row, reason, plane, names)
+        return Prepared(frame, prep, X, y, train, test, (0, 1), held_row, reason, plane)
     if view is None or n < 2:
         view, reason = choose_view(prep, X[train], y[train])
     else:
@@ -325,6 +326,13 @@ def prepare(
         reason = "the view's two inputs were chosen by hand"
     held_row = typical_row(X, train) if held is None or held < 0 or held >= len(X) else int(held)
     return Prepared(frame, prep, X, y, train, test, view, held_row, reason)
+
+
+def split_rows(rows: int, train_ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training and test row positions of a table of ``rows`` rows (each part not empty)."""
+    order = np.random.default_rng([int(seed), 11]).permutation(rows)
+    n_train = int(np.clip(round(rows * float(train_ratio)), 2, rows - 1))
+    return np.sort(order[:n_train]), np.sort(order[n_train:])
 
 
 def choose_view(prep: TablePreprocessor, X: np.ndarray, y: np.ndarray) -> tuple[tuple[int, int], str]:

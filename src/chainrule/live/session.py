@@ -25,7 +25,7 @@ import chainrule as cr
 import chainrule.live.config as cfg
 import chainrule.live.features as feats
 import chainrule.live.views as views
-from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload, with_features
+from chainrule.live.data import DataError, Prepared, builtin_frame, prepare, read_upload
 
 FRAME_INTERVAL = 1 / 30  # at most 30 frames a second; each frame follows exactly `speed` epochs
 
@@ -50,13 +50,12 @@ class Session:
 
     # ------------------------------------------------------------------------ building
     def _load_data(self) -> None:
-        c, plane = self.config, None
+        c, plane, features = self.config, None, None
         if c["dataset"] == "csv":
             frame = self.table
-        else:  # the chosen features of the raw x1, x2 (chainrule.live.features)
-            frame, plane = with_features(
-                builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"]), c["features"]
-            )
+        else:  # the raw x1, x2: the preprocessing derives the chosen features (chainrule.live.features)
+            frame = builtin_frame(c["dataset"], c["n"], c["noise"], c["data_seed"])
+            plane, features = frame[["x1", "x2"]].to_numpy(dtype=float), feats.check(c["features"])
         if frame is None:
             raise DataError("no table has been uploaded: choose a built-in data set or upload a CSV")
         task = None if c["task"] == "auto" else c["task"]
@@ -70,6 +69,7 @@ class Session:
             held=c["held"],
             missing=c.get("missing", "refuse"),
             plane=plane,
+            features=features,
         )
         if c["dataset"] == "csv":
             self.config["target"] = self.csv_target = self.data.prep.target
@@ -115,8 +115,8 @@ class Session:
     def configure(self, changes: dict[str, Any]) -> None:
         """Apply settings from the page; data and network changes start a fresh run.
 
-        A built-in data set can always be chosen, also after an upload (its target and view are
-        its own); ``"csv"`` chooses the uploaded table again, with the target it had.
+        A built-in data set can always be chosen, also after an upload (its target, task and view
+        are its own); ``"csv"`` chooses the uploaded table again, with the target it had.
         """
         with self.lock:
             old = self.config
@@ -128,6 +128,7 @@ class Session:
                 changes.setdefault("target", self.csv_target if dataset == "csv" else None)
                 changes.setdefault("view", [])
                 changes.setdefault("held", -1)
+                changes.setdefault("task", "auto")  # the new set's own task, not the last set's
             new = cfg.merge(old, changes)
             changed = {key for key in new if new[key] != old[key]}
             saved = dict(vars(self))  # a change that fails leaves the session exactly as it was
@@ -323,12 +324,7 @@ class Session:
                 optimizer=self.next_optimizer(),
                 apply=False,
             )
-            raw = (
-                {}
-                if d.plane is None
-                else {"x1": round(float(d.plane[index, 0]), 6), "x2": round(float(d.plane[index, 1]), 6)}
-            )
-            row = {**raw, **{str(k): _plain(v) for k, v in d.frame.iloc[index].items()}}
+            row = {k: _plain(v) for k, v in d.row(index).items()}
             return {
                 "split": split,
                 "index": index,
@@ -359,7 +355,7 @@ class Session:
                     split: {"loss": last[f"{pre}loss"], name: last[f"{pre}metric"]}
                     for split, pre in (("train", ""), ("test", "val_"))
                 },
-                "features": None if self.data.plane is None else feats.formulas(self.data.names),
+                "features": None if self.data.plane is None else feats.formulas(self.data.features),
                 "epochs_run": self.epoch,
                 "optimizer": self.optimizer.config(),
                 "batch_size": c["batch_size"] or None,

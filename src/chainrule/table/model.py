@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import InputError, ModelFileError
+from chainrule.io.derived import FormulaError
 from chainrule.io.model_file import MAX_MODEL_BYTES
 from chainrule.io.model_file import save as save_network
 from chainrule.io.preprocessing import TablePreprocessor
@@ -85,10 +86,11 @@ class TableModel:
     def feature_names(self) -> list[str]:
         """The table columns `predict` needs, numeric ones first (other columns are ignored).
 
-        The network's own input columns, with one-hot ``column=category`` ones, are
+        The network's own input columns, with one-hot ``column=category`` ones and columns
+        derived from these by a formula (``preprocessor.derived``), are
         ``preprocessor.feature_names``.
         """
-        return [*self.preprocessor.numeric, *self.preprocessor.categorical]
+        return self.preprocessor.inputs
 
     @property
     def classes_(self) -> np.ndarray:
@@ -260,6 +262,8 @@ class TableModel:
             prep = TablePreprocessor.from_dict(network.metadata["preprocessing"])
             check_statistics(prep)
             return cls(network, prep)
+        except FormulaError as exc:
+            raise ModelFileError(f"{path}: {exc}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(
                 f"{path}: its stored preprocessing is damaged ({type(exc).__name__}: {exc}); "

@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from chainrule.io.c_export.spec import CModel
+from chainrule.io.derived import FORMULAS
 
 C_TYPES = {"f32": "float", "i8": "int8_t", "u8": "uint8_t", "u16": "uint16_t", "i32": "int32_t"}
 C_SIZES = {"f32": 4, "i8": 1, "u8": 1, "u16": 2, "i32": 4}
@@ -167,7 +168,13 @@ def features_function(spec: CModel, prefix: str) -> str:
     """``NAME_features``: the stored scaling and the one-hot encoding, inputs to network inputs."""
     p, low = prefix, prefix.lower()
     body = []
-    if spec.n_numeric:
+    if spec.derived:  # each numeric input by its formula of the raw inputs (chainrule.io.derived)
+        for j, (name, at) in enumerate(spec.derived):
+            raw = [f"inputs[{i}]" for i in at]
+            value = FORMULAS[name].c.format(*raw) if name else raw[0]
+            scaled = f"({value} - {p}_RD_F32({low}_offset_ + {j})) / {p}_RD_F32({low}_scale_ + {j})"
+            body.append(f"    features[{j}] = {value if plain_scaling(spec) else scaled};\n")
+    elif spec.n_numeric:
         value = (
             "inputs[i]"
             if plain_scaling(spec)
@@ -179,7 +186,7 @@ def features_function(spec: CModel, prefix: str) -> str:
     int f = {p}_N_NUMERIC;
     for (int c = 0; c < {p}_N_CATEGORICAL; ++c) {{
         const int n = (int){p}_RD_U16({low}_n_categories_ + c);
-        const float v = inputs[{p}_N_NUMERIC + c]; /* an index outside 0..n-1: all zeros */
+        const float v = inputs[{spec.n_raw} + c]; /* an index outside 0..n-1: all zeros */
         for (int k = 0; k < n; ++k) features[f + k] = (v == (float)k) ? 1.0f : 0.0f;
         f += n;
     }}

@@ -160,9 +160,9 @@ def features32(spec: CModel, inputs: np.ndarray) -> np.ndarray:
     """The network inputs in float32, computed as the header computes them (scaling, one-hot)."""
     inputs = np.atleast_2d(np.asarray(inputs, dtype=np.float32))
     off, scale = spec.offset.astype(np.float32), spec.scale.astype(np.float32)
-    blocks = [(inputs[:, : spec.n_numeric] - off) / scale]
+    blocks = [(spec.numeric(inputs) - off) / scale]
     for j, cats in enumerate(spec.categories.values()):
-        column = inputs[:, spec.n_numeric + j]
+        column = inputs[:, spec.n_raw + j]
         blocks.append((column[:, None] == np.arange(len(cats), dtype=np.float32)).astype(np.float32))
     return np.hstack(blocks)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.io.derived import FORMULAS
 from chainrule.io.onnx import network_of, preprocessing_of
 from chainrule.nn.layers import Dense, Dropout
 
@@ -79,6 +80,10 @@ class CModel:
         The classes in output order (classifiers).
     target_scale, target_offset : float
         A regression output is ``out * target_scale + target_offset``.
+    derived : list of (str, tuple of int)
+        When some numeric network inputs are derived from raw columns (x1², sin x1): for each
+        numeric network input, its `chainrule.io.derived.FORMULAS` name (``""``: a raw input
+        itself) and the positions of the header inputs it is computed from.
     """
 
     input_names: list[str]
@@ -90,6 +95,7 @@ class CModel:
     class_labels: list[str] = field(default_factory=list)
     target_scale: float = 1.0
     target_offset: float = 0.0
+    derived: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
 
     @property
     def n_inputs(self) -> int:
@@ -109,15 +115,30 @@ class CModel:
         return len(self.offset)
 
     @property
+    def n_raw(self) -> int:
+        """The header's numeric inputs (as many as `n_numeric` unless some are derived)."""
+        return self.n_inputs - len(self.categories)
+
+    def numeric(self, inputs: np.ndarray) -> np.ndarray:
+        """The unscaled numeric network inputs of header inputs, in their dtype: derived ones computed."""
+        if not self.derived:
+            return inputs[:, : self.n_numeric]
+        columns = [
+            FORMULAS[name].function(*(inputs[:, i] for i in at)) if name else inputs[:, at[0]]
+            for name, at in self.derived
+        ]
+        return np.column_stack(columns)
+
+    @property
     def max_width(self) -> int:
         return max(self.n_features, *(layer.n_out for layer in self.layers))
 
     def features(self, inputs: np.ndarray) -> np.ndarray:
         """The network's inputs for header inputs (float64): scaling and one-hot, as the C does."""
         inputs = np.atleast_2d(np.asarray(inputs, dtype=np.float64))
-        blocks = [(inputs[:, : self.n_numeric] - self.offset) / self.scale]
+        blocks = [(self.numeric(inputs) - self.offset) / self.scale]
         for j, cats in enumerate(self.categories.values()):
-            column = inputs[:, self.n_numeric + j]
+            column = inputs[:, self.n_raw + j]
             blocks.append((column[:, None] == np.arange(len(cats))[None, :]).astype(np.float64))
         return np.hstack(blocks)
 
@@ -161,7 +182,16 @@ def c_model(model: Any) -> CModel:
     spec = CModel([f"x{i}" for i in range(net.n_inputs)], layers)
     prep = preprocessing_of(model, net)
     if prep is not None:
-        spec.input_names = [*prep.numeric, *prep.categorical]
+        raw = [c for c in prep.inputs if c not in prep.categorical]
+        spec.input_names = [*raw, *prep.categorical]
+        made = {step.name: step for step in prep.derived}
+        if made:
+            spec.derived = [
+                (made[c].formula, tuple(raw.index(s) for s in made[c].of))
+                if c in made
+                else ("", (raw.index(c),))
+                for c in prep.numeric
+            ]
         spec.offset = np.asarray(prep.scaler.offset, dtype=np.float64)
         spec.scale = np.asarray(prep.scaler.scale, dtype=np.float64)
         spec.categories = {k: list(v) for k, v in prep.categorical.items()}
@@ -208,10 +238,10 @@ def raw_inputs(spec: CModel, rows: Any, preprocessor: Any = None) -> np.ndarray:
     frame = rows if hasattr(rows, "columns") else pd.DataFrame(rows)
     one_hot = preprocessor.transform(frame)
     out = np.empty((len(frame), spec.n_inputs))
-    for j, name in enumerate(spec.input_names[: spec.n_numeric]):
+    for j, name in enumerate(spec.input_names[: spec.n_raw]):
         out[:, j] = pd.to_numeric(frame[name]).to_numpy(dtype=np.float64)
-    start = spec.n_numeric
+    start = spec.n_numeric  # the one-hot columns follow the numeric network inputs
     for j, cats in enumerate(spec.categories.values()):
-        out[:, spec.n_numeric + j] = one_hot[:, start : start + len(cats)].argmax(axis=1)
+        out[:, spec.n_raw + j] = one_hot[:, start : start + len(cats)].argmax(axis=1)
         start += len(cats)
     return out
