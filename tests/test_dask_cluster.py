@@ -38,6 +38,9 @@ def client():
     os.environ["CHAINRULE_BACKEND"] = "numpy"  # inherited by the worker processes
     try:
         with (
+            # Dask's memory manager drops extra replicas of data no task waits for (every 2 s by
+            # default); run it every 20 ms so a fit that relied on broadcast copies would show it
+            dask.config.set({"distributed.scheduler.active-memory-manager.interval": "20ms"}),
             distributed.LocalCluster(
                 n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
             ) as cluster,

@@ -11,7 +11,6 @@ equals ``fit(optimizer=LBFGS(...))`` on the same rows to rounding (summation ord
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -24,22 +23,27 @@ from chainrule.train.lbfgs import LBFGS, FlatParams, Partial, check_layers, comb
 from chainrule.train.stream import block_source, converted
 
 Array = np.ndarray
-#: One worker thread at a time uses a worker's copy of the network (its layers keep work arrays).
-_NETWORK_LOCK = threading.Lock()
+Block = tuple[Any, tuple[Array, Array, "Array | None"]]
 
 
-def checked_block(net: Any, loss: Loss, X: Any, y: Any, weights: Any) -> tuple[Array, Array, Array | None]:
-    """On a worker: one block as the checked arrays `fit` would make of it."""
-    return converted(net, loss, (X, y, weights))
+def checked_block(net: Any, loss: Loss, X: Any, y: Any, weights: Any) -> Block:
+    """On a worker: one block as the checked arrays `fit` would make of it, with its own network.
+
+    The network's structure (its layers and their work arrays) is kept beside the block, on the
+    block's worker, so an evaluation needs nothing but the weights sent to it: a structure
+    broadcast once would be reduced to one replica by Dask's memory manager between
+    evaluations, and then travel.
+    """
+    return net, converted(net, loss, (X, y, weights))
 
 
-def block_loss(block: tuple[Array, Array, Array | None], net: Any, loss: Loss, w: Array) -> Partial:
+def block_loss(block: Block, loss: Loss, w: Array) -> Partial:
     """On a worker: the loss, flat gradient and weight of one block at the weights ``w``."""
-    with _NETWORK_LOCK:
-        flat = FlatParams(net.slots())
-        flat.set(w)
-        output = OutputBlock(loss, net.output_activation)
-        return partition_loss(net.layers, output, flat, *block)
+    net, arrays = block
+    flat = FlatParams(net.slots())
+    flat.set(w)
+    output = OutputBlock(loss, net.output_activation)
+    return partition_loss(net.layers, output, flat, *arrays)
 
 
 class ClusterObjective:
@@ -59,19 +63,23 @@ class ClusterObjective:
     def __init__(self, client: Any, net: Any, loss: Loss, blocks: list[Any]) -> None:
         self.client, self.loss, self.blocks = client, loss, blocks
         self.workers = sorted(client.scheduler_info()["workers"])
-        self.net = client.scatter(net, broadcast=True, hash=False)  # the structure, once
-        self.homes = {key: list(where) for key, where in client.who_has(blocks).items()}
+        self.homes = {key: sorted(where)[0] for key, where in client.who_has(blocks).items()}
         self.calls, self.seconds = 0, 0.0
         size = FlatParams(net.slots()).size * 8
-        self.bytes_per_call = size * len(self.workers) + (size + 16) * len(blocks)
+        self.bytes_per_call = size * len(set(self.homes.values())) + (size + 16) * len(blocks)
 
     def __call__(self, w: Array) -> tuple[float, Array]:
         began = time.perf_counter()
-        weights = self.client.scatter(np.ascontiguousarray(w), broadcast=True, hash=False)
+        w = np.ascontiguousarray(w)
+        # one copy of the weights per worker, each its own key: copies of one broadcast key are
+        # replicas, which Dask's memory manager may drop before the evaluations that need them run
+        copies = {
+            home: self.client.scatter(w, workers=[home], hash=False) for home in set(self.homes.values())
+        }
         futures = [  # each evaluation where its block lives: work stealing would move the block
             self.client.submit(
-                block_loss, block, net=self.net, loss=self.loss, w=weights, pure=False,
-                workers=self.homes[block.key], allow_other_workers=False,
+                block_loss, block, loss=self.loss, w=copies[self.homes[block.key]], pure=False,
+                workers=[self.homes[block.key]], allow_other_workers=False,
             )
             for block in self.blocks
         ]  # fmt: skip
