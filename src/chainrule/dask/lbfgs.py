@@ -11,6 +11,7 @@ equals ``fit(optimizer=LBFGS(...))`` on the same rows to rounding (summation ord
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -34,7 +35,8 @@ def checked_block(net: Any, loss: Loss, X: Any, y: Any, weights: Any) -> Block:
     broadcast once would be reduced to one replica by Dask's memory manager between
     evaluations, and then travel.
     """
-    return net, converted(net, loss, (X, y, weights))
+    own = copy.deepcopy(net)  # in-process workers get the driver's object itself: never share it
+    return own, converted(own, loss, (X, y, weights))
 
 
 def block_loss(block: Block, loss: Loss, w: Array) -> Partial:
