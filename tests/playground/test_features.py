@@ -220,6 +220,24 @@ def test_a_table_is_scaled_by_its_training_rows_only():
     np.testing.assert_allclose(prepared.X[train].mean(axis=0), 0.0, atol=1e-12)
 
 
+def test_missing_cells_are_filled_from_the_training_rows_only():
+    pd = pytest.importorskip("pandas")
+    from chainrule.live.data import prepare
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"a": rng.normal(5, 2, 40), "b": rng.uniform(0, 9, 40), "y": rng.normal(0, 1, 40)})
+    train = _training_rows(40, 0.6, 4)
+    test = sorted(set(range(40)) - set(train.tolist()))
+    frame.loc[test[0], "a"] = 1000.0  # an outlier in a test row must not move the fill value
+    frame.loc[[int(train[0]), test[1]], "a"] = np.nan  # one missing cell in each part
+    for strategy, statistic in (("mean", np.mean), ("median", np.median)):
+        prepared = prepare(frame, "y", train_ratio=0.6, seed=4, missing=strategy)
+        present = frame["a"].to_numpy()[train]
+        expected = statistic(present[~np.isnan(present)])
+        assert prepared.prep.fill["a"] == pytest.approx(expected, rel=1e-12)
+        assert prepared.frame.loc[test[1], "a"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_switching_data_set_resets_the_task_to_the_sets_own(playground):
     status, reply = _configure(playground, dataset="circle", task="regression")
     assert status == 200, reply

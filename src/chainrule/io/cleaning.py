@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +80,12 @@ def missing_message(frame: Any, columns: Sequence[str], target: str | None = Non
 
 
 def clean_missing(
-    frame: Any, features: Sequence[str], target: str, strategy: str, categorical: Sequence[str] = ()
+    frame: Any,
+    features: Sequence[str],
+    target: str,
+    strategy: str,
+    categorical: Sequence[str] = (),
+    fit_rows: Callable[[int], Any] | None = None,
 ) -> Cleaned:
     """Apply the missing-cell ``strategy`` (see `MISSING`) to a training table.
 
@@ -95,6 +100,14 @@ def clean_missing(
     strategy : {"refuse", "drop", "mean", "median", "most_frequent"}
     categorical : sequence of str
         Columns one-hot encoded although numeric: filled with their most frequent value.
+    fit_rows : callable, optional
+        Given the number of rows kept, the positions of the training rows among them: the fill
+        values come from those rows only (the others are held out). Default: every row kept.
+
+    Returns
+    -------
+    Cleaned
+        The rows kept (filled), the fill values and a note per change.
 
     Raises
     ------
@@ -119,7 +132,8 @@ def clean_missing(
     if not keep.any():
         raise InputError(f"every row has {why}: nothing is left to train on")
     if strategy != "drop":
-        cleaned.fill = fill_values(cleaned.frame, features, strategy, categorical)
+        source = cleaned.frame if fit_rows is None else cleaned.frame.iloc[fit_rows(len(cleaned.frame))]
+        cleaned.fill = fill_values(source, features, strategy, categorical)
         counts = missing_counts(cleaned.frame, list(cleaned.fill))
         if counts:
             filled = ", ".join(f"{c!r} {n} with {cleaned.fill[c]!r}" for c, n in counts.items())

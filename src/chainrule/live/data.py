@@ -7,6 +7,7 @@ input features of `chainrule.io.derived`), so a restructuring of the package is 
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -292,12 +293,18 @@ def prepare(
     ``missing`` is ``chainrule train --missing`` (one of `MISSING`). ``plane``: a built-in set's
     raw ``x1``, ``x2``, the view's axes whatever the inputs are; ``features``: its chosen input
     features (`chainrule.live.features`), derived from them by the preprocessing. The scaling
-    statistics come from the training rows only, as the test rows are held out.
+    statistics and the missing cells' fill values come from the training rows only, as the test
+    rows are held out.
     """
     target = target or str(frame.columns[-1])
     try:
         columns = [str(c) for c in frame.columns if c != target]
-        cleaned = clean_missing(frame, columns, target, missing) if target in frame.columns else None
+        training = functools.partial(training_rows, train_ratio=train_ratio, seed=seed)  # fills from them
+        cleaned = (
+            clean_missing(frame, columns, target, missing, fit_rows=training)
+            if target in frame.columns
+            else None
+        )
         frame = frame if cleaned is None else cleaned.frame
         if len(frame) < 4:
             raise DataError(f"the table has {len(frame)} rows: the playground needs at least 4")
@@ -326,6 +333,11 @@ def prepare(
         reason = "the view's two inputs were chosen by hand"
     held_row = typical_row(X, train) if held is None or held < 0 or held >= len(X) else int(held)
     return Prepared(frame, prep, X, y, train, test, view, held_row, reason)
+
+
+def training_rows(rows: int, train_ratio: float, seed: int) -> np.ndarray:
+    """The training row positions of `split_rows`."""
+    return split_rows(rows, train_ratio, seed)[0]
 
 
 def split_rows(rows: int, train_ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
