@@ -1,7 +1,9 @@
-"""Several epochs per compiled call (Numba): the same history, roll-back and state as one per epoch.
+"""Several epochs per call: the same history, roll-back and state as one epoch at a time.
 
 Where nothing runs between epochs (no callbacks, validation, schedule or shuffling), the loop
-asks the compiled chunk for several epochs at once and replays their logs (`Trainer.fast_forward`).
+asks the compiled chunk (Numba) for several epochs at once and replays their logs
+(`Trainer.fast_forward`), or, on the step path (NumPy), runs several epochs of steps and does
+their bookkeeping once (`Trainer.steps_forward`).
 A failure inside such a call sends the loop back to an exact state, from which it replays the
 epochs one by one; these tests force a few epochs per call, so that failures land in every
 position (first epoch of a call, its first batch, the epoch after a call), and compare with the
@@ -16,32 +18,54 @@ import pytest
 import chainrule as cr
 from chainrule.nn import kernels
 from chainrule.train import loop
-from chainrule.train.chunk import Chunk
+from chainrule.train.chunk import Chunk, numpy_seconds
 
-pytestmark = pytest.mark.skipif(not kernels.numba_installed(), reason="numba absent")
+NUMBA = pytest.param("numba", marks=pytest.mark.skipif(not kernels.numba_installed(), reason="numba absent"))
+
+
+@pytest.fixture(params=["numpy", NUMBA])
+def backend(request):
+    return request.param
 
 
 @pytest.fixture
-def calls(monkeypatch):
-    """The epochs each compiled call was asked for; three epochs a call at most."""
+def calls(monkeypatch, backend):
+    """The epochs each fast-forward call was asked for (compiled chunk or step path)."""
     asked: list[int] = []
-    original = Chunk.run
+    if backend == "numba":
+        original = Chunk.run
 
-    def spy(self, order, epochs=1):
-        asked.append(epochs)
-        return original(self, order, epochs)
+        def spy(self, order, epochs=1):
+            asked.append(epochs)
+            return original(self, order, epochs)
 
-    monkeypatch.setattr(Chunk, "run", spy)
-    monkeypatch.setattr(loop, "FAST_FORWARD_WORK", 1.0)  # then replaced per test
+        monkeypatch.setattr(Chunk, "run", spy)
+    else:
+        count = loop.Trainer.steps_per_call
+
+        def spy(self, left):
+            asked.append(count(self, left))
+            return asked[-1]
+
+        monkeypatch.setattr(loop.Trainer, "steps_per_call", spy)
     return asked
 
 
-def run(X, y, epochs, lr, *, fast, batch_size=None, sizes=(3, 6, 1)):
+def per_call(monkeypatch, backend, X, epochs, batch_size=None, sizes=(3, 6, 1)):
+    """Make each fast-forward call run ``epochs`` epochs (the last one fewer)."""
+    layers = cr.Network(list(sizes), seed=0).layers
+    work = X.shape[0] * sum(layer.n_in * layer.n_out for layer in layers)
+    monkeypatch.setattr(loop, "FAST_FORWARD_WORK", float(work * epochs))
+    seconds = numpy_seconds(layers, X.shape[0], batch_size)
+    monkeypatch.setattr(loop, "FAST_FORWARD_SECONDS", seconds * (epochs + 0.5))
+
+
+def run(X, y, epochs, lr, *, fast, backend, batch_size=None, sizes=(3, 6, 1)):
     net = cr.Network(list(sizes), activation="relu", output_activation="identity", seed=0)
     opt = cr.SGD(lr, momentum=0.5)
     callbacks = [] if fast else [cr.LambdaCallback(on_epoch_end=lambda epoch, logs: None)]
     error = None
-    with cr.use_backend("numba"):
+    with cr.use_backend(backend):
         try:
             net.fit(X, y, loss="mse", optimizer=opt, epochs=epochs, batch_size=batch_size,
                     shuffle=False, callbacks=callbacks, metrics=["mae"])  # fmt: skip
@@ -71,22 +95,17 @@ def assert_identical(a, b):
 RATES = [0.015, 0.02, 0.03, 0.05, 0.2, 1.0]  # diverging in epochs 1 to 16 (full batch: 5 to 16)
 
 
-def per_call(monkeypatch, X, epochs):
-    work = X.shape[0] * 3 * 6 + X.shape[0] * 6
-    monkeypatch.setattr(loop, "FAST_FORWARD_WORK", float(work * epochs))
-
-
-def test_a_healthy_run_is_the_same_in_calls_of_three_epochs(calls, monkeypatch, rng):
+def test_a_healthy_run_is_the_same_in_calls_of_three_epochs(calls, monkeypatch, rng, backend):
     X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
-    per_call(monkeypatch, X, 3)
     for batch_size in (None, 8):
+        per_call(monkeypatch, backend, X, 3, batch_size)
         net = cr.Network([3, 6, 1], activation="tanh", output_activation="identity", seed=0)
-        with cr.use_backend("numba"):
+        with cr.use_backend(backend):
             fast = net.fit(X, y, loss="mse", optimizer=cr.SGD(0.05), epochs=10, batch_size=batch_size,
                            shuffle=False, metrics=["mae"])  # fmt: skip
         assert calls[-4:] == [3, 3, 3, 1]
         other = cr.Network([3, 6, 1], activation="tanh", output_activation="identity", seed=0)
-        with cr.use_backend("numba"):
+        with cr.use_backend(backend):
             slow = other.fit(X, y, loss="mse", optimizer=cr.SGD(0.05), epochs=10, batch_size=batch_size,
                              shuffle=False, metrics=["mae"], callbacks=[lambda e, logs: None])  # fmt: skip
         assert_identical(fast.history, slow.history)
@@ -96,18 +115,31 @@ def test_a_healthy_run_is_the_same_in_calls_of_three_epochs(calls, monkeypatch, 
 @pytest.mark.parametrize("batch_size", [None, 8])
 @pytest.mark.parametrize("lr", RATES)
 @pytest.mark.parametrize("per", [1, 2, 3])
-def test_a_divergence_rolls_back_as_epoch_by_epoch(calls, monkeypatch, rng, lr, batch_size, per):
+def test_a_divergence_rolls_back_as_epoch_by_epoch(calls, monkeypatch, rng, lr, batch_size, per, backend):
     """Learning rates that blow up in different epochs, hence at every position in a call."""
     X, y = rng.normal(size=(20, 3)) * 3, rng.normal(size=(20, 1)) * 30
-    per_call(monkeypatch, X, per)
-    fast = run(X, y, 30, lr, fast=True, batch_size=batch_size)
+    per_call(monkeypatch, backend, X, per, batch_size)
+    fast = run(X, y, 30, lr, fast=True, backend=backend, batch_size=batch_size)
     assert max(calls) == per
-    slow = run(X, y, 30, lr, fast=False, batch_size=batch_size)
+    slow = run(X, y, 30, lr, fast=False, backend=backend, batch_size=batch_size)
     assert_identical(fast, slow)
 
 
-def test_the_divergences_above_do_diverge(calls, monkeypatch, rng):
+def test_the_divergences_above_do_diverge(calls, monkeypatch, rng, backend):
     X, y = rng.normal(size=(20, 3)) * 3, rng.normal(size=(20, 1)) * 30
-    epochs = {lr: run(X, y, 30, lr, fast=False)[4] for lr in RATES}
+    epochs = {lr: run(X, y, 30, lr, fast=False, backend=backend)[4] for lr in RATES}
     failed = sorted({value[1] for value in epochs.values() if value is not None})
     assert len(failed) >= 4, epochs  # several different failing epochs among the rates
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 5])
+def test_weights_blown_up_by_a_calls_last_step_are_caught(calls, monkeypatch, rng, backend, epochs):
+    """The loss is finite (it is computed before the update) but the update overflows: only the
+    weight check at the end of a call can see it; the run must fail as epoch by epoch does."""
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    per_call(monkeypatch, backend, X, 3)
+    lr = float(np.finfo(np.float64).max)
+    fast = run(X, y, epochs, lr, fast=True, backend=backend)
+    slow = run(X, y, epochs, lr, fast=False, backend=backend)
+    assert slow[4] is not None and "weights became NaN or infinite" in slow[4][0]
+    assert_identical(fast, slow)

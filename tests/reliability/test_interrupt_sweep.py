@@ -121,6 +121,19 @@ def run(config, k=None, prefix=PACKAGE):
     return net, opt, history, raised, tracer.count, start, recorder, caught
 
 
+def same_state(got: State, want: State) -> bool:
+    """Whether two states are identical: weights, optimizer state, step count and rate."""
+    return (
+        all(
+            all(np.array_equal(g[key], w[key]) for key in w)
+            for g, w in zip(got.weights, want.weights, strict=True)
+        )
+        and sorted(got.opt_state) == sorted(want.opt_state)
+        and all(np.array_equal(got.opt_state[name], value) for name, value in want.opt_state.items())
+        and (got.iterations, got.lr) == (want.iterations, want.lr)
+    )
+
+
 def assert_same_state(net, opt, history, want: State, want_history, label):
     got = capture(net, opt)
     for layer, (g, w) in enumerate(zip(got.weights, want.weights, strict=True)):
@@ -213,3 +226,64 @@ def test_an_interrupt_on_any_line_of_a_checkpoint_write_leaves_a_good_file_or_no
             for layer, want in zip(saved.get_weights(), reference[epochs].weights, strict=True):
                 for key in want:
                     np.testing.assert_array_equal(layer[key], want[key])
+
+
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_an_interrupt_on_any_line_of_a_fast_forwarded_run(monkeypatch, batch_size):
+    """Without callbacks the step path runs several epochs per call (`Trainer.steps_forward`) and
+    commits once per call: Ctrl-C anywhere leaves the state of a committed epoch, exactly."""
+    from chainrule.train import loop
+
+    config = {
+        "layers": lambda: [cr.Dense(3, 4, "tanh"), cr.Dense(4, 3, "softmax")],
+        "optimizer": lambda: cr.SGD(lr=0.5, momentum=0.9),
+        "fit": dict(epochs=5, batch_size=batch_size, shuffle=False),
+    }
+    monkeypatch.setattr(loop.Trainer, "steps_per_call", lambda self, left: min(left, 2))
+    calls = []
+    original = loop.Trainer.steps_forward
+    monkeypatch.setattr(
+        loop.Trainer, "steps_forward", lambda self, *args: calls.append(original(self, *args)) or calls[-1]
+    )
+
+    def uninterrupted(epochs):
+        net, opt = cr.Network(config["layers"](), seed=3), config["optimizer"]()
+        history = net.fit(*data(), loss="categorical_crossentropy", optimizer=opt,
+                          **{**config["fit"], "epochs": epochs})  # fmt: skip
+        return capture(net, opt), history
+
+    reference = [uninterrupted(n)[0] for n in range(6)]
+    reference[0] = capture(cr.Network(config["layers"](), seed=3), config["optimizer"]())
+    full = uninterrupted(5)[1].history
+    assert calls[-3:] == [2, 2, 1]  # the runs above were fast-forwarded, two epochs a call
+
+    def interrupted(k):  # `run` without its recording callback, which would stop the fast-forward
+        net, opt = cr.Network(config["layers"](), seed=3), config["optimizer"]()
+        tracer, history = Interrupter(k), None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sys.settrace(tracer)
+            try:
+                history = net.fit(*data(), loss="categorical_crossentropy", optimizer=opt, **config["fit"])
+            except KeyboardInterrupt:
+                pass
+            finally:
+                sys.settrace(None)
+        return net, opt, history, tracer.count
+
+    interrupted(0)  # warm-up, as above
+    lines = interrupted(0)[3]
+    seen = set()
+    for k in range(1, lines + 1):
+        net, opt, history, count = interrupted(k)
+        assert count == k
+        if history is None:  # raised out of fit, which returns no history: the state of some epoch
+            n = next((n for n, state in enumerate(reference) if same_state(capture(net, opt), state)), None)
+            assert n is not None, f"fast-forward, interrupt at line {k}: a state no epoch ended with"
+            seen.add(n)
+            continue
+        n = history.epochs
+        seen.add(n)
+        truncated = {key: values[:n] for key, values in full.items() if n}
+        assert_same_state(net, opt, history, reference[n], truncated, f"fast-forward, interrupt at line {k}")
+    assert seen == {0, 2, 4, 5}  # a call's epochs commit together

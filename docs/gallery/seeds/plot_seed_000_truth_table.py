@@ -7,8 +7,8 @@ Sichkar's tutorial trains a 3-4-1 sigmoid network without biases on four rows of
 steps of step size 1 on :math:`E = \\tfrac12 \\sum (y - out)^2` (summed, not averaged).
 
 ``chainrule.examples.seed_000_truth_table`` reproduces it with the public API; its ``main()``
-prints what the tutorial printed. The errors share their first 15 significant digits with the
-tutorial's; the 16th and 17th of seven depend on the summation order (see "Seed 000, exactly").
+prints what the tutorial printed. The errors agree with the tutorial's to a few ulp; their last
+digits depend on the machine's summation order and exp (see "Seed 000, exactly").
 """
 
 # %%

@@ -182,6 +182,15 @@ def chunk_for(
 STEP_SECONDS, LAYER_SECONDS, MACS_PER_SECOND = 30e-6, 15e-6, 5e9
 
 
+def numpy_seconds(layers: list, rows: int, batch_size: int | None, epochs: int = 1) -> float:
+    """The NumPy path's estimated seconds for ``epochs`` epochs over ``rows`` rows (the cost model
+    above: an over-estimate on a quiet machine, by design)."""
+    batch = rows if batch_size is None else min(batch_size, rows)
+    macs = sum(layer.n_in * layer.n_out for layer in layers if isinstance(layer, Dense))
+    steps = epochs * -(-rows // batch)
+    return steps * (STEP_SECONDS + LAYER_SECONDS * len(layers)) + 3 * epochs * rows * macs / MACS_PER_SECOND
+
+
 def numba_estimate(
     layers: list, rows: int | None, batch_size: int | None, epochs: int, optimizer: Optimizer, dtype: np.dtype
 ) -> tuple[float, float, str]:
@@ -195,12 +204,9 @@ def numba_estimate(
     dense = [layer for layer in layers if isinstance(layer, Dense)]
     if not rows or not dense:
         return 0.0, 0.0, ""
+    seconds = numpy_seconds(layers, rows, batch_size, epochs)
     batch = rows if batch_size is None else min(batch_size, rows)
     macs = sum(layer.n_in * layer.n_out for layer in dense)
-    steps = epochs * -(-rows // batch)
-    seconds = (
-        steps * (STEP_SECONDS + LAYER_SECONDS * len(layers)) + 3 * epochs * rows * macs / MACS_PER_SECOND
-    )
     if batch * macs <= MAX_WORK and type(optimizer) is SGD:
         return seconds, 0.9, f"{np.dtype(dtype).name}:chunk:{len(dense)}"
     return seconds, 0.1, f"{np.dtype(dtype).name}:steps:{type(optimizer).__name__}"

@@ -24,7 +24,7 @@ from chainrule.nn.metrics import get_metric
 from chainrule.nn.output import OutputBlock
 from chainrule.train.batches import Batch, MakeBatches
 from chainrule.train.callbacks import Callback
-from chainrule.train.chunk import Chunk, chunk_for
+from chainrule.train.chunk import Chunk, chunk_for, numpy_seconds
 from chainrule.train.diagnostics import (
     RollBack,
     Snapshot,
@@ -39,6 +39,9 @@ from chainrule.train.step import Steppable, train_step
 Array = np.ndarray
 #: Multiply-adds one fast-forward call runs at most (a few tenths of a second), so Ctrl-C waits little.
 FAST_FORWARD_WORK = 3e8
+#: The step path's fast-forward: estimated seconds (`chainrule.train.chunk.numpy_seconds`, an
+#: over-estimate) of the epochs one call runs at most; Ctrl-C returns to the call's start.
+FAST_FORWARD_SECONDS = 0.25
 
 
 class Replay(Exception):  # noqa: N818 - a control signal inside the loop, never raised to a caller
@@ -85,6 +88,7 @@ class Trainer:
         self.slots = net.slots()
         self.metric_names = metric_names
         self.metrics = [get_metric(name) for name in metric_names]
+        self.from_block = [self.block.gives(name) for name in metric_names]  # counted by the loss's pass
         self.callbacks = callbacks
         self.dropout = [layer for layer in net.layers if isinstance(layer, Dropout)]
         self.rollback: RollBack | None = None
@@ -159,7 +163,8 @@ class Trainer:
         ends with the state of the last completed epoch, so a later run repeats it exactly.
 
         Where nothing runs between epochs (`fast_forward_allowed`), the compiled chunk runs
-        several epochs per call and the loop replays their bookkeeping from the returned sums.
+        several epochs per call and the loop replays their bookkeeping from the returned sums;
+        on the step path, `steps_forward` runs several epochs and does their bookkeeping once.
         """
         net = self.net
         self.rollback = RollBack(self.slots, self.optimizer, self.run.history, start)
@@ -171,7 +176,7 @@ class Trainer:
         chunk = self.make_chunk()
         for callback in self.callbacks:
             callback.on_train_begin()
-        fast = chunk is not None and self.fast_forward_allowed(validation, shuffles)
+        fast = self.fast_forward_allowed(validation, shuffles)
         # The first step (or compiled call) is where Numba compiles: the notice covers it alone.
         self.compiled = numba_cache.compile_notice(self.compile_key) if self.compile_key else None
         # A diverging run overflows on its way to a non-finite loss; the explicit checks of
@@ -182,9 +187,10 @@ class Trainer:
             with overflow_ignored():
                 while epoch < epochs.stop:
                     try:
-                        if fast:
-                            assert chunk is not None
+                        if fast and chunk is not None:
                             epoch += self.fast_forward(chunk, epoch, epochs.stop)
+                        elif fast:
+                            epoch += self.steps_forward(make_batches, epoch, epochs.stop)
                         else:
                             self.one_epoch(chunk, make_batches, shuffles, validation, epoch)
                             epoch += 1
@@ -218,8 +224,10 @@ class Trainer:
 
     def fast_forward_allowed(self, validation: tuple[Array, Array] | None, shuffles: bool) -> bool:
         """Whether nothing needs the loop between epochs: no callbacks (nor progress), no
-        validation, no schedule, batches in data order."""
-        return not (self.callbacks or validation is not None or shuffles or self.optimizer.schedule)
+        validation, no schedule, batches in data order, drawn from arrays (an epoch replayed
+        after a failure gets the same batches; a batch function's might differ)."""
+        between = self.callbacks or validation is not None or shuffles or self.optimizer.schedule
+        return self.chunk_data[0] is not None and not between
 
     def fast_forward(self, chunk: Chunk, epoch: int, stop: int) -> int:
         """Several epochs in one compiled call; their logs replayed here; return how many ran.
@@ -247,6 +255,44 @@ class Trainer:
         self.rollback.commit()
         self.logs = {key: values[-1] for key, values in columns.items()}
         return completed
+
+    def steps_forward(self, make_batches: MakeBatches, epoch: int, stop: int) -> int:
+        """The step path's fast-forward: several epochs of `train_step`, their bookkeeping once.
+
+        Each epoch keeps its own loss and metric totals, so the history is what `one_epoch`
+        gives; the weights are checked and the state committed once, at the end (a call runs
+        at most `FAST_FORWARD_SECONDS` by `numpy_seconds`' estimate). A loss or, at the end, a
+        weight that is not finite sends the loop back to the committed state to replay the
+        epochs one by one (`Replay`), as `fast_forward` does: the same steps, the same failure.
+        """
+        assert self.rollback is not None
+        self.optimizer.start_epoch(epoch)  # checks the rate, which nothing changes in between
+        count = self.steps_per_call(stop - epoch)
+        columns: dict[str, list[float]] = {"loss": [], **{name: [] for name in self.metric_names}}
+        epoch_batches = list(make_batches(None))  # views in data order: the same every epoch
+        for number in range(epoch, epoch + count):
+            for layer in self.dropout:
+                layer.rng = self.run.epoch_rng(number)
+            total, seen, metric_totals, failure = self.batches(epoch_batches)
+            if failure is not None:
+                raise Replay(self.rollback.restore())
+            for name, value in self.epoch_logs(number, total, seen, metric_totals).items():
+                columns[name].append(value)
+        if not self.rollback.params_finite():
+            raise Replay(self.rollback.restore())
+        columns["lr"] = [self.optimizer.lr] * count
+        self.run.history.extend(columns)
+        self.rollback.commit()
+        self.logs = {key: values[-1] for key, values in columns.items()}
+        return count
+
+    def steps_per_call(self, left: int) -> int:
+        """How many of the ``left`` epochs one `steps_forward` call runs: at least one, and at
+        most `FAST_FORWARD_SECONDS` by the cost model (`chainrule.train.chunk.numpy_seconds`)."""
+        X, _, batch_size, _ = self.chunk_data
+        assert X is not None
+        per_epoch = numpy_seconds(self.net.layers, X.shape[0], batch_size)
+        return min(left, max(1, int(FAST_FORWARD_SECONDS / per_epoch)))
 
     def one_epoch(
         self,
@@ -288,31 +334,39 @@ class Trainer:
         Every batch loss is checked (a non-finite one means the previous step, or the epoch's
         starting weights, went bad), and the weights once at the end, which covers the last step.
         """
-        net, loss, optimizer = self.net, self.loss, self.optimizer
         self.begin_epoch(epoch)
+        total, seen, metric_totals, failure = self.batches(epoch_batches)
+        if failure is not None:
+            batch_number, value = failure
+            self.diverged(epoch, f"the training loss became {value}", first_batch=batch_number == 0)
+        return self.end_epoch(epoch, total, seen, metric_totals)
+
+    def batches(
+        self, epoch_batches: Iterable[Batch]
+    ) -> tuple[float, int, list[float], tuple[int, float] | None]:
+        """`train_step` on every batch: the loss total, the rows, the metric totals, and where
+        a loss was not finite, ``(batch number, loss)`` (that step updated nothing; none ran after)."""
+        net, loss, optimizer, block, slots = self.net, self.loss, self.optimizer, self.block, self.slots
         total, seen = 0.0, 0
         metric_totals = [0.0] * len(self.metrics)
-        block = self.block
-        from_block = [block.gives(name) for name in self.metric_names]  # counted by the loss's pass
+        summed = loss.reduction == "sum"
         for batch_number, (X_batch, y_batch, w_batch) in enumerate(epoch_batches):
-            value, out = train_step(
-                net, X_batch, y_batch, loss, optimizer, w_batch, block=block, slots=self.slots
-            )
+            value, out = train_step(net, X_batch, y_batch, loss, optimizer, w_batch, block=block, slots=slots)
             if self.compiled is not None:
                 self.first_step_done()
             if not math.isfinite(value):  # NaN or infinite: train_step updated nothing
-                self.diverged(epoch, f"the training loss became {value}", first_batch=batch_number == 0)
+                return total, seen, metric_totals, (batch_number, value)
             rows = X_batch.shape[0]
             for i, metric in enumerate(self.metrics):
-                if from_block[i] and w_batch is None:
+                if self.from_block[i] and w_batch is None:
                     metric_totals[i] += block.score(self.metric_names[i], out) * rows
                 else:
                     metric_totals[i] += metric(y_batch, out) * rows
-            total += value if loss.reduction == "sum" else value * rows
+            total += value if summed else value * rows
             seen += rows
             if net.stop_training:  # set from outside while the epoch runs (see `epochs`)
                 raise EpochDropped
-        return self.end_epoch(epoch, total, seen, metric_totals)
+        return total, seen, metric_totals, None
 
     def epoch_in_chunk(self, chunk: Chunk, rng: np.random.Generator | None, epoch: int) -> dict[str, float]:
         """The same epoch as `epoch`, its batches run by the backend's compiled chunk."""
@@ -335,11 +389,16 @@ class Trainer:
 
     def end_epoch(self, epoch: int, total: float, seen: int, metric_totals: list[float]) -> dict[str, float]:
         """Check the weights once (the epoch's last step is checked by no loss); the epoch's logs."""
-        if not seen:
-            raise InputError(f"epoch {epoch} had no batches: the batch function returned nothing")
+        logs = self.epoch_logs(epoch, total, seen, metric_totals)
         assert self.rollback is not None
         if not self.rollback.params_finite():
             self.diverged(epoch, "the weights became NaN or infinite", first_batch=False)
+        return logs
+
+    def epoch_logs(self, epoch: int, total: float, seen: int, metric_totals: list[float]) -> dict[str, float]:
+        """The epoch's mean (or, for a summed loss, total) loss and mean metrics."""
+        if not seen:
+            raise InputError(f"epoch {epoch} had no batches: the batch function returned nothing")
         summed = self.loss.reduction == "sum"
         logs = {"loss": total if summed else total / seen}
         logs.update({name: t / seen for name, t in zip(self.metric_names, metric_totals, strict=True)})
