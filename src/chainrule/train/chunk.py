@@ -37,10 +37,12 @@ _IN_ORDER = np.zeros(0, dtype=np.int64)
 
 
 class Chunk:
-    """One run's compiled epoch: the kernel and the tuples it takes, over the network's own arrays.
+    """One run's compiled epoch: the kernel, the flat arrays it takes and the network's own arrays.
 
     Made by `chunk_for` after the run's starting state is in place (a resume replaces the
-    optimizer's state arrays), and used for every epoch of that run.
+    optimizer's state arrays), and used for every epoch of that run. The kernel works on flat
+    copies (`chainrule.nn.kernels.numba_chunk`): each `run` copies the weights, biases and
+    velocities in, and the weights, biases, velocities and gradients back out.
     """
 
     def __init__(
@@ -56,31 +58,30 @@ class Chunk:
         X, y, batch = data
         self.kernel, self.layers, self.optimizer, self.block = kernel, layers, optimizer, block
         self.X, self.batch, self.metric_names = X, batch, metric_names
-        dtype, empty = X.dtype, np.zeros(0, dtype=X.dtype)
-        velocity = {slot.name: optimizer.state_for(slot).get("velocity", slot.grad) for slot in slots}
-        widths = [layers[0].n_in, *(layer.n_out for layer in layers)]
-        buffers = {key: tuple(np.zeros((batch, w), dtype) for w in widths[1:]) for key in "AZDG"}
-        self.A = (np.zeros((batch, widths[0]), dtype), *buffers["A"])
-        self.Z, self.D = buffers["Z"], buffers["D"]
+        dtype = X.dtype
+        by_name = {slot.name: slot for slot in slots}
+        # (parameter, gradient, velocity or None, offset in the flat arrays), weights then biases
+        self.places: list[tuple[Array, Array, Array | None, int]] = []
+        layout, at, size = [], 0, 0
+        for i, layer in enumerate(layers):
+            row = [layer.n_in, layer.n_out, -1, -1, kernels.activation_code(layer.activation), at]
+            for column, key in ((2, "W"), (3, "b")):
+                slot = by_name.get(f"{i}.{key}")
+                if slot is not None:
+                    velocity = optimizer.state_for(slot).get("velocity") if optimizer.momentum else None
+                    self.places.append((slot.param, slot.grad, velocity, size))
+                    row[column], size = size, size + slot.param.size
+            layout.append(row)
+            at += batch * layer.n_out
+        self.P, self.GP, self.V = (np.zeros(size, dtype) for _ in range(3))
+        self.buffers = {key: np.zeros(at, dtype) for key in "AZDG"}
         self.net = (
-            tuple(layer.params["W"] for layer in layers),
-            tuple(layer.params.get("b", empty) for layer in layers),
-            np.array([layer.bias for layer in layers]),
-            np.array([kernels.activation_code(layer.activation) for layer in layers], dtype=np.int64),
+            self.P,
+            np.array(layout, dtype=np.int64),
             np.array([getattr(layer.activation, "alpha", 0.0) for layer in layers], dtype=dtype),
         )
-        self.work = (
-            self.A,
-            self.Z,
-            self.D,
-            buffers["G"],
-            tuple(layer.grads["W"] for layer in layers),
-            tuple(layer.grads.get("b", empty) for layer in layers),
-        )
-        self.velocity = (
-            tuple(velocity[f"{i}.W"] for i in range(len(layers))),
-            tuple(velocity.get(f"{i}.b", empty) for i in range(len(layers))),
-        )
+        self.work = (self.GP, *(self.buffers[key] for key in "AZDG"))
+        widths = [layers[0].n_in, *(layer.n_out for layer in layers)]
         self.gather = (np.zeros((batch, widths[0]), dtype), np.zeros((batch, widths[-1]), dtype))
         loss, width, last_rows = block.loss, widths[-1], X.shape[0] - (-(-X.shape[0] // batch) - 1) * batch
         self.out_spec = (
@@ -99,6 +100,11 @@ class Chunk:
         self.sums = np.zeros((1, 4))
         self.order = _IN_ORDER
 
+    def layer_block(self, key: str, layer: int, rows: int) -> Array:
+        """Layer ``layer``'s ``rows x n_out`` block of the flat buffer ``key`` ("A", "Z", "D" or "G")."""
+        start, width = int(self.net[1][layer, 5]), self.layers[layer].n_out
+        return self.buffers[key][start : start + rows * width].reshape(rows, width)
+
     def run(self, order: Array | None, epochs: int = 1) -> tuple[int, int | None, float]:
         """``epochs`` epochs at the optimizer's current rate, each in data order or in ``order``.
 
@@ -116,12 +122,20 @@ class Chunk:
         self.order = _IN_ORDER if order is None else order
         if self.sums.shape[0] < epochs:
             self.sums = np.zeros((epochs, 4))
-        opt_spec = (cast(opt.lr), cast(opt.momentum), opt.nesterov, *self.velocity)
+        for param, _, velocity, at in self.places:  # the live state in, flat
+            self.P[at : at + param.size] = param.reshape(-1)
+            if velocity is not None:
+                self.V[at : at + param.size] = velocity.reshape(-1)
+        opt_spec = (cast(opt.lr), cast(opt.momentum), opt.nesterov, self.V)
         data = (self.X, self.y, self.order, self.batch, *self.gather)
         sums = self.sums[:epochs]
-        completed, steps, failed, value = self.kernel(
-            self.net, self.work, opt_spec, data, self.out_spec, sums
-        )
+        spec = self.out_spec
+        completed, steps, failed, value = self.kernel(self.net, self.work, opt_spec, data, spec, sums)
+        for param, grad, velocity, at in self.places:  # and back out
+            param.reshape(-1)[:] = self.P[at : at + param.size]
+            grad.reshape(-1)[:] = self.GP[at : at + param.size]
+            if velocity is not None:
+                velocity.reshape(-1)[:] = self.V[at : at + param.size]
         opt.iterations += steps
         return completed, (None if failed < 0 else failed), value
 
@@ -144,8 +158,9 @@ class Chunk:
         rows = n - (-(-n // batch) - 1) * batch
         first = self.gather[0][:rows] if self.order.size else self.X[n - rows :]
         for i, layer in enumerate(self.layers):
-            layer.input = first if i == 0 else self.A[i][:rows]
-            layer.z, layer.output, layer.delta = self.Z[i][:rows], self.A[i + 1][:rows], self.D[i][:rows]
+            layer.input = first if i == 0 else self.layer_block("A", i - 1, rows)
+            layer.z, layer.output = self.layer_block("Z", i, rows), self.layer_block("A", i, rows)
+            layer.delta = self.layer_block("D", i, rows)
 
 
 def chunk_for(

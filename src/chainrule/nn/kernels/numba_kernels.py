@@ -131,7 +131,13 @@ def output_block(
     here (zero targets are skipped anyway).
     """
     eps = float(np.finfo(out.dtype).eps)
-    return output_pass(KINDS[kind], y, out, delta, out.dtype.type(scale), argmax_rule, eps)
+    if not delta.flags.c_contiguous:  # a flat view is needed: write a contiguous delta, then copy it
+        written = np.empty(delta.shape, delta.dtype)
+        result = output_block(kind, y, out, written, scale, one_hot, argmax_rule)
+        delta[...] = written
+        return result
+    flat_out, flat_delta = out.reshape(-1), delta.reshape(-1)  # the pass reads and writes them flat
+    return output_pass(KINDS[kind], y, flat_out, 0, flat_delta, 0, out.dtype.type(scale), argmax_rule, eps)
 
 
 def sgd_update(param: Array, grad: Array, lr: float, scratch: Array) -> None:

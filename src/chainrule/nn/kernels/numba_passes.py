@@ -18,6 +18,63 @@ KINDS = {"softmax_cce": 0, "sigmoid_bce": 1, "squared": 2}
 
 #: Cached where a folder is writable (`chainrule.nn.kernels.numba_cache`), decided before any decorator.
 jit = numba.njit(cache=caching(), error_model="numpy", nogil=True)
+#: For the helpers a compiled loop calls per element, row or batch: inlined into the caller by Numba
+#: (a call between compiled functions is not inlined otherwise, and costs the chunk half its step).
+inline = numba.njit(cache=caching(), error_model="numpy", nogil=True, inline="always")
+
+
+@inline
+def activated(code, v, alpha):
+    """``f(v)`` for an element-wise activation ``code`` (not softmax, which takes a row)."""
+    if code == RELU:
+        return 0.0 if v < 0.0 else v
+    if code == SIGMOID:
+        return 1.0 / (1.0 + np.exp(-v))
+    if code == TANH:
+        return np.tanh(v)
+    if code == LEAKY_RELU:
+        w = v * alpha
+        return v if v >= w else w
+    return v  # identity
+
+
+@inline
+def slope_of(code, a, g, alpha):
+    """``g * f'(z)`` from the output ``a``, for an element-wise activation ``code``."""
+    if code == RELU:
+        return g * (1.0 if a > 0.0 else 0.0)
+    if code == SIGMOID:
+        return (1.0 - a) * a * g
+    if code == TANH:
+        return (1.0 - a * a) * g
+    if code == LEAKY_RELU:
+        return g * (1.0 if a > 0.0 else alpha)
+    return g  # identity
+
+
+@inline
+def softmax_row(z, out, at, m):
+    """``out[at:at+m]`` = softmax of ``z[at:at+m]``, after subtracting the row's maximum."""
+    top = z[at]
+    for j in range(1, m):
+        top = max(top, z[at + j])
+    total = 0.0
+    for j in range(m):
+        e = np.exp(z[at + j] - top)
+        out[at + j] = e
+        total += e
+    for j in range(m):
+        out[at + j] /= total
+
+
+@inline
+def softmax_slope_row(a, grad, delta, at, m):
+    """Softmax's Jacobian-vector product on one row: ``a * (grad - sum(grad * a))``."""
+    inner = 0.0
+    for j in range(m):
+        inner += grad[at + j] * a[at + j]
+    for j in range(m):
+        delta[at + j] = (grad[at + j] - inner) * a[at + j]
 
 
 @jit
@@ -28,35 +85,11 @@ def activate(z, b, has_bias, code, alpha, out):
         if has_bias:
             for j in range(m):
                 z[i, j] += b[j]
-        if code == RELU:
+        if code == SOFTMAX:
+            softmax_row(z[i], out[i], 0, m)
+        else:
             for j in range(m):
-                v = z[i, j]
-                out[i, j] = 0.0 if v < 0.0 else v
-        elif code == SIGMOID:
-            for j in range(m):
-                out[i, j] = 1.0 / (1.0 + np.exp(-z[i, j]))
-        elif code == TANH:
-            for j in range(m):
-                out[i, j] = np.tanh(z[i, j])
-        elif code == LEAKY_RELU:
-            for j in range(m):
-                v = z[i, j]
-                w = v * alpha
-                out[i, j] = v if v >= w else w
-        elif code == IDENTITY:
-            for j in range(m):
-                out[i, j] = z[i, j]
-        else:  # softmax, after subtracting the row's maximum
-            top = z[i, 0]
-            for j in range(1, m):
-                top = max(top, z[i, j])
-            total = 0.0
-            for j in range(m):
-                e = np.exp(z[i, j] - top)
-                out[i, j] = e
-                total += e
-            for j in range(m):
-                out[i, j] /= total
+                out[i, j] = activated(code, z[i, j], alpha)
 
 
 @jit
@@ -66,27 +99,11 @@ def slope(a, grad, code, alpha, delta, gb, has_bias):
     if has_bias:
         gb[:] = 0.0
     for i in range(n):
-        if code == RELU:
+        if code == SOFTMAX:
+            softmax_slope_row(a[i], grad[i], delta[i], 0, m)
+        else:
             for j in range(m):
-                delta[i, j] = grad[i, j] * (1.0 if a[i, j] > 0.0 else 0.0)
-        elif code == SIGMOID:
-            for j in range(m):
-                delta[i, j] = (1.0 - a[i, j]) * a[i, j] * grad[i, j]
-        elif code == TANH:
-            for j in range(m):
-                delta[i, j] = (1.0 - a[i, j] * a[i, j]) * grad[i, j]
-        elif code == LEAKY_RELU:
-            for j in range(m):
-                delta[i, j] = grad[i, j] * (1.0 if a[i, j] > 0.0 else alpha)
-        elif code == IDENTITY:
-            for j in range(m):
-                delta[i, j] = grad[i, j]
-        else:  # softmax's Jacobian-vector product: a * (grad - sum(grad * a))
-            inner = 0.0
-            for j in range(m):
-                inner += grad[i, j] * a[i, j]
-            for j in range(m):
-                delta[i, j] = (grad[i, j] - inner) * a[i, j]
+                delta[i, j] = slope_of(code, a[i, j], grad[i, j], alpha)
         if has_bias:
             for j in range(m):
                 gb[j] += delta[i, j]
@@ -101,7 +118,7 @@ def column_sums(delta, gb):
             gb[j] += delta[i, j]
 
 
-@jit
+@inline
 def clipped(p, eps):
     """``p`` clipped to ``[eps, 1 - eps]``, NaN passed through."""
     if p < eps:
@@ -111,22 +128,24 @@ def clipped(p, eps):
     return p
 
 
-@jit
-def output_pass(kind, y, out, delta, scale, argmax_rule, eps):
+@inline
+def output_pass(kind, y, out, out_at, delta, delta_at, scale, argmax_rule, eps):
     """The loss value, the accuracy or sum of squares, and the output delta ``scale * (out - y)``,
-    in one pass (see `chainrule.nn.kernels.numpy_kernels.output_block`)."""
-    n, m = out.shape
+    in one pass (see `chainrule.nn.kernels.numpy_kernels.output_block`). ``out`` and ``delta``
+    are flat: the batch's ``len(y) x y.shape[1]`` block starts at ``out_at`` and ``delta_at``."""
+    n, m = y.shape
     value, hits = 0.0, 0.0
     for i in range(n):
         best = 0
+        row, delta_row = out_at + i * m, delta_at + i * m
         for j in range(m):
-            o, t = out[i, j], y[i, j]
+            o, t = out[row + j], y[i, j]
             d = o - t
             if kind == 2:
                 value += d * d
-                delta[i, j] = d if scale == 1.0 else d * scale
+                delta[delta_row + j] = d if scale == 1.0 else d * scale
                 continue
-            delta[i, j] = d * scale
+            delta[delta_row + j] = d * scale
             if kind == 0:
                 if t != 0.0:  # 0 * log(p) adds nothing: only the true class counts for one-hot rows
                     value -= t * math.log(clipped(o, eps))
@@ -135,7 +154,7 @@ def output_pass(kind, y, out, delta, scale, argmax_rule, eps):
                 value -= t * math.log(p) + (1.0 - t) * math.log1p(-p)
             if not argmax_rule:
                 hits += 1.0 if (o > 0.5) == (t > 0.5) else 0.0
-            if o > out[i, best]:
+            if o > out[row + best]:
                 best = j
         if kind != 2 and argmax_rule:
             hits += 1.0 if y[i, best] > 0.5 else 0.0
