@@ -89,8 +89,13 @@ def test_the_onnx_button_says_what_to_install_without_the_extra(page, monkeypatc
 
 
 @pytest.mark.slow
-def test_progress_shows_between_frames_of_a_long_epoch(page, playground):
-    """4,500 training rows one at a time: an epoch takes seconds, and the page says so meanwhile."""
+def test_progress_shows_between_frames_of_a_long_epoch(page, playground, monkeypatch):
+    """4,500 training rows one at a time: an epoch takes seconds, and the page says so meanwhile.
+
+    On the NumPy kernels: with Numba installed and its kernels cached, the run would take the
+    compiled chunk, which trains such an epoch in milliseconds (no frame to fill).
+    """
+    monkeypatch.setenv("CHAINRULE_BACKEND", "numpy")
     changes = {"n": 5000, "train_ratio": 0.9, "batch_size": 1}
     assert api(playground, "POST", "/api/command", {"cmd": "config", "config": changes})[0] == 200
     page.wait_for_function(f"{FRAME}.config.batch_size === 1")
