@@ -19,7 +19,10 @@ kernels, checks); the gap between `train_step` and `fit` is the epoch's bookkeep
 from __future__ import annotations
 
 import statistics
+import sys
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -28,6 +31,9 @@ from chainrule.examples import seed_000_truth_table as seed
 from chainrule.nn.activations import overflow_ignored
 from chainrule.nn.output import OutputBlock
 from chainrule.train.step import backward, train_step
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contenders import SeedLoop
 
 X, y = seed.X.astype(np.float64), seed.y.astype(np.float64)
 tutorial_weights = seed.tutorial_weights
@@ -41,14 +47,9 @@ def network() -> cr.Network:
 
 
 def tutorial_loop() -> None:
-    W01, W12 = tutorial_weights()
-    for _ in range(STEPS):
-        layer_1 = 1 / (1 + np.exp(-np.dot(X, W01)))
-        layer_2 = 1 / (1 + np.exp(-np.dot(layer_1, W12)))
-        delta_2 = (y - layer_2) * (layer_2 * (1 - layer_2))
-        delta_1 = np.dot(delta_2, W12.T) * (layer_1 * (1 - layer_1))
-        W12 += np.dot(layer_1.T, delta_2)
-        W01 += np.dot(X.T, delta_1)
+    loop = SeedLoop(SimpleNamespace(X=X, y=y, steps=STEPS))  # run.py's contender
+    loop.setup([(W, None) for W in tutorial_weights()])
+    loop.epoch()
 
 
 def straight_line() -> None:

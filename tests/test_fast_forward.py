@@ -30,7 +30,8 @@ def backend(request):
 
 @pytest.fixture
 def calls(monkeypatch, backend):
-    """The epochs each fast-forward call was asked for (compiled chunk or step path)."""
+    """The epochs each fast-forward call was asked for (compiled chunk or step path: a network
+    the chunk does not take trains step by step under Numba too)."""
     asked: list[int] = []
     if backend == "numba":
         original = Chunk.run
@@ -40,14 +41,13 @@ def calls(monkeypatch, backend):
             return original(self, order, epochs)
 
         monkeypatch.setattr(Chunk, "run", spy)
-    else:
-        count = loop.Trainer.steps_per_call
+    count = loop.Trainer.steps_per_call
 
-        def spy(self, left):
-            asked.append(count(self, left))
-            return asked[-1]
+    def steps_spy(self, left):
+        asked.append(count(self, left))
+        return asked[-1]
 
-        monkeypatch.setattr(loop.Trainer, "steps_per_call", spy)
+    monkeypatch.setattr(loop.Trainer, "steps_per_call", steps_spy)
     return asked
 
 
@@ -143,3 +143,54 @@ def test_weights_blown_up_by_a_calls_last_step_are_caught(calls, monkeypatch, rn
     slow = run(X, y, epochs, lr, fast=False, backend=backend)
     assert slow[4] is not None and "weights became NaN or infinite" in slow[4][0]
     assert_identical(fast, slow)
+
+
+def test_dropout_layers_draw_as_epoch_by_epoch(calls, monkeypatch, rng, backend):
+    """Two Dropout layers share one generator per epoch (the step path's draw order), fast or not."""
+    X, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+    per_call(monkeypatch, backend, X, 3, sizes=(3, 8, 8, 1))
+    runs = []
+    for callbacks in ([], [lambda epoch, logs: None]):
+        layers = [cr.Dense(3, 8, "relu"), cr.Dropout(0.5), cr.Dense(8, 8, "relu"), cr.Dropout(0.5),
+                  cr.Dense(8, 1, "identity")]  # fmt: skip
+        net = cr.Network(layers, seed=0)
+        with cr.use_backend(backend):
+            history = net.fit(X, y, loss="mse", optimizer=cr.SGD(0.01), epochs=7, shuffle=False,
+                              callbacks=callbacks)  # fmt: skip
+        runs.append((history.history, net.get_weights()))
+    assert calls and max(calls) >= 2  # the first run was fast-forwarded, several epochs a call
+    assert_identical(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_a_stop_from_outside_keeps_the_epochs_a_call_completed(monkeypatch, rng, batch_size):
+    """`net.stop_training` set while a fast-forward call runs (as another thread would) ends the run
+    at the end of that epoch, with every completed epoch kept: the state of a 4-epoch run."""
+    X, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+    monkeypatch.setattr(loop.Trainer, "steps_per_call", lambda self, left: min(left, 6))
+    original = loop.Trainer.batches
+    seen = []
+
+    def batches(self, epoch_batches, stop_within=True):
+        seen.append(stop_within)
+        if len(seen) == 4:  # during the fourth epoch of the first call
+            self.net.stop_training = True
+        return original(self, epoch_batches, stop_within)
+
+    monkeypatch.setattr(loop.Trainer, "batches", batches)
+
+    def fitted(epochs):
+        net = cr.Network([3, 6, 1], activation="tanh", output_activation="identity", seed=0)
+        opt = cr.SGD(0.05, momentum=0.5)
+        history = net.fit(X, y, loss="mse", optimizer=opt, epochs=epochs, batch_size=batch_size,
+                          shuffle=False)  # fmt: skip
+        return history, net.get_weights(), opt
+
+    stopped, weights, opt = fitted(10)
+    assert seen[:4] == [False] * 4  # the fast-forward path ran these epochs
+    assert stopped.epochs == 4
+    monkeypatch.setattr(loop.Trainer, "batches", original)
+    reference, want, want_opt = fitted(4)
+    assert_identical((stopped.history, weights), (reference.history, want))
+    assert opt.iterations == want_opt.iterations
+    assert_identical(opt.state_arrays(), want_opt.state_arrays())

@@ -264,6 +264,9 @@ class Trainer:
         at most `FAST_FORWARD_SECONDS` by `numpy_seconds`' estimate). A loss or, at the end, a
         weight that is not finite sends the loop back to the committed state to replay the
         epochs one by one (`Replay`), as `fast_forward` does: the same steps, the same failure.
+        ``net.stop_training`` set from outside is seen at the end of an epoch: the call ends
+        there and keeps the epochs it completed (no snapshot is taken within a call to drop a
+        partial epoch to; nothing inside the run can set it, as no callback runs).
         """
         assert self.rollback is not None
         self.optimizer.start_epoch(epoch)  # checks the rate, which nothing changes in between
@@ -271,13 +274,17 @@ class Trainer:
         columns: dict[str, list[float]] = {"loss": [], **{name: [] for name in self.metric_names}}
         epoch_batches = list(make_batches(None))  # views in data order: the same every epoch
         for number in range(epoch, epoch + count):
-            for layer in self.dropout:
-                layer.rng = self.run.epoch_rng(number)
-            total, seen, metric_totals, failure = self.batches(epoch_batches)
+            rng = self.run.epoch_rng(number) if self.dropout else None
+            for layer in self.dropout:  # one generator for all of them, as `one_epoch` draws
+                layer.rng = rng
+            total, seen, metric_totals, failure = self.batches(epoch_batches, stop_within=False)
             if failure is not None:
                 raise Replay(self.rollback.restore())
             for name, value in self.epoch_logs(number, total, seen, metric_totals).items():
                 columns[name].append(value)
+            if self.net.stop_training:
+                count = number - epoch + 1
+                break
         if not self.rollback.params_finite():
             raise Replay(self.rollback.restore())
         columns["lr"] = [self.optimizer.lr] * count
@@ -342,10 +349,13 @@ class Trainer:
         return self.end_epoch(epoch, total, seen, metric_totals)
 
     def batches(
-        self, epoch_batches: Iterable[Batch]
+        self, epoch_batches: Iterable[Batch], stop_within: bool = True
     ) -> tuple[float, int, list[float], tuple[int, float] | None]:
         """`train_step` on every batch: the loss total, the rows, the metric totals, and where
-        a loss was not finite, ``(batch number, loss)`` (that step updated nothing; none ran after)."""
+        a loss was not finite, ``(batch number, loss)`` (that step updated nothing; none ran after).
+
+        With ``stop_within``, ``net.stop_training`` is read after every batch and drops the
+        epoch (`EpochDropped`); otherwise the caller reads it after the epoch."""
         net, loss, optimizer, block, slots = self.net, self.loss, self.optimizer, self.block, self.slots
         total, seen = 0.0, 0
         metric_totals = [0.0] * len(self.metrics)
@@ -364,7 +374,7 @@ class Trainer:
                     metric_totals[i] += metric(y_batch, out) * rows
             total += value if summed else value * rows
             seen += rows
-            if net.stop_training:  # set from outside while the epoch runs (see `epochs`)
+            if stop_within and net.stop_training:  # set from outside while the epoch runs (`epochs`)
                 raise EpochDropped
         return total, seen, metric_totals, None
 
