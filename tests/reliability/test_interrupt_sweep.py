@@ -261,14 +261,14 @@ def test_an_interrupt_on_any_line_of_a_fast_forwarded_run(monkeypatch, batch_siz
 
     def interrupted(k):  # `run` without its recording callback, which would stop the fast-forward
         net, opt = cr.Network(config["layers"](), seed=3), config["optimizer"]()
-        tracer, history = Interrupter(k), None
-        with warnings.catch_warnings():
+        tracer, history, (X, y) = Interrupter(k), None, data()
+        # the backend is set outside the traced lines: an interrupt inside `use_backend`'s own
+        # lines would leave this thread's context on NumPy for every later test
+        with warnings.catch_warnings(), cr.use_backend("numpy"):
             warnings.simplefilter("ignore")
             sys.settrace(tracer)
             try:
-                with cr.use_backend("numpy"):
-                    X, y = data()
-                    history = net.fit(X, y, loss="categorical_crossentropy", optimizer=opt, **config["fit"])
+                history = net.fit(X, y, loss="categorical_crossentropy", optimizer=opt, **config["fit"])
             except KeyboardInterrupt:
                 pass
             finally:
