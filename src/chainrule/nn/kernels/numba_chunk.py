@@ -43,14 +43,13 @@ def forward(x, P, layout, alphas, A, Z, rows):
         at, w_at, b_at, alpha = layout[layer, AT], layout[layer, W_AT], layout[layer, B_AT], alphas[layer]
         in_at = layout[layer - 1, AT] if layer > 0 else 0
         for i in range(rows):
-            row = at + i * n_out
-            for j in range(n_out):
-                Z[row + j] = 0.0
+            z = Z[at + i * n_out : at + (i + 1) * n_out]  # row views: loops over them vectorize
+            z[:] = 0.0
             for k in range(n_in):  # the products' terms added in k order, as a loop over k adds them
                 a = x[i, k] if layer == 0 else A[in_at + i * n_in + k]
-                w = w_at + k * n_out
+                w = P[w_at + k * n_out : w_at + (k + 1) * n_out]
                 for j in range(n_out):
-                    Z[row + j] += a * P[w + j]
+                    z[j] += a * w[j]
         for i in range(rows):
             row = at + i * n_out
             if b_at >= 0:
@@ -73,13 +72,13 @@ def backward(x, P, GP, layout, alphas, A, D, G, rows, fused):
         if layer < last:  # G = D(next) @ W(next).T
             n_next, w_next, at_next = layout[layer + 1, N_OUT], layout[layer + 1, W_AT], layout[layer + 1, AT]
             for i in range(rows):
-                row = at + i * n_out
-                for j in range(n_out):
-                    G[row + j] = 0.0
-                for k in range(n_next):
-                    d = D[at_next + i * n_next + k]
-                    for j in range(n_out):
-                        G[row + j] += d * P[w_next + j * n_next + k]
+                d = D[at_next + i * n_next : at_next + (i + 1) * n_next]
+                for j in range(n_out):  # a dot product of two rows, its terms added in k order
+                    w = P[w_next + j * n_next : w_next + (j + 1) * n_next]
+                    total = 0.0
+                    for k in range(n_next):
+                        total += d[k] * w[k]
+                    G[at + i * n_out + j] = total
         if b_at >= 0:
             for j in range(n_out):
                 GP[b_at + j] = 0.0
@@ -96,14 +95,13 @@ def backward(x, P, GP, layout, alphas, A, D, G, rows, fused):
                     GP[b_at + j] += D[row + j]
         in_at = layout[layer - 1, AT] if layer > 0 else 0
         for k in range(n_in):  # gW = input.T @ delta, rows added in order
-            w = w_at + k * n_out
-            for j in range(n_out):
-                GP[w + j] = 0.0
+            g = GP[w_at + k * n_out : w_at + (k + 1) * n_out]
+            g[:] = 0.0
             for i in range(rows):
                 a = x[i, k] if layer == 0 else A[in_at + i * n_in + k]
-                row = at + i * n_out
+                d = D[at + i * n_out : at + (i + 1) * n_out]
                 for j in range(n_out):
-                    GP[w + j] += a * D[row + j]
+                    g[j] += a * d[j]
 
 
 @inline
