@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 Array = np.ndarray
 KINDS = {"softmax_cce": 0, "sigmoid_bce": 1, "squared": 2}
 #: The largest step (multiply-adds of its products) a chunk takes; bigger ones use BLAS per step.
-#: Measured (batch 32, ReLU/softmax, Numba): the chunk took 0.62x the step path's time at 2^11.8,
-#: 1.05x at 2^13.5, 1.3x at 2^15.4 and 2.2x at 2^17.2.
+#: Measured (`benchmarks/chunk_threshold.py`: batch 32, ReLU/softmax, Numba): the chunk took 0.62x
+#: the step path's time at 2^11.8, 1.05x at 2^13.5, 1.3x at 2^15.4 and 2.2x at 2^17.2.
 MAX_WORK = 2**13
 _IN_ORDER = np.zeros(0, dtype=np.int64)
 
