@@ -14,7 +14,7 @@ then its biases; `chainrule.train.chunk.Chunk` copies them in and out), their gr
 and velocities ``V`` in the same places, and the work buffers ``A`` (outputs), ``Z``
 (pre-activations), ``D`` (deltas) and ``G`` (dLoss/d(output)), each layer's ``batch x n_out``
 block at ``AT``. Flat arrays and offsets, not tuples of arrays and views: on the seed-sized
-network a step took 1.6 us with per-layer views and takes a fifth of that without them.
+network a step took 1.6 us with per-layer views and about 0.6 us without them.
 """
 
 from __future__ import annotations
